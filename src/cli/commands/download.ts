@@ -1,0 +1,91 @@
+import { Option, type Command } from 'commander';
+import { addOptions, collect, createReporter, networkOptions, outputOptions, parseRate, settingsFrom, transferOptions } from '../context.js';
+import type { CommandContext } from './index.js';
+
+interface DownloadFlags {
+  revision?: string;
+  include?: string[];
+  exclude?: string[];
+  repoType: 'model' | 'dataset' | 'space';
+  cacheDir?: string;
+  token?: string;
+  endpoint?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  connections: number;
+  maxRate?: string;
+}
+
+export function registerDownload(program: Command, context: CommandContext): void {
+  const command = program
+    .command('download')
+    .description('Download a repo (or some of its files) into the Hugging Face hub cache and print the snapshot path.')
+    .argument('<repo_id>', 'repo id, e.g. openai/whisper-tiny')
+    .argument('[files...]', 'only these files (or dir/ prefixes)')
+    .option('--revision <rev>', 'branch, tag, refs/pr/N or commit', 'main')
+    .option('--include <glob>', 'only files matching (repeatable; fnmatch, `*` crosses /)', collect)
+    .option('--exclude <glob>', 'skip files matching (repeatable; wins over --include)', collect)
+    .addOption(new Option('--repo-type <type>', 'repo type').choices(['model', 'dataset', 'space']).default('model'))
+    .option('--dry-run', 'show what would be fetched and its size; write nothing');
+  addOptions(command, [...networkOptions(), ...transferOptions(), ...outputOptions()]);
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  $ mlcache download openai/whisper-tiny
+  $ mlcache download Systran/faster-whisper-large-v3 --include '*.json' --include model.bin
+  $ mlcache download gpt2 config.json --revision refs/pr/1
+  $ MODEL_DIR=$(mlcache download org/name --quiet)`,
+  );
+  command.action(async (repoId: string, files: string[], flags: DownloadFlags) => {
+    const [{ download }, { formatBytes, formatDuration }] = await Promise.all([
+      import('../../commands/download.js'),
+      import('../../util/bytes.js'),
+    ]);
+    const settings = await settingsFrom(flags);
+    const reporter = await createReporter(flags);
+    try {
+      const result = await download({
+        settings,
+        repoId,
+        files,
+        revision: flags.revision,
+        repoType: flags.repoType,
+        include: flags.include,
+        exclude: flags.exclude,
+        token: flags.token,
+        dryRun: flags.dryRun,
+        connections: flags.connections,
+        maxRate: await parseRate(flags.maxRate),
+        signal: context.signal,
+        onEvent: (e) => reporter.onEvent(e),
+        onWarning: (m) => reporter.warn(m),
+      });
+      reporter.finish();
+      const { plan: _plan, ...summary } = result;
+      if (reporter.mode === 'json') {
+        reporter.json({ type: 'result', ...summary });
+        return;
+      }
+      if (result.dryRun) {
+        for (const f of result.files) {
+          process.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
+        }
+        process.stdout.write(
+          `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}): ${result.files.length} files, ` +
+            `${formatBytes(result.bytesTotal)} in total, ${formatBytes(result.bytesNeeded)} to download.\n`,
+        );
+        return;
+      }
+      reporter.info(
+        `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}): ${result.files.length} files, ` +
+          `${formatBytes(result.bytesFetched)} fetched, ${formatBytes(result.bytesCached)} already cached, ${formatDuration(result.durationMs)}.`,
+      );
+      process.stdout.write(`${result.snapshotPath}\n`);
+    } finally {
+      reporter.finish();
+    }
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Shared CLI plumbing: settings from global flags, output mode, progress rendering, and parsing
+ * of common option values. Only src/cli renders; library functions return results and emit events.
+ */
+import { Option } from 'commander';
+import type { Settings } from '../config/settings.js';
+import type { TransferEvent } from '../download/types.js';
+import { MlcacheError, usageError } from '../errors.js';
+import { redact } from '../util/redact.js';
+
+export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
+
+export interface OutputFlags {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export function outputMode(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): OutputMode {
+  if (flags.json) return 'json';
+  if (flags.quiet) return 'quiet';
+  return stream.isTTY ? 'tty' : 'plain';
+}
+
+export interface Reporter {
+  mode: OutputMode;
+  onEvent(event: TransferEvent): void;
+  /** A line for the person (stderr); suppressed with --quiet and --json. */
+  info(line: string): void;
+  /** A warning (stderr, or a JSON event with --json); shown even with --quiet. */
+  warn(line: string): void;
+  /** A JSON object on stdout (only with --json). */
+  json(value: unknown): void;
+  finish(): void;
+}
+
+/** A reporter whose progress display is loaded lazily (cli-progress is not needed for --help). */
+export async function createReporter(flags: OutputFlags): Promise<Reporter> {
+  const mode = outputMode(flags);
+  const { createProgressRenderer } = await import('./ui/progress.js');
+  const renderer = createProgressRenderer({
+    mode,
+    stream: mode === 'json' ? process.stdout : process.stderr,
+    verbose: flags.verbose ?? false,
+  });
+  return {
+    mode,
+    onEvent: (event) => renderer.onEvent(event),
+    info(line) {
+      if (mode === 'tty' || mode === 'plain') renderer.log(redact(line));
+    },
+    warn(line) {
+      if (mode === 'json') process.stdout.write(`${JSON.stringify({ type: 'warning', message: redact(line) })}\n`);
+      else renderer.log(`warning: ${redact(line)}`);
+    },
+    json(value) {
+      if (mode === 'json') process.stdout.write(`${redact(JSON.stringify(value))}\n`);
+    },
+    finish: () => renderer.finish(),
+  };
+}
+
+/** Lazily loaded settings from the global flags; the one path into src/config/settings.ts. */
+export async function settingsFrom(flags: { cacheDir?: string; endpoint?: string; torchHome?: string }): Promise<Settings> {
+  const { loadSettings } = await import('../config/settings.js');
+  return loadSettings({ cacheDir: flags.cacheDir, endpoint: flags.endpoint, torchHome: flags.torchHome });
+}
+
+export function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) throw usageError(`${name} must be a whole number from 1 to 1024, not "${value}".`);
+    return n;
+  };
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Options shared by every command that talks to the Hub. */
+export function networkOptions(): Option[] {
+  return [
+    new Option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)'),
+    new Option('--token <token>', 'Hub token (default: HF_TOKEN, HUGGING_FACE_HUB_TOKEN, or the token file)'),
+    new Option('--endpoint <url>', 'Hub endpoint (default: HF_ENDPOINT or https://huggingface.co)'),
+  ];
+}
+
+export function transferOptions(): Option[] {
+  return [
+    new Option('--connections <n>', 'global connection budget').argParser(parsePositiveInt('--connections')).default(16),
+    new Option('--max-rate <rate>', 'global bandwidth cap, e.g. 50MB (per second)'),
+  ];
+}
+
+export function outputOptions(): Option[] {
+  return [
+    new Option('--json', 'one JSON event per line on stdout (NDJSON)'),
+    new Option('-q, --quiet', 'no progress output'),
+    new Option('-v, --verbose', 'show retries and error causes'),
+  ];
+}
+
+export function addOptions<T extends { addOption(o: Option): T }>(command: T, options: Option[]): T {
+  for (const o of options) command.addOption(o);
+  return command;
+}
+
+export async function parseRate(value: string | undefined): Promise<number | undefined> {
+  if (value === undefined) return undefined;
+  const { parseSize } = await import('../util/bytes.js');
+  const n = parseSize(value);
+  if (n <= 0) throw new MlcacheError('INVALID_SIZE', '--max-rate must be above zero.', { hint: 'For example --max-rate 50MB.' });
+  return n;
+}

@@ -1,0 +1,122 @@
+/**
+ * `mlcache download <repo_id> [files...]`: one repo at one revision into the HF hub cache.
+ * Prints (through the CLI) the snapshot path alone on stdout, so `$(mlcache download org/name)`
+ * works. Blobs already in the cache are never fetched again.
+ */
+import type { Dispatcher } from 'undici';
+import type { Settings } from '../config/settings.js';
+import type { TransferEvent } from '../download/types.js';
+import { MlcacheError } from '../errors.js';
+import { parseRepoId } from '../hub/index.js';
+import type { RepoType } from '../hub/types.js';
+import { executeSnapshot, planSnapshot, type SnapshotPlan, type FileFailure } from '../snapshot/index.js';
+import { createRuntime, verifyOnline } from './runtime.js';
+
+export interface DownloadOptions {
+  settings: Settings;
+  repoId: string;
+  /** Exact files (or `dir/` prefixes); include/exclude are ignored when given. */
+  files?: string[] | undefined;
+  /** @default 'main' */
+  revision?: string | undefined;
+  /** @default 'model' */
+  repoType?: RepoType | undefined;
+  include?: string[] | undefined;
+  exclude?: string[] | undefined;
+  token?: string | undefined;
+  /** Plan only: what would be fetched and its size; nothing is written. */
+  dryRun?: boolean | undefined;
+  connections?: number | undefined;
+  maxRate?: number | undefined;
+  dispatcher?: Dispatcher | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ((event: TransferEvent) => void) | undefined;
+  /** Warnings for the user (e.g. patterns ignored because files were named). */
+  onWarning?: ((message: string) => void) | undefined;
+}
+
+export interface DownloadResult {
+  repoId: string;
+  repoType: RepoType;
+  revision: string;
+  commit: string;
+  snapshotPath: string;
+  dryRun: boolean;
+  files: Array<{ path: string; size: number; cached: boolean }>;
+  bytesTotal: number;
+  bytesNeeded: number;
+  bytesFetched: number;
+  bytesCached: number;
+  filesFetched: number;
+  durationMs: number;
+  plan: SnapshotPlan;
+}
+
+export async function download(options: DownloadOptions): Promise<DownloadResult> {
+  const { settings } = options;
+  const repo = parseRepoId(options.repoId, options.repoType ?? 'model');
+  verifyOnline(settings);
+  if (options.files && options.files.length > 0 && ((options.include?.length ?? 0) > 0 || (options.exclude?.length ?? 0) > 0)) {
+    options.onWarning?.('Files were named, so --include/--exclude are ignored (as `hf download` does).');
+  }
+  const runtime = await createRuntime(options);
+  try {
+    const plan = await planSnapshot(
+      { hub: runtime.hub, cacheDir: settings.hubCache },
+      { repo, revision: options.revision, include: options.include, exclude: options.exclude, files: options.files },
+    );
+    const base = {
+      repoId: repo.id,
+      repoType: repo.type,
+      revision: plan.revision,
+      commit: plan.commit,
+      snapshotPath: plan.snapshotDir,
+      files: plan.files.map((f) => ({ path: f.path, size: f.size, cached: f.cached })),
+      bytesTotal: plan.bytesTotal,
+      bytesNeeded: plan.bytesNeeded,
+      plan,
+    };
+    if (options.dryRun) {
+      return { ...base, dryRun: true, bytesFetched: 0, bytesCached: plan.bytesTotal - plan.bytesNeeded, filesFetched: 0, durationMs: 0 };
+    }
+    const result = await executeSnapshot(
+      { hub: runtime.hub, engine: runtime.engine, cacheDir: settings.hubCache, copy: settings.disableSymlinks, signal: options.signal },
+      plan,
+    );
+    if (options.signal?.aborted) throw interrupted();
+    if (result.failures.length > 0) throw failuresError(repo.id, result.failures);
+    return {
+      ...base,
+      dryRun: false,
+      bytesFetched: result.bytesFetched,
+      bytesCached: result.bytesCached,
+      filesFetched: result.filesFetched,
+      durationMs: result.durationMs,
+    };
+  } finally {
+    await runtime.close();
+  }
+}
+
+function interrupted(): MlcacheError {
+  return new MlcacheError('INTERRUPTED', 'Interrupted; the files and ranges finished so far are kept.', {
+    hint: 'Run the same command again to resume where it stopped.',
+  });
+}
+
+/** One failure is reported as itself; several as a summary whose first cause decides the exit code. */
+function failuresError(repoId: string, failures: FileFailure[]): MlcacheError {
+  const first = failures[0]!;
+  if (failures.length === 1) {
+    return new MlcacheError(first.code as MlcacheError['code'], `${repoId}: ${first.path}: ${first.message}`, {
+      hint: first.hint ?? 'Run the same command again; finished files are kept.',
+      details: { failures },
+    });
+  }
+  const lines = failures.slice(0, 5).map((f) => `  ${f.path}: ${f.message}`);
+  const more = failures.length > 5 ? `\n  … and ${failures.length - 5} more` : '';
+  return new MlcacheError(first.code as MlcacheError['code'], `${failures.length} files of ${repoId} failed:\n${lines.join('\n')}${more}`, {
+    hint: first.hint ?? 'Run the same command again; finished files are kept.',
+    details: { failures },
+  });
+}

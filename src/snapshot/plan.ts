@@ -1,0 +1,140 @@
+/**
+ * Planning a snapshot: revision → commit, the file list at that commit, include/exclude, and what
+ * the cache already holds. Nothing is written here, so `--dry-run` and the disk preflight can use
+ * the plan as is, and a hostile file list is refused before the first byte lands.
+ */
+import { lstat, stat } from 'node:fs/promises';
+import { blobPath, readRef, readTreeCache, repoPaths, snapshotFilePath, validateRepoFilePath } from '../cache/index.js';
+import type { HubClient, RepoFile, RepoRef } from '../hub/types.js';
+import { isCommitHash } from '../hub/index.js';
+import { MlcacheError } from '../errors.js';
+import { createPathFilter } from '../util/fnmatch.js';
+
+export interface SnapshotRequest {
+  repo: RepoRef;
+  /** Branch, tag, `refs/pr/N` or commit. @default 'main' */
+  revision?: string | undefined;
+  /** fnmatch patterns (huggingface_hub semantics). */
+  include?: readonly string[] | undefined;
+  exclude?: readonly string[] | undefined;
+  /** Exact paths (or `dir/` prefixes) to fetch; when given, include/exclude are ignored. */
+  files?: readonly string[] | undefined;
+}
+
+export interface PlannedFile {
+  path: string;
+  size: number;
+  /** Blob name: sha256 for LFS files, git blob sha1 otherwise. */
+  etag: string;
+  lfs: boolean;
+  /** The blob is already in blobs/ with the right size. */
+  cached: boolean;
+  /** The snapshot pointer already resolves to that blob. */
+  linked: boolean;
+}
+
+export interface SnapshotPlan {
+  repo: RepoRef;
+  revision: string;
+  commit: string;
+  /** Every file at the commit (for trees/<commit>.json), unfiltered. */
+  tree: RepoFile[];
+  /** Where the tree came from: the Hub, or trees/<commit>.json already in the cache. */
+  treeSource: 'hub' | 'cache';
+  files: PlannedFile[];
+  bytesTotal: number;
+  /** Bytes still to download (each blob counted once). */
+  bytesNeeded: number;
+  snapshotDir: string;
+}
+
+export interface PlanContext {
+  hub: HubClient;
+  cacheDir: string;
+}
+
+async function fileSize(p: string): Promise<number | undefined> {
+  try {
+    const s = await stat(p);
+    return s.isFile() ? s.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function pointerTargetsBlob(pointer: string, expectedSize: number): Promise<boolean> {
+  try {
+    await lstat(pointer);
+    return (await fileSize(pointer)) === expectedSize;
+  } catch {
+    return false;
+  }
+}
+
+/** Select files by explicit paths (`dir/` selects everything below); unknown paths are an error. */
+function selectExplicit(tree: RepoFile[], wanted: readonly string[], repo: RepoRef, revision: string): RepoFile[] {
+  const byPath = new Map(tree.map((f) => [f.path, f]));
+  const selected = new Map<string, RepoFile>();
+  for (const want of wanted) {
+    const exact = byPath.get(want);
+    if (exact) {
+      selected.set(exact.path, exact);
+      continue;
+    }
+    const prefix = want.endsWith('/') ? want : `${want}/`;
+    const below = tree.filter((f) => f.path.startsWith(prefix));
+    if (below.length === 0) {
+      throw new MlcacheError('ENTRY_NOT_FOUND', `${repo.id} has no file "${want}" at revision ${revision}.`, {
+        hint: 'Check the file name (it is case-sensitive), or run with --dry-run to list the files.',
+      });
+    }
+    for (const f of below) selected.set(f.path, f);
+  }
+  return [...selected.values()];
+}
+
+export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): Promise<SnapshotPlan> {
+  const revision = request.revision ?? 'main';
+  const { repo } = request;
+  const commit = isCommitHash(revision) ? revision : (await ctx.hub.resolveRevision(repo, revision)).commit;
+
+  const cachedTree = await readTreeCache(ctx.cacheDir, repo, commit);
+  const tree: RepoFile[] = cachedTree ?? (await ctx.hub.listFiles(repo, commit));
+  const treeSource = cachedTree ? 'cache' : 'hub';
+
+  // Every name from the Hub is untrusted: refuse the whole plan if one is hostile.
+  for (const file of tree) validateRepoFilePath(file.path);
+
+  const selected =
+    request.files && request.files.length > 0
+      ? selectExplicit(tree, request.files, repo, revision)
+      : tree.filter((f) => createPathFilter(request.include, request.exclude)(f.path));
+
+  const snapshotDir = `${repoPaths(ctx.cacheDir, repo).snapshotsDir}/${commit}`;
+  const seen = new Set<string>();
+  let bytesTotal = 0;
+  let bytesNeeded = 0;
+  const files = await Promise.all(
+    selected.map(async (f): Promise<PlannedFile> => {
+      const etag = f.lfs?.oid ?? f.oid;
+      const size = f.lfs?.size ?? f.size;
+      const cached = (await fileSize(blobPath(ctx.cacheDir, repo, etag))) === size;
+      const linked = cached && (await pointerTargetsBlob(snapshotFilePath(ctx.cacheDir, repo, commit, f.path), size));
+      return { path: f.path, size, etag, lfs: f.lfs !== undefined, cached, linked };
+    }),
+  );
+  files.sort((a, b) => a.path.localeCompare(b.path));
+  for (const f of files) {
+    bytesTotal += f.size;
+    if (!f.cached && !seen.has(f.etag)) bytesNeeded += f.size;
+    seen.add(f.etag);
+  }
+  return { repo, revision, commit, tree, treeSource, files, bytesTotal, bytesNeeded, snapshotDir };
+}
+
+/** The commit a revision points at in the local cache (refs/<revision>), with no network. */
+export async function cachedCommit(cacheDir: string, repo: RepoRef, revision: string): Promise<string | undefined> {
+  if (isCommitHash(revision)) return revision;
+  const ref = await readRef(cacheDir, repo, revision);
+  return ref !== undefined && isCommitHash(ref) ? ref : undefined;
+}
