@@ -52,6 +52,10 @@ export interface HubClientOptions {
   baseDelayMs?: number;
   /** Per-request timeout for API calls in ms (default 30000). */
   timeoutMs?: number;
+  /** Cap on one exponential backoff delay in ms (default 8000). */
+  maxBackoffMs?: number;
+  /** Longest Retry-After/RateLimit wait honoured on a 429, in seconds (default 300); longer fails with RATE_LIMITED. */
+  maxRetryAfterSec?: number;
   /** Called on each retry (for --verbose and JSON output). */
   onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
   signal?: AbortSignal;

@@ -75,15 +75,30 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   NETWORK: 'network error',
 };
 
+/**
+ * Codes that, when the request went through a proxy, mean the proxy itself failed: it could not be
+ * reached, or it answered the CONNECT with a non-200 (undici's ProxyAgent reports that as a
+ * RequestAbortedError, code UND_ERR_ABORTED — callers must rule out their own abort first).
+ */
+const PROXY_CONNECT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'UND_ERR_ABORTED', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export interface ClassifyNetworkErrorOptions {
+  /** The proxy the request went through, if any (connection failures then mean NETWORK_PROXY). */
+  proxy?: string | undefined;
+}
+
 /** Map a low-level failure to a NetworkError, by code. `host` is what the user will read. */
-export function classifyNetworkError(error: unknown, host: string): NetworkError {
+export function classifyNetworkError(error: unknown, host: string, options: ClassifyNetworkErrorOptions = {}): NetworkError {
   if (error instanceof NetworkError) return error;
   const codes = allCodes(error);
   let kind: ErrorCode = 'NETWORK';
   const isProxy =
     codes.some((c) => c.includes('PROXY')) ||
     (error instanceof Error && error.name === 'ProxyError') ||
-    codes.includes('UND_ERR_PRX_TLS');
+    codes.includes('UND_ERR_PRX_TLS') ||
+    (options.proxy !== undefined && codes.some((c) => PROXY_CONNECT_CODES.has(c)));
   if (isProxy) kind = 'NETWORK_PROXY';
   else {
     for (const [cls, set] of CODE_CLASSES) {
@@ -94,8 +109,18 @@ export function classifyNetworkError(error: unknown, host: string): NetworkError
     }
   }
   const systemCode = codes.find((c) => c !== 'UND_ERR' && c.length > 0);
-  const message = `${MESSAGES[kind] ?? 'network error'} while talking to ${host}${systemCode ? ` (${systemCode})` : ''}.`;
+  const via = kind === 'NETWORK_PROXY' && options.proxy !== undefined ? ` through the proxy ${proxyHost(options.proxy)}` : '';
+  const message = `${MESSAGES[kind] ?? 'network error'} while talking to ${host}${via}${systemCode ? ` (${systemCode})` : ''}.`;
   return new NetworkError(kind, message, { systemCode, host }, { hint: HINTS[kind]?.(host), cause: error });
+}
+
+/** host:port of a proxy URL, never its credentials. */
+function proxyHost(proxy: string): string {
+  try {
+    return new URL(proxy).host;
+  } catch {
+    return '(unparsable proxy URL)';
+  }
 }
 
 /** Whether a classified network failure is worth another attempt. */

@@ -1,0 +1,418 @@
+/**
+ * The Hub client: the few requests mlcache makes to the Hub (docs/hub-client.md), on undici
+ * `request` with an injected Dispatcher. mlcache follows redirects itself so it decides, per hop,
+ * who sees the token: `Authorization` goes only to the Hub's own origin (same scheme, host and
+ * port as the endpoint). A CDN never sees it (huggingface_hub file_download.py::
+ * _get_metadata_or_catch_error pops it on a cross-host redirect; undici's fetch does the same per
+ * whatwg/fetch#1544).
+ */
+import { createRequire } from 'node:module';
+import { request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { HubHttpError, MlcacheError, NetworkError } from '../errors.js';
+import { backoffDelay, classifyNetworkError, isRetryableNetworkError, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
+import { redactUrl, registerSecret } from '../util/redact.js';
+import { ApiRevisionInfoSchema, ApiTreeEntrySchema, ApiTreeFileSchema, ApiWhoAmISchema, formatIssues } from './api-schemas.js';
+import { proxyForUrl } from './create-dispatcher.js';
+import { errorFromResponse, formatSeconds } from './error-from-response.js';
+import { headerGetter, headerValue } from './header-value.js';
+import { normalizeEtag } from './normalize-etag.js';
+import { nextPageUrl } from './parse-link-header.js';
+import { describeRepo, isCommitHash } from './repo-id.js';
+import { signedUrlExpiry } from './signed-url-expiry.js';
+import type { HubClient, HubClientOptions, RepoFile, RepoRef, ResolvedFile, RevisionInfo, WhoAmI } from './types.js';
+import { apiRevisionUrl, apiTreeUrl, isSameOrigin, resolveFileUrl, whoamiUrl } from './urls.js';
+
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+/** API pages are JSON listings; anything larger is not something mlcache asked for. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_PAGES = 100_000;
+
+let cachedVersion: string | undefined;
+
+/** mlcache's version from package.json (src/hub and dist/hub are both two levels below it). */
+function mlcacheVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      const pkg = createRequire(import.meta.url)('../../package.json') as { name?: unknown; version?: unknown };
+      cachedVersion = pkg.name === 'mlcache' && typeof pkg.version === 'string' ? pkg.version : 'unknown';
+    } catch {
+      cachedVersion = 'unknown';
+    }
+  }
+  return cachedVersion;
+}
+
+/** `mlcache/<version>; node/<version>`, in huggingface_hub's `name/version; name/version` style. */
+export function defaultUserAgent(version: string = mlcacheVersion()): string {
+  return `mlcache/${version}; node/${process.versions.node}`;
+}
+
+interface Exchange {
+  url: string;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** What a request is about, so error messages can name it. */
+interface RequestContext {
+  repo?: RepoRef | undefined;
+  revision?: string | undefined;
+  path?: string | undefined;
+}
+
+interface FollowResult {
+  /** Every response, in order; the last one is not a redirect (or is the stop point). */
+  hops: Exchange[];
+  final: Exchange;
+}
+
+export function createHubClient(options: HubClientOptions): HubClient {
+  const endpoint = options.endpoint.replace(/\/+$/, '');
+  const token = options.token && options.token.length > 0 ? options.token : undefined;
+  registerSecret(token);
+  const dispatcher: Dispatcher = options.dispatcher;
+  const userAgent = options.userAgent ?? defaultUserAgent();
+  const maxRetries = options.maxRetries ?? 5;
+  const baseDelayMs = options.baseDelayMs ?? 1000;
+  const maxBackoffMs = options.maxBackoffMs ?? 8000;
+  const maxRetryAfterSec = options.maxRetryAfterSec ?? 300;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const signal = options.signal;
+
+  function abortReason(): unknown {
+    return signal?.reason ?? new MlcacheError('INTERRUPTED', 'The operation was aborted.');
+  }
+
+  /** Headers for `url`: the token only for the Hub's own origin. */
+  function headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = { 'user-agent': userAgent, ...extra };
+    if (token !== undefined && isSameOrigin(url, endpoint)) headers.authorization = `Bearer ${token}`;
+    return headers;
+  }
+
+  function hostOf(url: string): string {
+    try {
+      return new URL(url).host;
+    } catch {
+      return url;
+    }
+  }
+
+  /** One HTTP exchange, no retries, no redirects. Rejects with NetworkError or the abort reason. */
+  async function once(method: 'GET' | 'HEAD', url: string, extraHeaders: Record<string, string>, isError: (status: number) => boolean): Promise<Exchange> {
+    if (signal?.aborted) throw abortReason();
+    const controller = new AbortController();
+    let timedOut = false;
+    const onAbort = () => controller.abort(abortReason());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error('timeout'));
+    }, timeoutMs);
+    try {
+      // undici 7 never follows redirects unless the redirect interceptor is installed, which
+      // mlcache does not do: every 3xx comes back here (the `maxRedirections: 0` of undici 6).
+      const response = await request(url, { method, headers: headersFor(url, extraHeaders), dispatcher, signal: controller.signal });
+      const status = response.statusCode;
+      const headers = response.headers as Record<string, string | string[] | undefined>;
+      let body = '';
+      if (method === 'HEAD' || REDIRECT_STATUSES.has(status)) {
+        await response.body.dump();
+      } else {
+        body = await readText(response.body, isError(status) ? MAX_ERROR_BODY_BYTES : MAX_BODY_BYTES);
+      }
+      return { url, status, headers, body };
+    } catch (error) {
+      if (signal?.aborted) throw abortReason();
+      if (timedOut) {
+        const host = hostOf(url);
+        throw new NetworkError(
+          'NETWORK_TIMEOUT',
+          `No complete answer from ${host} within ${formatSeconds(timeoutMs / 1000)} (${method} ${redactUrl(url)}).`,
+          { systemCode: 'ETIMEDOUT', host },
+          { hint: `${host} is slow or unreachable: check your connection and run the command again.`, cause: error },
+        );
+      }
+      if (error instanceof MlcacheError) throw error;
+      throw classifyNetworkError(error, hostOf(url), { proxy: proxyForUrl(dispatcher, url) });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Wait before attempt `attempt + 1`, telling `onRetry`; rethrows the abort reason promptly. */
+  async function pause(url: string, attempt: number, delayMs: number, reason: string): Promise<void> {
+    options.onRetry?.({ url: redactUrl(url), attempt: attempt + 1, delayMs, reason });
+    try {
+      await sleep(delayMs, signal);
+    } catch (error) {
+      if (signal?.aborted) throw abortReason();
+      throw error;
+    }
+  }
+
+  /** One hop with retries on 408/429/5xx and retryable network failures (never 401/403/404). */
+  async function send(method: 'GET' | 'HEAD', url: string, extraHeaders: Record<string, string>, ctx: RequestContext): Promise<Exchange> {
+    const isError = (status: number) => status >= 400;
+    for (let attempt = 0; ; attempt++) {
+      let exchange: Exchange;
+      try {
+        exchange = await once(method, url, extraHeaders, isError);
+      } catch (error) {
+        if (error instanceof NetworkError && isRetryableNetworkError(error) && attempt < maxRetries) {
+          await pause(url, attempt, backoffDelay(attempt, baseDelayMs, maxBackoffMs), `${error.code}${error.systemCode ? ` (${error.systemCode})` : ''}`);
+          continue;
+        }
+        throw error;
+      }
+      if (!RETRYABLE_STATUSES.has(exchange.status)) return exchange;
+      let delayMs = backoffDelay(attempt, baseDelayMs, maxBackoffMs);
+      if (exchange.status === 429 || exchange.status === 503) {
+        const wait = retryAfterSeconds(headerGetter(exchange.headers));
+        if (wait !== undefined) {
+          // huggingface_hub waits exactly what the Hub asks (utils/_http.py::_http_backoff_base).
+          if (wait > maxRetryAfterSec) throw rateLimitedFor(exchange, wait, ctx);
+          delayMs = wait * 1000;
+        }
+      }
+      if (attempt >= maxRetries) return exchange;
+      await pause(url, attempt, delayMs, `HTTP ${exchange.status}`);
+    }
+  }
+
+  function rateLimitedFor(exchange: Exchange, wait: number, ctx: RequestContext): HubHttpError {
+    const base = toError(exchange, 'GET', ctx);
+    const until = new Date(Date.now() + wait * 1000).toISOString();
+    return new HubHttpError(
+      'RATE_LIMITED',
+      `${endpoint} rate-limited the request for ${ctx.repo ? describeRepo(ctx.repo) : redactUrl(exchange.url)} and asks to wait ${formatSeconds(wait)}.`,
+      { status: exchange.status, url: base.url, requestId: base.requestId, retryAfter: wait },
+      {
+        hint: `Run the command again after ${until} (in ${formatSeconds(wait)})${token === undefined ? '; authenticated requests get a higher quota (--token or HF_TOKEN)' : ''}.`,
+        details: base.details,
+      },
+    );
+  }
+
+  function toError(exchange: Exchange, method: string, ctx: RequestContext): HubHttpError {
+    return errorFromResponse({
+      status: exchange.status,
+      headers: exchange.headers,
+      body: exchange.body,
+      url: exchange.url,
+      method,
+      hasToken: token !== undefined && isSameOrigin(exchange.url, endpoint),
+      endpoint,
+      repo: ctx.repo,
+      revision: ctx.revision,
+      path: ctx.path,
+    });
+  }
+
+  function protocolError(message: string, url: string, hint: string, cause?: unknown): MlcacheError {
+    return new MlcacheError('PROTOCOL', message, {
+      hint,
+      cause,
+      details: { url: redactUrl(url) },
+    });
+  }
+
+  /**
+   * Follow redirects ourselves (at most 10), recomputing the headers per hop so Authorization is
+   * dropped as soon as a hop leaves the Hub's origin. `stopOffOrigin`: tolerate an error answer
+   * from an off-origin hop (a CDN that refuses HEAD on a URL signed for GET) and stop there.
+   */
+  async function follow(
+    method: 'GET' | 'HEAD',
+    url: string,
+    extraHeaders: Record<string, string>,
+    ctx: RequestContext,
+    tolerateOffOriginErrors = false,
+  ): Promise<FollowResult> {
+    const hops: Exchange[] = [];
+    let current = url;
+    for (;;) {
+      const exchange = await send(method, current, extraHeaders, ctx);
+      hops.push(exchange);
+      const location = headerValue(exchange.headers, 'location');
+      if (REDIRECT_STATUSES.has(exchange.status) && location) {
+        if (hops.length > MAX_REDIRECTS) {
+          throw protocolError(`Too many redirects (more than ${MAX_REDIRECTS}) starting at ${redactUrl(url)}.`, url, 'Check the endpoint (--endpoint / HF_ENDPOINT) and any proxy in between.');
+        }
+        try {
+          current = new URL(location, current).toString();
+        } catch (error) {
+          throw protocolError(`Invalid redirect target from ${redactUrl(current)}.`, current, 'Check the endpoint (--endpoint / HF_ENDPOINT).', error);
+        }
+        continue;
+      }
+      if (exchange.status >= 400 && tolerateOffOriginErrors && hops.length > 1 && !isSameOrigin(current, endpoint)) {
+        return { hops, final: exchange };
+      }
+      if (exchange.status < 200 || exchange.status >= 300) throw toError(exchange, method, ctx);
+      return { hops, final: exchange };
+    }
+  }
+
+  function parseJson<T>(exchange: Exchange, schema: z.ZodType<T>, what: string): T {
+    let json: unknown;
+    try {
+      json = JSON.parse(exchange.body);
+    } catch (error) {
+      throw protocolError(`${endpoint} answered ${what} with something that is not JSON.`, exchange.url, 'Check the endpoint (--endpoint / HF_ENDPOINT): it must be a Hugging Face Hub or a mirror.', error);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw protocolError(`${endpoint} answered ${what} with unexpected data (${formatIssues(parsed.error)}).`, exchange.url, 'Check the endpoint (--endpoint / HF_ENDPOINT); if it is the real Hub, please report this.', parsed.error);
+    }
+    return parsed.data;
+  }
+
+  async function resolveRevision(repo: RepoRef, revision: string): Promise<RevisionInfo> {
+    // snapshot_download skips repo_info when the revision is already a commit (REGEX_COMMIT_HASH).
+    if (isCommitHash(revision)) return { commit: revision, gated: false, private: false };
+    const { final } = await follow('GET', apiRevisionUrl(endpoint, repo, revision), { accept: 'application/json' }, { repo, revision });
+    const info = parseJson(final, ApiRevisionInfoSchema, `the revision info of ${describeRepo(repo)}@${revision}`);
+    return { commit: info.sha, gated: info.gated, private: info.private };
+  }
+
+  async function listFiles(repo: RepoRef, commit: string): Promise<RepoFile[]> {
+    const files: RepoFile[] = [];
+    const seen = new Set<string>();
+    let next: string | undefined = apiTreeUrl(endpoint, repo, commit);
+    const ctx: RequestContext = { repo, revision: commit };
+    while (next !== undefined) {
+      if (seen.has(next) || seen.size >= MAX_PAGES) {
+        throw protocolError(
+          `The file listing of ${describeRepo(repo)} loops: page ${redactUrl(next)} was already read.`,
+          next,
+          'Run the command again; if it keeps happening, the endpoint is misbehaving (check --endpoint / HF_ENDPOINT).',
+        );
+      }
+      seen.add(next);
+      const { final } = await follow('GET', next, { accept: 'application/json' }, ctx);
+      const entries = parseJson(final, ApiTreeEntrySchema.array(), `the file listing of ${describeRepo(repo)}`);
+      for (const [index, entry] of entries.entries()) {
+        if (entry.type !== 'file') continue;
+        const parsed = ApiTreeFileSchema.safeParse(entry);
+        if (!parsed.success) {
+          throw protocolError(
+            `${endpoint} listed an invalid file entry in ${describeRepo(repo)} (${entry.path ?? `entry ${index}`}: ${formatIssues(parsed.error)}).`,
+            final.url,
+            'Check the endpoint (--endpoint / HF_ENDPOINT); if it is the real Hub, please report this.',
+            parsed.error,
+          );
+        }
+        const f = parsed.data;
+        files.push({
+          path: f.path,
+          size: f.size,
+          oid: f.oid,
+          lfs: f.lfs ? { oid: f.lfs.oid, size: f.lfs.size } : undefined,
+          xetHash: f.xetHash ?? undefined,
+        });
+      }
+      const link = nextPageUrl(headerValue(final.headers, 'link'), final.url);
+      if (link !== undefined && !isSameOrigin(link, endpoint)) {
+        // The token goes with every page; a next link elsewhere would leak it.
+        throw protocolError(
+          `The file listing of ${describeRepo(repo)} points its next page at another origin (${redactUrl(link)}); mlcache refuses to follow it.`,
+          link,
+          'Check the endpoint (--endpoint / HF_ENDPOINT) and any proxy or mirror in between.',
+        );
+      }
+      next = link;
+    }
+    return files;
+  }
+
+  function resolveUrl(repo: RepoRef, commit: string, path: string): string {
+    return resolveFileUrl(endpoint, repo, commit, path);
+  }
+
+  async function resolveFile(repo: RepoRef, commit: string, path: string): Promise<ResolvedFile> {
+    // Accept-Encoding: identity so sizes are real byte counts (file_download.py::get_hf_file_metadata).
+    const extra = { 'accept-encoding': 'identity' };
+    const { hops, final } = await follow('HEAD', resolveUrl(repo, commit, path), extra, { repo, revision: commit, path }, true);
+    // Metadata comes from the Hub's own answer (the last hop on its origin): X-Repo-Commit,
+    // X-Linked-Etag, X-Linked-Size sit on the redirect to the CDN for LFS files.
+    const hub = [...hops].reverse().find((h) => isSameOrigin(h.url, endpoint)) ?? hops[0] ?? final;
+    const hubIsRedirect = REDIRECT_STATUSES.has(hub.status);
+    const finalOk = final.status >= 200 && final.status < 300;
+    const etag =
+      normalizeEtag(headerValue(hub.headers, 'x-linked-etag') ?? (hubIsRedirect ? undefined : headerValue(hub.headers, 'etag'))) ??
+      (finalOk ? normalizeEtag(headerValue(final.headers, 'etag')) : undefined);
+    const sizeText =
+      headerValue(hub.headers, 'x-linked-size') ??
+      (hubIsRedirect ? undefined : headerValue(hub.headers, 'content-length')) ??
+      (finalOk ? headerValue(final.headers, 'content-length') : undefined);
+    const size = sizeText !== undefined && /^\d+$/.test(sizeText.trim()) ? Number(sizeText.trim()) : undefined;
+    const repoCommit = hops.map((h) => headerValue(h.headers, 'x-repo-commit')).find((c) => c !== undefined);
+    return {
+      url: final.url,
+      headers: headersFor(final.url, extra),
+      commit: repoCommit,
+      etag,
+      size,
+      expiresAt: signedUrlExpiry(final.url),
+    };
+  }
+
+  async function whoami(): Promise<WhoAmI> {
+    if (token === undefined) {
+      throw new MlcacheError('TOKEN_MISSING', `No token to check against ${endpoint}.`, {
+        hint: `Create a token at ${endpoint}/settings/tokens, then pass it with --token or HF_TOKEN.`,
+      });
+    }
+    let final: Exchange;
+    try {
+      ({ final } = await follow('GET', whoamiUrl(endpoint), { accept: 'application/json' }, {}));
+    } catch (error) {
+      if (error instanceof HubHttpError && error.status === 401) {
+        throw new HubHttpError(
+          'TOKEN_INVALID',
+          `The token was rejected by ${endpoint}.`,
+          { status: 401, url: error.url, requestId: error.requestId },
+          { hint: `Create or refresh a token at ${endpoint}/settings/tokens, then pass it with --token or HF_TOKEN.`, cause: error },
+        );
+      }
+      throw error;
+    }
+    const me = parseJson(final, ApiWhoAmISchema, 'whoami');
+    return { name: me.name, type: me.type };
+  }
+
+  return {
+    endpoint,
+    hasToken: token !== undefined,
+    resolveRevision,
+    listFiles,
+    resolveUrl,
+    resolveFile,
+    whoami,
+  };
+}
+
+/** Read a body as UTF-8, refusing more than `limit` bytes. */
+async function readText(body: AsyncIterable<Buffer | Uint8Array> & { destroy?: (error?: Error) => unknown }, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.length;
+    if (total > limit) {
+      // An error page larger than this is not worth reading; a listing page this large is wrong.
+      if (limit === MAX_ERROR_BODY_BYTES) break;
+      body.destroy?.();
+      throw new MlcacheError('PROTOCOL', `A Hub API answer was larger than ${limit} bytes.`, {
+        hint: 'Check the endpoint (--endpoint / HF_ENDPOINT); if it is the real Hub, please report this.',
+      });
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
