@@ -1,0 +1,52 @@
+/**
+ * Small atomic-write helpers. Every writer in src/cache goes through a unique temp name in the
+ * destination folder + rename, so a concurrent reader (or another tool) sees either the old file
+ * or the new one, never a torn one. Same pattern as huggingface_hub
+ * _cache_commit_hash_for_specific_revision (`<name>.<8hex>.tmp` + os.replace).
+ */
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { MlcacheError } from '../errors.js';
+
+/** 8 lower-case hex characters (uuid4().hex[:8] in huggingface_hub). */
+export function randomHex8(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** `<dir>/<name>.<8hex>.tmp` next to `target`. */
+export function tempSibling(target: string, suffix = 'tmp'): string {
+  return path.join(path.dirname(target), `${path.basename(target)}.${randomHex8()}.${suffix}`);
+}
+
+/** Write `data` to `target` via a sibling temp file + rename. */
+export async function atomicWriteFile(target: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  const temp = tempSibling(target);
+  try {
+    await writeFile(temp, data, mode === undefined ? { flag: 'wx' } : { flag: 'wx', mode });
+    await fs.rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw fsError(error, `write ${target}`);
+  }
+}
+
+/** Wrap an fs error into an MlcacheError with a code a person can act on. */
+export function fsError(error: unknown, action: string): MlcacheError {
+  if (error instanceof MlcacheError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new MlcacheError('DISK_FULL', `No space left to ${action}.`, { cause: error, hint: 'Free disk space or point the cache to a larger disk (HF_HUB_CACHE).' });
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new MlcacheError('PERMISSION', `Permission denied to ${action} (${code}).`, {
+      cause: error,
+      hint: 'Check the ownership and permissions of the cache folder, or use a cache you can write (HF_HUB_CACHE).',
+    });
+  }
+  return new MlcacheError('FILESYSTEM', `Could not ${action}${code ? ` (${code})` : ''}.`, {
+    cause: error,
+    hint: 'Check that the cache folder exists and is on a working filesystem.',
+  });
+}

@@ -1,0 +1,51 @@
+/** Cache root and repo folder creation. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { atomicWriteFile, fsError } from './atomic-write.js';
+import type { CacheRepo } from './repo-folder-name.js';
+import { repoPaths } from './repo-paths.js';
+
+/**
+ * Byte-for-byte the tag huggingface_hub writes (_local_folder.py::CACHEDIR_TAG_CONTENT), so that
+ * backup tools skip the cache (https://bford.info/cachedir/). Python writes it only if absent.
+ */
+export const CACHEDIR_TAG_CONTENT =
+  'Signature: 8a477f597d28d172789f06886806bc55\n' +
+  '# This file is a cache directory tag created by huggingface_hub.\n' +
+  '# For information about cache directory tags, see:\n' +
+  '#\thttps://bford.info/cachedir/\n';
+
+/** `mkdir -p <cache>` and write `CACHEDIR.TAG` if absent. */
+export async function ensureCacheRoot(cacheDir: string): Promise<void> {
+  try {
+    await fs.mkdir(cacheDir, { recursive: true });
+  } catch (error) {
+    throw fsError(error, `create the cache folder ${cacheDir}`);
+  }
+  const tag = path.join(cacheDir, 'CACHEDIR.TAG');
+  try {
+    await fs.lstat(tag);
+    return;
+  } catch {
+    // absent: write it below
+  }
+  try {
+    await atomicWriteFile(tag, CACHEDIR_TAG_CONTENT);
+  } catch {
+    // Like huggingface_hub _create_cachedir_tag: the tag is a courtesy to backup tools, and a
+    // read-only cache root must still be usable for reading.
+  }
+}
+
+/**
+ * `blobs/`, `snapshots/` and `refs/`. refs/ is created even when no ref will be written:
+ * @huggingface/hub's scanCachedRepo stat()s it and reports the repo as a warning without it.
+ */
+export async function ensureRepoDirs(cacheDir: string, repo: CacheRepo): Promise<void> {
+  const p = repoPaths(cacheDir, repo);
+  try {
+    await Promise.all([p.blobsDir, p.snapshotsDir, p.refsDir].map((dir) => fs.mkdir(dir, { recursive: true })));
+  } catch (error) {
+    throw fsError(error, `create the cache folders of ${repo.id} under ${p.repoDir}`);
+  }
+}

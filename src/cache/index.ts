@@ -1,0 +1,37 @@
+/** The HF hub cache layout: paths, safe names, atomic writers, locks and a scanner. Knows nothing of HTTP. */
+export { REPO_ID_SEPARATOR, parseRepoFolderName, repoFolderName, verifyRepoId } from './repo-folder-name.js';
+export type { CacheRepo, CacheRepoType } from './repo-folder-name.js';
+export {
+  isBlobName,
+  isCommitHash,
+  unsafePathReason,
+  validateRepoFilePath,
+  validateRevisionName,
+  verifyCommitHash,
+  verifyEtag,
+} from './safe-path.js';
+export { blobPath, lockPath, refPath, relativeBlobTarget, repoPaths, snapshotDir, snapshotFilePath, treeCachePath } from './repo-paths.js';
+export type { RepoPaths } from './repo-paths.js';
+export { atomicWriteFile, randomHex8, tempSibling } from './atomic-write.js';
+export { CACHEDIR_TAG_CONTENT, ensureCacheRoot, ensureRepoDirs } from './ensure-cache-root.js';
+export { readRef, writeRef } from './write-ref.js';
+export { linkSnapshotFile, symlinksSupported } from './link-snapshot-file.js';
+export type { LinkSnapshotFileOptions, LinkSnapshotFileResult } from './link-snapshot-file.js';
+export { commitBlob } from './commit-blob.js';
+export type { CommitBlobResult } from './commit-blob.js';
+export { TREE_CACHE_FORMAT_VERSION, parseTreeCache, readTreeCache, serializeTreeCache, writeTreeCache } from './tree-cache.js';
+export type { TreeCacheFile } from './tree-cache.js';
+export { acquireLock, parseHolder } from './acquire-lock.js';
+export type { AcquireLockOptions, LockHandle, LockHolder } from './acquire-lock.js';
+export { scanCache } from './scan-cache.js';
+export type {
+  CacheScan,
+  CacheWarning,
+  CacheWarningCode,
+  ScannedBlob,
+  ScannedFile,
+  ScannedPartialFile,
+  ScannedRef,
+  ScannedRevision,
+  ScannedRepo,
+} from './scan-cache.js';
