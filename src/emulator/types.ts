@@ -37,6 +37,11 @@ export interface FixtureRepo {
   private?: boolean;
   /** Disabled: 403 with X-Error-Message "Access to this resource is disabled.". */
   disabled?: boolean;
+  /**
+   * Valid tokens that have access to this gated/private repo. A valid token not listed gets 403
+   * GatedRepo (gated) or 404 RepoNotFound (private). Default: every valid token has access.
+   */
+  accessTokens?: string[];
 }
 
 export type FaultAction =
@@ -105,6 +110,11 @@ export interface HubEmulatorOptions {
   repos: FixtureRepo[];
   /** Tokens the emulator accepts. Default: ['hf_emulator_valid_token_0000']. */
   tokens?: string[];
+  /**
+   * Treat any non-empty bearer token as valid (for the demo and manual runs, where a user's real
+   * HF_TOKEN may be sent). @default false
+   */
+  acceptAnyToken?: boolean;
   /** Tree API page size (the Hub uses 1000). */
   pageSize?: number;
   faults?: Faults;
