@@ -8,14 +8,26 @@
 export function parseLinkHeader(value: string | null | undefined): Map<string, string> {
   const links = new Map<string, string>();
   if (!value) return links;
-  // Each link is `<uri>` followed by `;`-separated params; a URI may itself contain ',' or ';'.
-  const pattern = /<([^>]*)>((?:\s*;\s*[^;,]+?(?:=(?:"[^"]*"|[^;,]*))?)*)/g;
-  for (const match of value.matchAll(pattern)) {
-    const target = match[1] ?? '';
-    const params = match[2] ?? '';
-    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;,\s]+))/i.exec(params);
+  let i = 0;
+  while (i < value.length) {
+    const open = value.indexOf('<', i);
+    if (open === -1) break;
+    // The target runs to the next '>' (a URI cannot contain '>'; it may contain ',' and ';').
+    const close = value.indexOf('>', open + 1);
+    if (close === -1) break;
+    const target = value.slice(open + 1, close).trim();
+    // Parameters run to the next ',' outside quotes.
+    let j = close + 1;
+    let inQuotes = false;
+    for (; j < value.length; j++) {
+      const ch = value[j];
+      if (ch === '"') inQuotes = !inQuotes;
+      else if (ch === ',' && !inQuotes) break;
+    }
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(value.slice(close + 1, j));
     const names = (rel?.[1] ?? rel?.[2] ?? '').trim().toLowerCase().split(/\s+/).filter(Boolean);
     for (const name of names) if (!links.has(name)) links.set(name, target);
+    i = j + 1;
   }
   return links;
 }
