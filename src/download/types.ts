@@ -70,6 +70,17 @@ export interface TransferEngineOptions {
   /** Emitted from the engine; the CLI renders them. Must not throw. */
   onEvent?: (event: TransferEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Cross-process lock used when an item has `lockPath` (src/cache provides the real one; a lock
+   * whose owner is dead must be taken over). `onWait` is called once if the lock is busy. Without
+   * it, items are downloaded unlocked: correctness rests on unique temp names + atomic rename.
+   */
+  acquireLock?: (lockPath: string, options: { signal?: AbortSignal; onWait?: () => void }) => Promise<{ release(): Promise<void> }>;
+  /**
+   * How long completed bytes may stay unrecorded in the resume journal, in ms (default 250).
+   * After kill -9 at most this much of each in-flight range is fetched again.
+   */
+  journalIntervalMs?: number;
 }
 
 export interface TransferResult {

@@ -1,0 +1,168 @@
+/**
+ * The resume journal: a small JSON file beside the partial download recording which byte ranges
+ * are on disk, so the next run (after Ctrl-C, kill -9 or a reboot) fetches only the rest.
+ *
+ *   <destination>.<8hex>.incomplete        the partial file (preallocated to the full size)
+ *   <destination>.<8hex>.mlcache-journal   this journal
+ *
+ * The 8-hex nonce keeps us off `<destination>.incomplete`, which huggingface_hub v0.23–v1.17
+ * opens in append mode and would corrupt (hub-protocol.md §3 "Partial files and resume").
+ * Parsing is pure and strict: anything unexpected means "discard and start over".
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Digest } from './types.js';
+import { mergeIntervals, type Interval } from './intervals.js';
+
+export const JOURNAL_VERSION = 1;
+export const JOURNAL_SUFFIX = 'mlcache-journal';
+export const PARTIAL_SUFFIX = 'incomplete';
+
+export interface Journal {
+  version: number;
+  size: number;
+  digest: Digest;
+  chunkSize: number;
+  /** Completed byte ranges, half-open [start, end), merged and sorted. */
+  completed: Interval[];
+}
+
+const JournalSchema = z
+  .object({
+    format: z.literal('mlcache-journal'),
+    version: z.literal(JOURNAL_VERSION),
+    size: z.number().int().nonnegative(),
+    digest: z.object({ algorithm: z.enum(['sha256', 'git-sha1']), hex: z.string().regex(/^[0-9a-f]{40}$|^[0-9a-f]{64}$/) }),
+    chunkSize: z.number().int().positive(),
+    completed: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),
+    updatedAt: z.string().optional(),
+  })
+  .refine((j) => j.completed.every(([s, e]) => s < e && e <= j.size), { message: 'completed ranges outside the file' });
+
+export function serializeJournal(journal: Journal): string {
+  return `${JSON.stringify({
+    format: 'mlcache-journal',
+    version: journal.version,
+    size: journal.size,
+    digest: journal.digest,
+    chunkSize: journal.chunkSize,
+    completed: mergeIntervals(journal.completed),
+    updatedAt: new Date().toISOString(),
+  })}\n`;
+}
+
+export type JournalParse = { ok: true; journal: Journal } | { ok: false; reason: string };
+
+/** Parse and validate journal text. Never throws. */
+export function parseJournal(text: string): JournalParse {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not valid JSON' };
+  }
+  const parsed = JournalSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, reason: issue ? `${issue.path.join('.') || 'journal'}: ${issue.message}` : 'invalid' };
+  }
+  const j = parsed.data;
+  return {
+    ok: true,
+    journal: { version: j.version, size: j.size, digest: j.digest, chunkSize: j.chunkSize, completed: mergeIntervals(j.completed) },
+  };
+}
+
+/** Whether a journal belongs to the file we are about to download. */
+export function journalMatches(journal: Journal, expected: { size: number; digest: Digest }): string | undefined {
+  if (journal.size !== expected.size) return `it is for ${journal.size} bytes, not ${expected.size}`;
+  if (journal.digest.algorithm !== expected.digest.algorithm || journal.digest.hex !== expected.digest.hex.toLowerCase()) {
+    return `it is for a different ${journal.digest.algorithm} digest`;
+  }
+  return undefined;
+}
+
+export function newNonce(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export function journalPath(destination: string, nonce: string): string {
+  return `${destination}.${nonce}.${JOURNAL_SUFFIX}`;
+}
+
+export function partialPath(destination: string, nonce: string): string {
+  return `${destination}.${nonce}.${PARTIAL_SUFFIX}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Nonces of the journals beside `destination` (any process's). */
+export async function findJournalNonces(destination: string): Promise<string[]> {
+  const dir = path.dirname(destination);
+  const pattern = new RegExp(`^${escapeRegExp(path.basename(destination))}\\.([0-9a-f]{8})\\.${JOURNAL_SUFFIX}$`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const match = pattern.exec(name);
+    return match?.[1] ? [match[1]] : [];
+  });
+}
+
+export async function readJournalFile(file: string): Promise<JournalParse | undefined> {
+  try {
+    return parseJournal(await readFile(file, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { ok: false, reason: `unreadable (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+}
+
+/** Write the journal atomically: a unique temp file, then rename over the old journal. */
+export async function writeJournalFile(file: string, journal: Journal): Promise<void> {
+  const temp = `${file}.${newNonce()}.tmp`;
+  try {
+    await writeFile(temp, serializeJournal(journal));
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+export type ClaimResult = 'claimed' | 'taken' | 'no-partial';
+
+/**
+ * Take over another run's journal + partial by renaming both to our nonce. rename() is atomic, so
+ * when two processes race for the same journal exactly one wins; the loser sees ENOENT ('taken').
+ */
+export async function claimJournal(destination: string, fromNonce: string, toNonce: string): Promise<ClaimResult> {
+  try {
+    await rename(journalPath(destination, fromNonce), journalPath(destination, toNonce));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'taken';
+    throw error;
+  }
+  try {
+    await rename(partialPath(destination, fromNonce), partialPath(destination, toNonce));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'no-partial';
+    throw error;
+  }
+  return 'claimed';
+}
+
+/** Remove a partial file and its journal (missing files are fine). */
+export async function removePartial(destination: string, nonce: string): Promise<void> {
+  await Promise.all([
+    rm(journalPath(destination, nonce), { force: true }),
+    rm(partialPath(destination, nonce), { force: true }),
+  ]);
+}
