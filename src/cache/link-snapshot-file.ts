@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { MlcacheError } from '../errors.js';
 import { fsError, tempSibling } from './atomic-write.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { blobPath, relativeBlobTarget, snapshotFilePath } from './repo-paths.js';
@@ -33,6 +34,8 @@ export function symlinksSupported(cacheDir: string): Promise<boolean> {
   if (probe === undefined) {
     probe = probeSymlinks(key);
     probes.set(key, probe);
+    // A failed probe (e.g. the folder could not be created) is not remembered: retry next time.
+    probe.catch(() => probes.delete(key));
   }
   return probe;
 }
@@ -75,6 +78,14 @@ export async function linkSnapshotFile(
   const pointerPath = snapshotFilePath(cacheDir, repo, commit, filePath);
   const blob = blobPath(cacheDir, repo, etag);
   const target = relativeBlobTarget(pointerPath, blob);
+  // Never create a dangling pointer: huggingface_hub's scan_cache_dir drops a repo with one.
+  const blobStat = await fs.stat(blob).catch(() => undefined);
+  if (blobStat?.isFile() !== true) {
+    throw new MlcacheError('CACHE_DAMAGED', `Cannot link ${filePath}: blob ${etag} is missing from ${path.dirname(blob)}.`, {
+      hint: 'Commit the downloaded blob (commitBlob) before linking it, or re-run the download.',
+      details: { path: filePath, etag },
+    });
+  }
   try {
     await fs.mkdir(path.dirname(pointerPath), { recursive: true });
   } catch (error) {

@@ -247,3 +247,11 @@ describe('writeTreeCache / readTreeCache', () => {
     expect(await readTreeCache(cache, repo, COMMIT2)).toBeUndefined();
   });
 });
+
+describe('linkSnapshotFile preconditions', () => {
+  it('refuses to create a dangling pointer when the blob is missing', async () => {
+    await ensureRepoDirs(cache, repo);
+    await expect(linkSnapshotFile(cache, repo, COMMIT, 'a.txt', SHA1)).rejects.toMatchObject({ code: 'CACHE_DAMAGED' });
+    expect(await listAll(repoPaths(cache, repo).snapshotsDir)).toEqual([]);
+  });
+});
