@@ -45,6 +45,15 @@ afterAll(async () => {
   await emulator.close();
 });
 
+async function failure(promise: Promise<unknown>): Promise<{ code: string; hint: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: string; hint: string };
+  }
+  throw new Error('expected a rejection');
+}
+
 function client(token: string | null = DEFAULT_TOKEN) {
   return createHubClient({ endpoint: emulator.url, token: token ?? undefined, dispatcher, baseDelayMs: 1, maxRetries: 2 });
 }
@@ -100,13 +109,13 @@ describe('hub client × emulator', () => {
   });
 
   it('gated repo without a token → GATED_REPO with the repo page and a token hint', async () => {
-    const error = await client(null).resolveRevision(gated, 'main').catch((e: unknown) => e as { code: string; hint: string });
+    const error = await failure(client(null).resolveRevision(gated, 'main'));
     expect(error.code).toBe('GATED_REPO');
     expect(error.hint).toBe(`Accept the conditions at ${emulator.url}/org/gated, then pass a token with --token or HF_TOKEN.`);
   });
 
   it('gated repo with a token that has no access → GATED_REPO asking to accept with that account', async () => {
-    const error = await client().resolveRevision(gated, 'main').catch((e: unknown) => e as { code: string; hint: string });
+    const error = await failure(client().resolveRevision(gated, 'main'));
     // A valid token not in the repo's accessTokens gets 403 GatedRepo (conditions not accepted).
     expect(error.code).toBe('GATED_REPO');
     expect(error.hint).toContain(`${emulator.url}/org/gated`);
