@@ -6,6 +6,7 @@
  * Pure.
  */
 import { MlcacheError } from '../errors.js';
+import { createPathFilter, fnmatchToRegExp, normalizePattern } from '../util/fnmatch.js';
 
 export interface PatternProblem {
   pattern: string;
@@ -45,43 +46,9 @@ function classEnd(pattern: string, start: number): number {
   return j < pattern.length ? j : -1;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-}
-
-/** fnmatch.translate: `*` → any run (including `/`), `?` → one character, `[…]`/`[!…]` classes. */
+/** fnmatch.translate of the normalized pattern (src/util/fnmatch.ts, shared with the snapshot planner). */
 export function patternToRegExp(pattern: string): RegExp {
-  let p = pattern.replace(/\\/g, '/');
-  // huggingface_hub _add_wildcard_to_directories: "dir/" → "dir/*".
-  if (p.endsWith('/')) p += '*';
-  let out = '';
-  let i = 0;
-  while (i < p.length) {
-    const c = p[i] ?? '';
-    if (c === '*') {
-      out += '.*';
-      while (p[i + 1] === '*') i++;
-    } else if (c === '?') {
-      out += '.';
-    } else if (c === '[') {
-      const end = classEnd(p, i);
-      if (end === -1) {
-        out += '\\[';
-      } else {
-        let body = p.slice(i + 1, end);
-        const negate = body.startsWith('!');
-        if (negate) body = body.slice(1);
-        // Inside a class only `\`, `]` and `^` need escaping; ranges like a-z keep their '-'.
-        const escaped = body.replace(/[\\\]^]/g, '\\$&');
-        out += `[${negate ? '^' : ''}${escaped}]`;
-        i = end;
-      }
-    } else {
-      out += escapeRegExp(c);
-    }
-    i++;
-  }
-  return new RegExp(`^${out}$`, 's');
+  return fnmatchToRegExp(normalizePattern(pattern));
 }
 
 export interface FileFilter {
@@ -100,13 +67,7 @@ export function createFileFilter(include: readonly string[] | undefined, exclude
       details: { pattern: first.pattern },
     });
   }
-  const allow = include && include.length > 0 ? include.map(patternToRegExp) : undefined;
-  const deny = (exclude ?? []).map(patternToRegExp);
-  return (path: string) => {
-    const p = path.replace(/\\/g, '/');
-    if (allow && !allow.some((re) => re.test(p))) return false;
-    return !deny.some((re) => re.test(p));
-  };
+  return createPathFilter(include, exclude);
 }
 
 /** Keep the paths the patterns select (order preserved). */
