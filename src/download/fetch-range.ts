@@ -60,6 +60,15 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(value) ? value[0] : value;
 }
 
+type Body = Dispatcher.ResponseData['body'];
+
+/** Drop a body we will not read; the listener keeps undici's AbortError from going uncaught. */
+function discard(body: Body | undefined): void {
+  if (!body || body.destroyed) return;
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 function protocolError(reason: string, label: string): MlcacheError {
   return new MlcacheError('PROTOCOL', `The server broke the range protocol for ${label}: ${reason}.`, {
     hint: 'Run the command again; if it keeps happening, a proxy or mirror in between is rewriting responses.',
@@ -110,7 +119,7 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
     stallTimer = undefined;
   };
 
-  let body: (Dispatcher.ResponseData['body']) | undefined;
+  let body: Body | undefined;
   try {
     armStall();
     // Only the headers resolve() gave us: Authorization is never added here, so it cannot
@@ -129,7 +138,8 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
     const status = response.statusCode;
     const verdict = classifyStatus(status);
     if (verdict !== 'ok') {
-      body.destroy();
+      // Error bodies are small: read them so the keep-alive connection can be reused.
+      await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       const after = status === 429 || status === 503 ? retryAfterSeconds({ get: (n) => header(response.headers, n) }) : undefined;
       const error = statusError(status, source.url, { requestId: header(response.headers, 'x-request-id'), retryAfter: after, label });
       throw new AttemptError(verdict, `HTTP ${status}`, error, after);
@@ -139,12 +149,12 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
       contentLength: header(response.headers, 'content-length'),
     });
     if (!check.ok) {
-      body.destroy();
+      discard(body);
       throw new AttemptError('retry', check.reason, protocolError(check.reason, label));
     }
     const encoding = header(response.headers, 'content-encoding');
     if (encoding && encoding !== 'identity') {
-      body.destroy();
+      discard(body);
       const reason = `Content-Encoding ${encoding} despite Accept-Encoding: identity`;
       throw new AttemptError('retry', reason, protocolError(reason, label));
     }
@@ -206,7 +216,7 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
     }
     return { whole: check.whole };
   } catch (error) {
-    body?.destroy();
+    discard(body);
     if (error instanceof AttemptError) throw error;
     const reason: unknown = controller.signal.reason;
     if (reason instanceof StallError) {
