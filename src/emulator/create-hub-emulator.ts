@@ -610,7 +610,10 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     const abort = () => controller.abort();
     res.once('close', abort);
     closing.signal.addEventListener('abort', abort, { once: true });
-    res.once('close', () => closing.signal.removeEventListener('abort', abort));
+    res.once('close', () => {
+      closing.signal.removeEventListener('abort', abort);
+      options.onRequest?.(record);
+    });
     const ctx: Ctx = {
       origin,
       req,

@@ -119,6 +119,8 @@ export interface HubEmulatorOptions {
   pageSize?: number;
   faults?: Faults;
   host?: string;
+  /** Called once per request when its response has ended (or its connection closed). */
+  onRequest?: (request: RecordedRequest) => void;
   /** 0 = pick a free port. */
   port?: number;
   cdnPort?: number;
