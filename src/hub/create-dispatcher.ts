@@ -11,6 +11,8 @@ import type { ProxySettings } from '../config/settings.js';
 export interface DispatcherOptions {
   /** Keep-alive connections per origin. @default 32 */
   connectionsPerOrigin?: number;
+  /** Alias of `connectionsPerOrigin` (undici's own option name). */
+  connections?: number;
   /** TCP+TLS connect timeout in ms. @default 10000 */
   connectTimeoutMs?: number;
   /** How long an idle socket stays open in ms. @default 30000 */
@@ -29,7 +31,7 @@ export function hasProxy(proxy: ProxySettings | undefined): boolean {
 
 export function createDispatcher(proxy: ProxySettings | undefined, options: DispatcherOptions = {}): Dispatcher {
   const agentOptions = {
-    connections: options.connectionsPerOrigin ?? 32,
+    connections: options.connectionsPerOrigin ?? options.connections ?? 32,
     // One request at a time per socket: pipelining breaks on Hub/CDN errors mid-stream.
     pipelining: 1,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
