@@ -8,6 +8,7 @@ const root = new URL('../', import.meta.url);
 /** One entry per generated schema: output file, built module, exported function returning the schema. */
 const schemas = [
   { file: 'config/models.schema.json', module: 'dist/catalog/catalog-schema.js', generate: 'catalogJsonSchema' },
+  { file: 'docs/schemas/cache-models-plan.schema.json', module: 'dist/commands/cache-models-plan-schema.js', generate: 'cacheModelsPlanJsonSchema' },
 ];
 
 for (const { file, module, generate } of schemas) {

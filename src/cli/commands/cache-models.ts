@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { formatGroupSummaries, summarizeGroups } from '../../catalog/summarize-groups.js';
+import type { CacheModelsPlan, CacheModelsResult } from '../../commands/cache-models.js';
+import type { TransferEvent } from '../../download/types.js';
+import { MlcacheError } from '../../errors.js';
+import { formatBytes, formatDuration } from '../../util/bytes.js';
+import { addOptions, collect, createReporter, networkOptions, outputOptions, parseRate, settingsFrom, transferOptions } from '../context.js';
+import type { CommandContext } from './index.js';
+
+interface CacheModelsFlags {
+  all?: boolean;
+  indictrans2?: boolean;
+  nllb?: boolean;
+  whisperx?: boolean;
+  mlx?: boolean;
+  group?: string[];
+  model?: string[];
+  dryRun?: boolean;
+  json?: boolean;
+  yes?: boolean;
+  force?: boolean;
+  cacheDir?: string;
+  torchHome?: string;
+  token?: string;
+  endpoint?: string;
+  catalog?: string;
+  connections: number;
+  maxRate?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+const SHORTHANDS = ['indictrans2', 'nllb', 'whisperx', 'mlx'] as const;
+
+/** Groups and sizes for --help, read only when help is shown (src/cli → ../../../config). */
+function groupsHelp(): string {
+  try {
+    const file = fileURLToPath(new URL('../../../config/models.json', import.meta.url));
+    const summaries = summarizeGroups(JSON.parse(readFileSync(file, 'utf8')));
+    return `\nGroups in the shipped catalog (approximate download sizes):\n${formatGroupSummaries(summaries)}\n`;
+  } catch {
+    return '';
+  }
+}
+
+function statusWord(status: string): string {
+  return status.padEnd(7);
+}
+
+/** The plan as a table (dry-run) — one line per entry and the totals per volume. */
+export function formatPlanTable(plan: CacheModelsPlan): string {
+  const lines: string[] = [];
+  const width = Math.max(10, ...plan.entries.map((e) => `${e.group}/${e.name}`.length));
+  lines.push(`${'ENTRY'.padEnd(width)}  ${'FILES'.padStart(5)}  ${'TOTAL'.padStart(9)}  ${'TO FETCH'.padStart(9)}  NOTE`);
+  for (const e of plan.entries) {
+    const note = e.skipped
+      ? `skipped: ${e.skipped}`
+      : e.gatedWithoutToken
+        ? `gated, no token: request access at ${e.accessUrl ?? ''}`
+        : e.error
+          ? `error: ${e.error.message}`
+          : e.bytesNeeded === 0
+            ? 'cached'
+            : e.commit
+              ? `@ ${e.commit.slice(0, 12)}${e.optional ? ' (optional)' : ''}`
+              : e.optional
+                ? '(optional)'
+                : '';
+    lines.push(
+      `${`${e.group}/${e.name}`.padEnd(width)}  ${String(e.files).padStart(5)}  ${formatBytes(e.bytesTotal).padStart(9)}  ${formatBytes(e.bytesNeeded).padStart(9)}  ${note}`,
+    );
+  }
+  lines.push(`Total: ${formatBytes(plan.bytesTotal)}, ${formatBytes(plan.bytesNeeded)} to download.`);
+  for (const v of plan.volumes) {
+    const free = v.bytesFree === undefined ? 'free space unknown' : `${formatBytes(v.bytesFree)} free`;
+    lines.push(`  ${v.roots.join(', ')}: ${formatBytes(v.bytesNeeded)} needed (${formatBytes(v.bytesRequired)} with margin), ${free}${v.fits ? '' : ' — NOT ENOUGH'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The end-of-run summary per group and entry. */
+export function formatSummary(result: CacheModelsResult): string {
+  const lines: string[] = [];
+  let group = '';
+  for (const e of result.entries) {
+    if (e.group !== group) {
+      group = e.group;
+      lines.push(`${group}:`);
+    }
+    const commit = e.commit ? ` @ ${e.commit.slice(0, 12)}` : '';
+    let detail: string;
+    if (e.status === 'skipped') detail = e.reason ?? '';
+    else if (e.status === 'failed') detail = `${e.error?.message ?? 'failed'}${e.error?.hint ? `\n      ${e.error.hint}` : ''}${e.optional ? ' (optional)' : ''}`;
+    else detail = `${e.files} files, ${formatBytes(e.bytesFetched)} fetched, ${formatBytes(e.bytesCached)} cached, ${formatDuration(e.durationMs)}`;
+    lines.push(`  ${statusWord(e.status)} ${e.name}${commit}: ${detail}`);
+  }
+  lines.push(
+    result.allCached
+      ? 'Everything selected was already cached; nothing was downloaded.'
+      : `Fetched ${formatBytes(result.bytesFetched)}, ${formatBytes(result.bytesCached)} already cached, in ${formatDuration(result.durationMs)}.`,
+  );
+  return lines.join('\n');
+}
+
+export function registerCacheModels(program: Command, context: CommandContext): void {
+  const command = program
+    .command('cache-models')
+    .description('Cache model groups from the catalog (and --model repos) in one run, after checking disk space.')
+    .option('--all', 'every group that applies to this machine')
+    .option('--indictrans2', 'the indictrans2 group (same as --group indictrans2)')
+    .option('--nllb', 'the nllb group')
+    .option('--whisperx', 'the whisperx group')
+    .option('--mlx', 'the mlx group (Apple Silicon only)')
+    .option('--group <name>', 'a catalog group (repeatable)', collect)
+    .option('--model <repo[@rev]>', 'a repo, or a comma list of them (repeatable)', collect)
+    .option('--dry-run', 'print the plan; download nothing')
+    .option('--yes', 'never ask; go on past gated repos without a token')
+    .option('--force', 'also cache groups whose platform does not match this machine')
+    .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts (default: TORCH_HOME, ~/.cache/torch)')
+    .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)');
+  addOptions(command, [...networkOptions(), ...transferOptions(), ...outputOptions()]);
+  command.addHelpText('after', () => `${groupsHelp()}
+Selection: flags add up; MLCACHE_MODELS / PRELOAD_MODELS are used only when no flag selects anything.
+Exit codes: 0 ok, 1 a required entry failed, 2 usage, 3 catalog invalid, 9 not enough disk space.
+
+Examples:
+  $ mlcache cache-models --whisperx --group pyannote --dry-run
+  $ mlcache cache-models --all --yes
+  $ mlcache cache-models --group nllb --model BAAI/bge-m3@main
+  $ mlcache cache-models --catalog team-models.json --group embeddings`);
+  command.action(async (flags: CacheModelsFlags) => {
+    const { cacheModels, planCacheModels } = await import('../../commands/cache-models.js');
+    const settings = await settingsFrom(flags);
+    const reporter = await createReporter(flags);
+    const groups = [...SHORTHANDS.filter((name) => flags[name] === true), ...(flags.group ?? [])];
+    const interactive = reporter.mode === 'tty' && flags.yes !== true && !settings.ci && process.stdin.isTTY === true;
+    const options = {
+      settings,
+      groups,
+      all: flags.all,
+      models: flags.model,
+      force: flags.force,
+      yes: flags.yes,
+      interactive,
+      token: flags.token,
+      catalogPath: flags.catalog,
+      connections: flags.connections,
+      maxRate: await parseRate(flags.maxRate),
+      signal: context.signal,
+      confirm: async (question: string) => {
+        const { default: confirm } = await import('@inquirer/confirm');
+        return confirm({ message: question, default: false });
+      },
+      onEvent: (event: { type: string }) => {
+        if (event.type === 'plan' || event.type === 'entry-done') return;
+        reporter.onEvent(event as TransferEvent);
+      },
+    };
+    try {
+      if (flags.dryRun) {
+        const plan = await planCacheModels(options);
+        reporter.finish();
+        if (reporter.mode === 'json') reporter.json({ type: 'plan', ...plan });
+        else process.stdout.write(formatPlanTable(plan));
+        return;
+      }
+      const result = await cacheModels(options);
+      reporter.finish();
+      if (reporter.mode === 'json') {
+        reporter.json({ type: 'result', ok: result.ok, entries: result.entries, bytesFetched: result.bytesFetched, bytesCached: result.bytesCached, allCached: result.allCached, durationMs: result.durationMs });
+      } else if (reporter.mode !== 'quiet' || !result.ok) {
+        process.stderr.write(`${formatSummary(result)}\n`);
+      }
+      if (!result.ok) {
+        const failed = result.entries.filter((e) => e.status === 'failed' && !e.optional);
+        throw new MlcacheError('PARTIAL_FAILURE', `${failed.length} of ${result.entries.length} entries failed: ${failed.map((e) => `${e.group}/${e.name}`).join(', ')}.`, {
+          hint: failed.some((e) => e.error?.code === 'GATED_REPO')
+            ? 'Request access to the gated repos (pages above), set HF_TOKEN, and run again; cached entries are kept.'
+            : 'Run the same command again; finished files are kept and only the rest is fetched.',
+          details: { failed: failed.map((e) => ({ group: e.group, name: e.name, error: e.error })) },
+        });
+      }
+    } finally {
+      reporter.finish();
+    }
+  });
+}
