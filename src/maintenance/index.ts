@@ -1,0 +1,27 @@
+/** Cache maintenance use cases: status, verify (+repair), offline-check, prune, rm, doctor. */
+export { FINDING_KINDS, finding, isIntact, repoLabel } from './findings.js';
+export type { Finding, FindingKind, FindingKindInfo, Severity } from './findings.js';
+export { findingsFromScan } from './scan-findings.js';
+export type { ScanFindingsOptions } from './scan-findings.js';
+export { lockKey, partialEtag, planPrune, planRemoval } from './prune-plan.js';
+export type { KeptItem, LockState, PlanPruneOptions, PruneItem, PrunePlan, PruneRevision, RemovalPlan } from './prune-plan.js';
+export { isProcessAlive, lockStateOf, readLockStates } from './lock-state.js';
+export type { LockJudgeOptions } from './lock-state.js';
+export { removeTargets } from './apply-removal.js';
+export type { RemovalOutcome, RemovalTarget } from './apply-removal.js';
+export { checkHubEntryOffline, checkUrlEntryOffline, literalIncludes } from './offline-resolve.js';
+export type { OfflineEntryResult, OfflineFile } from './offline-resolve.js';
+export { algorithmForBlobName, hashJobsForRepo, runHashJobs } from './hash-jobs.js';
+export type { HashJob, HashOutcome, RunHashJobsOptions } from './hash-jobs.js';
+export { verifyCache } from './verify-cache.js';
+export type { VerifyCacheOptions, VerifyReport } from './verify-cache.js';
+export { repairFindings } from './repair-cache.js';
+export type { RepairContext, RepairSummary } from './repair-cache.js';
+export { doctorPassed, evaluateDoctor, FREE_SPACE_FAIL, FREE_SPACE_WARN, MIN_NODE, parseNodeVersion } from './doctor-checks.js';
+export type { DirFact, DoctorCheck, DoctorFacts, DoctorStatus, HardwareCacheFact } from './doctor-checks.js';
+export { findHardwareCache, gatherDoctorFacts, parseHardwareCache } from './gather-doctor-facts.js';
+export type { GatherDoctorFactsOptions } from './gather-doctor-facts.js';
+export { buildStatus, dirSize, partialProgress } from './status-report.js';
+export type { BuildStatusOptions, PartialProgress, StatusEntry, StatusGroup, StatusReport, StatusRepo, StatusRevision } from './status-report.js';
+export { selectForMaintenance } from './select-from-catalog.js';
+export type { MaintenanceSelection, MaintenanceSelectionOptions } from './select-from-catalog.js';
