@@ -312,3 +312,11 @@ describe('cache-models catalog mistakes', () => {
     expect(plan.entries[0]).toMatchObject({ revision: commit, commit });
   });
 });
+
+describe('docs/schemas/cache-models-plan.schema.json', () => {
+  it('is what the zod plan schema generates (run `npm run schemas`)', async () => {
+    const { cacheModelsPlanJsonSchema } = await import('../../src/commands/cache-models-plan-schema.js');
+    const committed = JSON.parse(await readFile(new URL('../../docs/schemas/cache-models-plan.schema.json', import.meta.url), 'utf8'));
+    expect(committed).toEqual(cacheModelsPlanJsonSchema());
+  });
+});
