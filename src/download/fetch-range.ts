@@ -52,8 +52,13 @@ export interface FetchRangeOptions {
   onReceived(bytes: number): void;
 }
 
-/** Coalesce socket chunks (often 16–64 KiB) into ~1 MiB positional writes. */
-const WRITE_BATCH = 1024 * 1024;
+/**
+ * Coalesce socket chunks (often 16–64 KiB) into positional writes of up to 256 KiB, or whatever
+ * arrived in the last 50 ms on a slow connection: bytes only count (journal, progress) once they
+ * are on disk, so a small batch keeps what a kill -9 loses small.
+ */
+const WRITE_BATCH = 256 * 1024;
+const WRITE_MAX_AGE_MS = 50;
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];
@@ -120,6 +125,7 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
   };
 
   let body: Body | undefined;
+  let keepPending: (() => Promise<void>) | undefined;
   try {
     armStall();
     // Only the headers resolve() gave us: Authorization is never added here, so it cannot
@@ -163,6 +169,7 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
     const end = check.writeAt + check.length;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    let pendingSince = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
       const buffers = pending;
@@ -188,6 +195,7 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
       position += length;
     };
 
+    keepPending = flush;
     for await (const chunk of body as AsyncIterable<Buffer>) {
       armStall();
       if (position + pendingBytes + chunk.length > end) {
@@ -195,6 +203,7 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
         throw new AttemptError('retry', 'body longer than announced', protocolError('body longer than announced', label));
       }
       options.onReceived(chunk.length);
+      if (pendingBytes === 0) pendingSince = performance.now();
       pending.push(chunk);
       pendingBytes += chunk.length;
       if (options.bucket) {
@@ -202,7 +211,7 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
         await options.bucket.take(chunk.length, controller.signal);
         armStall();
       }
-      if (pendingBytes >= WRITE_BATCH) {
+      if (pendingBytes >= WRITE_BATCH || performance.now() - pendingSince >= WRITE_MAX_AGE_MS) {
         disarmStall();
         await flush();
         armStall();
@@ -217,6 +226,11 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
     return { whole: check.whole };
   } catch (error) {
     discard(body);
+    // Bytes received before a drop, stall or abort are good (status and range were checked and
+    // they lie inside the range): keep them so the retry, or the next run, starts after them.
+    if (keepPending && !(error instanceof AttemptError && error.reason === 'body longer than announced')) {
+      await keepPending().catch(() => undefined);
+    }
     if (error instanceof AttemptError) throw error;
     const reason: unknown = controller.signal.reason;
     if (reason instanceof StallError) {

@@ -170,6 +170,9 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
   const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs;
   const retryPolicy: RetryPolicy = { ...DEFAULTS.retry, ...options.retry };
   const journalIntervalMs = options.journalIntervalMs ?? DEFAULTS.journalIntervalMs;
+  // A journal write per quarter chunk (at most 4 MiB): a killed run re-fetches well under a range.
+  const journalEveryBytes = Math.min(4 * MiB, Math.max(256 * 1024, Math.floor(chunkSize / 4)));
+  const stats = { journalWrites: 0 };
   const dispatcher = options.dispatcher;
   const bucket: TokenBucket | undefined = options.maxRate ? createTokenBucket(options.maxRate) : undefined;
   const connectionSlots: Semaphore = createSemaphore(connections);
@@ -310,36 +313,66 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     const onDisk = (): Interval[] => mergeIntervals([...completed, ...ranges.map((r): Interval => [r.start, r.start + r.written])]);
     let doneBytes = resumed;
 
-    // Journal: persisted at most every journalIntervalMs while bytes land, data synced first, so
-    // a kill -9 or a power cut loses at most that much of each in-flight range.
+    // Journal: rewritten (temp + rename) once `journalEveryBytes` more bytes are on disk, or
+    // journalIntervalMs after the first unrecorded byte, one write at a time. kill -9 keeps the
+    // page cache, so a run killed mid-file loses only the unrecorded bytes. The data file is
+    // fdatasync'ed at most once a second before a journal write; after a power cut a journal may
+    // claim bytes that never reached the disk, which the hash check catches (one full re-fetch).
     let journalTimer: NodeJS.Timeout | undefined;
     let journalChain: Promise<void> = Promise.resolve();
+    let journalBusy = false;
+    let journalAgain = false;
     let journalWritten = resumed > 0;
     let journalWarned = false;
+    let unrecorded = 0;
+    let lastSyncAt = 0;
     let finished = false;
-    const persistJournal = (): Promise<void> => {
-      journalChain = journalChain.then(async () => {
-        const snapshot = onDisk();
-        if (totalLength(snapshot) === 0) return;
-        try {
+    const writeJournalNow = async (): Promise<void> => {
+      unrecorded = 0;
+      const snapshot = onDisk();
+      if (totalLength(snapshot) === 0) return;
+      try {
+        if (Date.now() - lastSyncAt >= 1000) {
           await file.datasync();
-          await writeJournalFile(journalFile, { version: JOURNAL_VERSION, size: item.size, digest: { algorithm: item.digest.algorithm, hex: item.digest.hex.toLowerCase() }, chunkSize, completed: snapshot });
-          journalWritten = true;
-        } catch (error) {
-          if (!journalWarned) {
-            journalWarned = true;
-            emit({ type: 'warning', id: item.id, message: `Could not save the resume journal of ${item.label} (${(error as NodeJS.ErrnoException).code ?? String(error)}).` });
-          }
+          lastSyncAt = Date.now();
         }
-      });
+        await writeJournalFile(journalFile, { version: JOURNAL_VERSION, size: item.size, digest: { algorithm: item.digest.algorithm, hex: item.digest.hex.toLowerCase() }, chunkSize, completed: snapshot });
+        journalWritten = true;
+        stats.journalWrites++;
+      } catch (error) {
+        if (!journalWarned) {
+          journalWarned = true;
+          emit({ type: 'warning', id: item.id, message: `Could not save the resume journal of ${item.label} (${(error as NodeJS.ErrnoException).code ?? String(error)}).` });
+        }
+      }
+    };
+    const persistJournal = (): Promise<void> => {
+      if (journalTimer) clearTimeout(journalTimer);
+      journalTimer = undefined;
+      if (journalBusy) {
+        journalAgain = true;
+        return journalChain;
+      }
+      journalBusy = true;
+      journalChain = (async () => {
+        do {
+          journalAgain = false;
+          await writeJournalNow();
+        } while (journalAgain && !finished);
+        journalBusy = false;
+      })();
       return journalChain;
     };
-    const markDirty = () => {
-      if (journalTimer || finished) return;
-      journalTimer = setTimeout(() => {
-        journalTimer = undefined;
-        if (!finished) void persistJournal();
-      }, journalIntervalMs);
+    const markDirty = (length: number) => {
+      if (finished) return;
+      unrecorded += length;
+      if (unrecorded >= journalEveryBytes) void persistJournal();
+      else if (!journalTimer) {
+        journalTimer = setTimeout(() => {
+          journalTimer = undefined;
+          if (!finished) void persistJournal();
+        }, journalIntervalMs);
+      }
     };
 
     emit({ type: 'file-started', id: item.id, label: item.label, size: item.size, resumedBytes: resumed, chunks: ranges.length });
@@ -391,7 +424,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
               run.reResolvesWithoutProgress = 0;
               hasher.offer(offset, buffers, length);
               hasher.advanceTo(contiguousPrefix(onDisk()));
-              markDirty();
+              markDirty(length);
               progress(run, doneBytes);
             },
           });
@@ -454,7 +487,10 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
       hasher.close();
       await journalChain;
       // Keep what we have for the next run; a partial with nothing worth keeping goes.
-      if (totalLength(onDisk()) > 0 && !(error instanceof MlcacheError && error.code === 'INTEGRITY')) await persistJournal();
+      if (totalLength(onDisk()) > 0 && !(error instanceof MlcacheError && error.code === 'INTEGRITY')) {
+        lastSyncAt = 0;
+        await writeJournalNow();
+      }
       await file.close().catch(() => undefined);
       if (!journalWritten) await removePartial(item.destination, nonce).catch(() => undefined);
       throw error;
