@@ -19,16 +19,23 @@ export async function main(argv: string[]): Promise<void> {
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
     });
-  registerCommands(program, { signal: interrupt.signal });
+  let commandExitCode: number | undefined;
+  registerCommands(program, {
+    signal: interrupt.signal,
+    setExitCode: (c) => {
+      commandExitCode = c;
+    },
+  });
   let code: number = EXIT.OK;
   try {
     await program.parseAsync(argv);
+    code = commandExitCode ?? EXIT.OK;
   } catch (error) {
     code = reportFailure(error, argv);
   } finally {
     interrupt.dispose();
   }
-  if (interrupt.signal.aborted && code === EXIT.OK) code = EXIT.INTERRUPTED;
+  if (interrupt.signal.aborted && code === EXIT.OK && commandExitCode === undefined) code = EXIT.INTERRUPTED;
   process.exitCode = code;
 }
 

@@ -3,17 +3,22 @@
  * lazy-imports the library function it calls, so start-up loads none of the heavy modules.
  */
 import type { Command } from 'commander';
+import { registerBootstrap } from './bootstrap.js';
 import { registerCacheModels } from './cache-models.js';
 import { registerDownload } from './download.js';
+import { registerEnv } from './env.js';
+import { registerRun } from './run.js';
 
 export interface CommandContext {
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
+  /** For commands whose result is an exit code (`run`: the child's); main.ts exits with it. */
+  setExitCode(code: number): void;
 }
 
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
 
-const registrations: RegisterCommand[] = [registerDownload, registerCacheModels];
+const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun];
 
 export function registerCommands(program: Command, context: CommandContext): void {
   for (const register of registrations) register(program, context);
