@@ -53,7 +53,7 @@ const FixtureRepoSchema = z.object({
 
 const ReposFileSchema = z.union([z.array(FixtureRepoSchema), z.object({ repos: z.array(FixtureRepoSchema) })]);
 
-async function loadRepos(file: string): Promise<FixtureRepo[]> {
+export async function loadRepos(file: string): Promise<FixtureRepo[]> {
   const parsed = ReposFileSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
