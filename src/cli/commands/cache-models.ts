@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { formatGroupSummaries, summarizeGroups } from '../../catalog/summarize-groups.js';
-import type { CacheModelsPlan, CacheModelsResult } from '../../commands/cache-models.js';
-import type { TransferEvent } from '../../download/types.js';
+import type { CacheModelsEvent, CacheModelsPlan, CacheModelsResult } from '../../commands/cache-models.js';
 import { MlcacheError } from '../../errors.js';
 import { formatBytes, formatDuration } from '../../util/bytes.js';
 import { addOptions, collect, createReporter, networkOptions, outputOptions, parseRate, settingsFrom, transferOptions } from '../context.js';
@@ -80,6 +79,14 @@ export function formatPlanTable(plan: CacheModelsPlan): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** One line before the downloads start. */
+export function planLine(plan: CacheModelsPlan): string {
+  const active = plan.entries.filter((e) => !e.skipped);
+  const skipped = plan.entries.length - active.length;
+  return `Plan: ${active.length} entries, ${formatBytes(plan.bytesTotal)} in total, ${formatBytes(plan.bytesNeeded)} to download` +
+    `${skipped > 0 ? `, ${skipped} skipped on this platform` : ''}.`;
+}
+
 /** The end-of-run summary per group and entry. */
 export function formatSummary(result: CacheModelsResult): string {
   const lines: string[] = [];
@@ -153,9 +160,15 @@ Examples:
         const { default: confirm } = await import('@inquirer/confirm');
         return confirm({ message: question, default: false });
       },
-      onEvent: (event: { type: string }) => {
-        if (event.type === 'plan' || event.type === 'entry-done') return;
-        reporter.onEvent(event as TransferEvent);
+      onEvent: (event: CacheModelsEvent) => {
+        if (event.type === 'entry-done') return;
+        if (event.type === 'plan') {
+          if (flags.dryRun) return; // printed in full below
+          if (reporter.mode === 'json') reporter.json({ type: 'plan', ...event.plan });
+          else reporter.info(planLine(event.plan));
+          return;
+        }
+        reporter.onEvent(event);
       },
     };
     try {
