@@ -103,7 +103,16 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
   const treeSource = cachedTree ? 'cache' : 'hub';
 
   // Every name from the Hub is untrusted: refuse the whole plan if one is hostile.
-  for (const file of tree) validateRepoFilePath(file.path);
+  for (const file of tree) {
+    try {
+      validateRepoFilePath(file.path);
+    } catch (error) {
+      throw new MlcacheError('UNSAFE_PATH', `${repo.id} lists an unsafe file name: ${(error as Error).message}`, {
+        hint: 'Nothing was written. The repo (or a proxy in between) is sending hostile paths; report it to the repo owner.',
+        cause: error,
+      });
+    }
+  }
 
   const selected =
     request.files && request.files.length > 0
