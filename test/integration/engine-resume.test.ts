@@ -49,8 +49,6 @@ describe('transfer engine: resume, journals and concurrent processes', () => {
     const destination = path.join(dir, FILE);
     const controller = new AbortController();
     const first = engineFor({ signal: controller.signal });
-    first.ev.events.length = 0;
-    const onEvent = first.ev.onEvent;
     const pending = first.engine.download(await item(destination));
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
@@ -68,7 +66,6 @@ describe('transfer engine: resume, journals and concurrent processes', () => {
     expect(error).toBeInstanceOf(MlcacheError);
     expect(error.code).toBe('INTERRUPTED');
     expect(error.hint).toMatch(/resume/);
-    void onEvent;
     const leftovers = await partialsIn(dir);
     expect(leftovers).toHaveLength(2);
     expect(leftovers.every((n) => /\.[0-9a-f]{8}\.(incomplete|mlcache-journal)$/.test(n))).toBe(true);
@@ -174,7 +171,7 @@ describe('transfer engine: resume, journals and concurrent processes', () => {
     const dir = await tempDir();
     const destination = path.join(dir, FILE);
     const lockPath = path.join(dir, '.locks', 'x.lock');
-    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
     await mkdir(path.dirname(lockPath), { recursive: true });
     await writeFile(lockPath, String(dead));
     const { engine } = engineFor({ acquireLock: acquireExclusiveLock });

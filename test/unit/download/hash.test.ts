@@ -1,0 +1,65 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFileHashWorker, createHasher, hashFile } from '../../../src/util/hash.js';
+
+const gitSha1 = (data: Buffer) => createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+
+describe('hashing', () => {
+  let dir = '';
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('git blob sha1 matches git for known vectors', () => {
+    const empty = createHasher('git-sha1', 0);
+    expect(empty.digest()).toBe('e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+    const hello = createHasher('git-sha1', 12);
+    hello.update(Buffer.from('hello world\n'));
+    // `echo 'hello world' | git hash-object --stdin`
+    expect(hello.digest()).toBe('3b18e512dba79e4c8300dd08aeb37f8e728b8dad');
+  });
+
+  it('incremental sha256 equals one-shot node:crypto', () => {
+    const data = randomBytes(100_003);
+    const h = createHasher('sha256', data.length);
+    for (let i = 0; i < data.length; i += 7_777) h.update(data.subarray(i, i + 7_777));
+    expect(h.digest()).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
+  it('hashFile in-thread and in a worker agree with node:crypto', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-hash-'));
+    const data = randomBytes(9 * 1024 * 1024 + 3);
+    const file = path.join(dir, 'f');
+    await writeFile(file, data);
+    expect(await hashFile(file, 'sha256')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(await hashFile(file, 'git-sha1', { worker: true })).toBe(gitSha1(data));
+    await writeFile(path.join(dir, 'empty'), '');
+    expect(await hashFile(path.join(dir, 'empty'), 'git-sha1', { worker: true })).toBe('e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+  });
+
+  it('the prefix worker hashes as the file fills, in order', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-hash-'));
+    const data = randomBytes(6 * 1024 * 1024);
+    const file = path.join(dir, 'f');
+    await writeFile(file, data);
+    const worker = createFileHashWorker(file, 'sha256', data.length);
+    worker.advanceTo(1024 * 1024);
+    worker.advanceTo(512); // going back is ignored
+    worker.advanceTo(4 * 1024 * 1024);
+    worker.advanceTo(data.length);
+    expect(await worker.digest()).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(worker.hashedBytes).toBe(data.length);
+  });
+
+  it('a worker on a file shorter than declared fails instead of hanging', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-hash-'));
+    const file = path.join(dir, 'short');
+    await writeFile(file, Buffer.alloc(10));
+    const worker = createFileHashWorker(file, 'sha256', 20);
+    worker.advanceTo(20);
+    await expect(worker.digest()).rejects.toThrow(/unexpected end/);
+  });
+});

@@ -1,0 +1,85 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  claimJournal,
+  findJournalNonces,
+  journalMatches,
+  journalPath,
+  parseJournal,
+  partialPath,
+  readJournalFile,
+  serializeJournal,
+  writeJournalFile,
+  type Journal,
+} from '../../../src/download/journal.js';
+
+const digest = { algorithm: 'sha256' as const, hex: 'ab'.repeat(32) };
+const journal: Journal = { version: 1, size: 1000, digest, chunkSize: 100, completed: [[200, 300], [0, 100], [100, 150]] };
+
+describe('journal parse/serialize', () => {
+  it('round-trips and merges the completed ranges', () => {
+    const parsed = parseJournal(serializeJournal(journal));
+    expect(parsed).toEqual({ ok: true, journal: { ...journal, completed: [[0, 150], [200, 300]] } });
+  });
+
+  it.each([
+    ['truncated JSON', '{"format":"mlcache-journal",', /not valid JSON/],
+    ['wrong format tag', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), format: 'other' }), /format/],
+    ['future version', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), version: 2 }), /version/],
+    ['range past the end', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), completed: [[0, 1001]] }), /outside/],
+    ['empty range', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), completed: [[5, 5]] }), /outside/],
+    ['bad digest', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), digest: { algorithm: 'md5', hex: 'x' } }), /digest/],
+  ])('rejects %s', (_name, text, reason) => {
+    const parsed = parseJournal(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.reason).toMatch(reason);
+  });
+
+  it('matches only the same size and digest', () => {
+    expect(journalMatches(journal, { size: 1000, digest })).toBeUndefined();
+    expect(journalMatches(journal, { size: 999, digest })).toMatch(/1000 bytes/);
+    expect(journalMatches(journal, { size: 1000, digest: { algorithm: 'sha256', hex: 'cd'.repeat(32) } })).toMatch(/different/);
+    expect(journalMatches(journal, { size: 1000, digest: { algorithm: 'git-sha1', hex: 'ab'.repeat(20) } })).toMatch(/different/);
+  });
+});
+
+describe('journal files', () => {
+  let dir = '';
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('finds journals of this destination only and claims one atomically', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-journal-'));
+    const dest = path.join(dir, 'blob');
+    await writeJournalFile(journalPath(dest, '0000aaaa'), journal);
+    await writeFile(partialPath(dest, '0000aaaa'), Buffer.alloc(1000));
+    await writeFile(path.join(dir, 'blob.incomplete'), 'python partial');
+    await writeFile(path.join(dir, 'blobby.1111bbbb.mlcache-journal'), '{}');
+    expect(await findJournalNonces(dest)).toEqual(['0000aaaa']);
+
+    expect(await claimJournal(dest, '0000aaaa', '1234abcd')).toBe('claimed');
+    expect(await claimJournal(dest, '0000aaaa', '99999999')).toBe('taken');
+    expect((await readdir(dir)).sort()).toEqual(['blob.1234abcd.incomplete', 'blob.1234abcd.mlcache-journal', 'blob.incomplete', 'blobby.1111bbbb.mlcache-journal']);
+    const read = await readJournalFile(journalPath(dest, '1234abcd'));
+    expect(read?.ok).toBe(true);
+  });
+
+  it('reports a claimed journal without its partial file', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-journal-'));
+    const dest = path.join(dir, 'blob');
+    await writeJournalFile(journalPath(dest, '0000aaaa'), journal);
+    expect(await claimJournal(dest, '0000aaaa', '1234abcd')).toBe('no-partial');
+  });
+
+  it('atomic writes leave no temp files behind', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-journal-'));
+    const file = journalPath(path.join(dir, 'x'), 'abcdef12');
+    for (let i = 0; i < 5; i++) await writeJournalFile(file, { ...journal, completed: [[0, i * 10 + 10]] });
+    expect(await readdir(dir)).toEqual(['x.abcdef12.mlcache-journal']);
+    const read = await readJournalFile(file);
+    expect(read).toMatchObject({ ok: true, journal: { completed: [[0, 50]] } });
+  });
+});
