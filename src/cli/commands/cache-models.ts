@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { formatGroupSummaries, summarizeGroups } from '../../catalog/summarize-groups.js';
 import type { CacheModelsEvent, CacheModelsPlan, CacheModelsResult } from '../../commands/cache-models.js';
-import { MlcacheError } from '../../errors.js';
+import { EXIT_CODES, MlcacheError, type ErrorCode } from '../../errors.js';
 import { formatBytes, formatDuration } from '../../util/bytes.js';
 import { addOptions, collect, createReporter, networkOptions, outputOptions, parseRate, settingsFrom, transferOptions } from '../context.js';
 import type { CommandContext } from './index.js';
@@ -188,7 +188,12 @@ Examples:
       }
       if (!result.ok) {
         const failed = result.entries.filter((e) => e.status === 'failed' && !e.optional);
-        throw new MlcacheError('PARTIAL_FAILURE', `${failed.length} of ${result.entries.length} entries failed: ${failed.map((e) => `${e.group}/${e.name}`).join(', ')}.`, {
+        // Nothing succeeded and every failure has one cause (Hub down, bad token): exit with that cause's code.
+        const attempted = result.entries.filter((e) => e.status !== 'skipped');
+        const codes = new Set(failed.map((e) => e.error?.code));
+        const [only] = codes;
+        const code = failed.length === attempted.length && codes.size === 1 && only !== undefined && only in EXIT_CODES ? (only as ErrorCode) : 'PARTIAL_FAILURE';
+        throw new MlcacheError(code, `${failed.length} of ${result.entries.length} entries failed: ${failed.map((e) => `${e.group}/${e.name}`).join(', ')}.`, {
           hint: failed.some((e) => e.error?.code === 'GATED_REPO')
             ? 'Request access to the gated repos (pages above), set HF_TOKEN, and run again; cached entries are kept.'
             : 'Run the same command again; finished files are kept and only the rest is fetched.',
