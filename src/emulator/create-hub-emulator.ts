@@ -469,9 +469,9 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     const entries: Record<string, unknown>[] = [];
     for (const raw of paths) {
       const p = raw.replace(/^\/+|\/+$/g, '');
-      const file = rev.files.get(p);
+      const file = rev.files.get(raw) ?? rev.files.get(p);
       // Paths that don't exist are left out of the answer, as the Hub does.
-      const item: TreeItem | undefined = file ? { type: 'file', path: p, file } : rev.dirs.has(p) ? { type: 'directory', path: p } : undefined;
+      const item: TreeItem | undefined = file ? { type: 'file', path: file.path, file } : rev.dirs.has(p) ? { type: 'directory', path: p } : undefined;
       if (item) entries.push(await treeEntry(rev, item, expand));
     }
     sendJson(ctx, 200, entries, { 'X-Repo-Commit': rev.commit });

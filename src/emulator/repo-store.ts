@@ -69,7 +69,8 @@ export function buildRepo(fixture: FixtureRepo): StoredRepo {
     const files = new Map<string, StoredFile>();
     const dirs = new Set<string>();
     for (const f of rev.files) {
-      const p = normalisePath(f.path);
+      // Verbatim, not normalised: tests serve hostile names (`../x`, `/etc/x`) to check clients refuse them.
+      const p = f.path;
       const source = toSource(f);
       const size = sizeOf(source);
       const lfs = f.lfs ?? (source.kind === 'generated' || size >= LFS_THRESHOLD);
@@ -77,7 +78,7 @@ export function buildRepo(fixture: FixtureRepo): StoredRepo {
         source.kind === 'literal' ? createHash('sha1').update(source.bytes).digest('hex') : `gen:${source.seed}:${source.size}`;
       files.set(p, { path: p, source, size, lfs, identity });
       const parts = p.split('/');
-      for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+      for (let i = 1; i < parts.length; i++) if (parts[i - 1] !== '') dirs.add(parts.slice(0, i).join('/'));
     }
     const commit = rev.commit?.toLowerCase() ?? deriveCommit(type, fixture.id, index, rev.refs, files);
     return { commit, refs: [...rev.refs], files, dirs, date: new Date(BASE_DATE + index * 86_400_000) };
