@@ -209,7 +209,15 @@ async function runRefetch(
         else mark(f, 'failed', failures.map((x) => `${x.path}: ${x.message}`).join('; '));
       }
     } catch (error) {
-      for (const f of r.findings) mark(f, 'failed', describe(error));
+      const gone = isMlcacheError(error) && error.code === 'REVISION_NOT_FOUND';
+      for (const f of r.findings) {
+        if (gone && f.kind === 'ref-missing-snapshot') {
+          await fs.rm(f.path, { force: true }).catch(() => undefined);
+          mark(f, 'removed', `the Hub has no commit ${r.commit.slice(0, 12)}: ref removed`);
+        } else {
+          mark(f, 'failed', describe(error));
+        }
+      }
     }
     return;
   }

@@ -156,7 +156,12 @@ export async function verifyCache(options: VerifyCacheOptions): Promise<VerifyRe
   // Completeness of the selected entries (huggingface_hub's IncompleteSnapshotError check).
   for (const e of entries) {
     if (e.kind !== 'hub' || e.skipped !== undefined) continue;
-    const result = await checkHubEntryOffline(options.cacheDir, e);
+    let result = await checkHubEntryOffline(options.cacheDir, e);
+    // A ref with a trailing newline is its own finding; still check the snapshot it means.
+    if (result.commit !== undefined && result.files.length === 0 && result.missingFiles.length === 0 && result.commit !== e.revision) {
+      const exists = await fs.stat(path.join(options.cacheDir, repoFolderName(e.repo), 'snapshots', result.commit)).then(() => true, () => false);
+      if (exists) result = await checkHubEntryOffline(options.cacheDir, { ...e, revision: result.commit });
+    }
     const label = result.target;
     if (result.commit === undefined || (!result.ok && result.missingFiles.length === 0 && result.files.length === 0)) {
       const alreadyReported = findings.some((f) => f.repo === label && (f.kind === 'ref-missing-snapshot' || f.kind === 'ref-trailing-newline'));

@@ -1,0 +1,70 @@
+/**
+ * `mlcache offline-check`: prove, from the filesystem alone, that every file the selected groups
+ * need resolves the way huggingface_hub resolves it with HF_HUB_OFFLINE=1, and that URL artifacts
+ * are in place. No Hub client or dispatcher is created, so no request can leave.
+ */
+import type { Catalog, MachinePlatform } from '../catalog/index.js';
+import { nothingSelected } from '../catalog/index.js';
+import type { Settings } from '../config/settings.js';
+import { checkHubEntryOffline, checkUrlEntryOffline, selectForMaintenance, type OfflineEntryResult } from '../maintenance/index.js';
+
+export interface OfflineCheckOptions {
+  settings: Settings;
+  all?: boolean | undefined;
+  groups?: string[] | undefined;
+  models?: string[] | undefined;
+  catalogPath?: string | undefined;
+  catalog?: Catalog | undefined;
+  platform?: MachinePlatform | undefined;
+}
+
+export interface OfflineCheckEntry extends OfflineEntryResult {
+  /** Set when the entry does not apply to this machine (not checked). */
+  skipped?: string | undefined;
+}
+
+export interface OfflineCheckResult {
+  ok: boolean;
+  hubCache: string;
+  torchHome: string;
+  entries: OfflineCheckEntry[];
+  checked: number;
+  failed: number;
+}
+
+export async function offlineCheck(options: OfflineCheckOptions): Promise<OfflineCheckResult> {
+  const { settings } = options;
+  const selection = await selectForMaintenance({
+    settings,
+    catalog: options.catalog,
+    catalogPath: options.catalogPath,
+    all: options.all,
+    groups: options.groups,
+    models: options.models,
+    platform: options.platform,
+  });
+  if (selection.empty) throw nothingSelected(selection.catalog);
+  const entries: OfflineCheckEntry[] = [];
+  for (const entry of selection.entries) {
+    if (entry.skipped !== undefined) {
+      entries.push({
+        kind: entry.kind,
+        group: entry.group,
+        name: entry.name,
+        target: entry.kind === 'hub' ? entry.repo.id : entry.destination,
+        ok: true,
+        problems: [],
+        missingFiles: [],
+        files: [],
+        treeCache: false,
+        notes: [],
+        skipped: entry.skipped,
+      });
+      continue;
+    }
+    entries.push(entry.kind === 'hub' ? await checkHubEntryOffline(settings.hubCache, entry) : await checkUrlEntryOffline(settings.torchHome, entry));
+  }
+  const checked = entries.filter((e) => e.skipped === undefined);
+  const failed = checked.filter((e) => !e.ok).length;
+  return { ok: failed === 0, hubCache: settings.hubCache, torchHome: settings.torchHome, entries, checked: checked.length, failed };
+}

@@ -1,0 +1,44 @@
+/**
+ * `mlcache status`: what is cached, per catalog group and per repo, read from disk only. It never
+ * touches the network (the endpoint is not even read), so it works on a plane.
+ */
+import type { Catalog, MachinePlatform } from '../catalog/index.js';
+import type { Settings } from '../config/settings.js';
+import { buildStatus, selectForMaintenance, type StatusReport } from '../maintenance/index.js';
+
+export interface StatusOptions {
+  settings: Settings;
+  /** --group NAME (and shorthand flags); default: every group. */
+  groups?: string[] | undefined;
+  /** --model REPO[@REV] */
+  models?: string[] | undefined;
+  /** --catalog FILE */
+  catalogPath?: string | undefined;
+  /** Injected catalog (tests). */
+  catalog?: Catalog | undefined;
+  platform?: MachinePlatform | undefined;
+  /** MLX dir to total (default: MLX_CACHE_DIR when set). */
+  mlxDir?: string | undefined;
+}
+
+export type StatusResult = StatusReport;
+
+export async function status(options: StatusOptions): Promise<StatusResult> {
+  const { settings } = options;
+  const selection = await selectForMaintenance({
+    settings,
+    catalog: options.catalog,
+    catalogPath: options.catalogPath,
+    groups: options.groups,
+    models: options.models,
+    platform: options.platform,
+    defaultToAll: true,
+    usePresets: false,
+  });
+  return buildStatus({
+    hubCache: settings.hubCache,
+    torchHome: settings.torchHome,
+    mlxDir: options.mlxDir ?? settings.mlxCacheDir,
+    entries: selection.entries,
+  });
+}
