@@ -1,0 +1,211 @@
+/**
+ * Renders transfer events (src/download/types.ts) for a person or a program:
+ * - tty: cli-progress bars, one overall (bytes, rate, ETA) plus the active files (at most 6);
+ * - plain (not a TTY: CI logs): one line every ~5 s, plus failures (and retries with --verbose);
+ * - json: one JSON object per event per line (NDJSON, schema in docs/download.md), redacted;
+ * - quiet: nothing.
+ * The engine never prints; this is the only place transfer progress becomes text.
+ */
+import cliProgress from 'cli-progress';
+import type { TransferEvent, TransferTotals } from '../../download/types.js';
+import { formatBytes } from '../../util/bytes.js';
+import { redact } from '../../util/redact.js';
+import { createRateMeter, etaSeconds, formatEta, formatRate, percent, plainProgressLine, truncateLabel } from './progress-format.js';
+
+export interface ProgressRendererOptions {
+  mode: 'tty' | 'plain' | 'json' | 'quiet';
+  stream: NodeJS.WritableStream;
+  verbose?: boolean;
+  /** Plain mode: seconds between progress lines. @default 5 */
+  plainIntervalMs?: number;
+  /** TTY mode: file bars shown at once. @default 6 */
+  maxFileBars?: number;
+}
+
+export interface ProgressRenderer {
+  onEvent(event: TransferEvent): void;
+  /** A line for the person, printed above the bars (or as is in plain mode). */
+  log(line: string): void;
+  finish(): void;
+}
+
+/** Deep-redact every string in an event (labels, messages, URLs in messages). */
+function redactEvent(value: unknown): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map(redactEvent);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactEvent(v)]));
+  return value;
+}
+
+export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
+  switch (options.mode) {
+    case 'json':
+      return {
+        onEvent: (event) => {
+          options.stream.write(`${JSON.stringify({ ...(redactEvent(event) as object), time: new Date().toISOString() })}\n`);
+        },
+        log: () => undefined,
+        finish: () => undefined,
+      };
+    case 'quiet':
+      return { onEvent: () => undefined, log: () => undefined, finish: () => undefined };
+    case 'plain':
+      return createPlainRenderer(options);
+    case 'tty':
+      return createTtyRenderer(options);
+  }
+}
+
+function createPlainRenderer(options: ProgressRendererOptions): ProgressRenderer {
+  const interval = options.plainIntervalMs ?? 5000;
+  const write = (line: string) => options.stream.write(`${redact(line)}\n`);
+  const meter = createRateMeter();
+  let last: TransferTotals | undefined;
+  let lastPrintAt = Date.now();
+  let printedFinal = false;
+  return {
+    onEvent(event) {
+      switch (event.type) {
+        case 'totals': {
+          last = event.totals;
+          const now = Date.now();
+          meter.sample(event.totals.bytesTransferred, now);
+          if (now - lastPrintAt >= interval && event.totals.bytesDone < event.totals.bytesTotal) {
+            lastPrintAt = now;
+            write(plainProgressLine(event.totals, meter.rate));
+          }
+          break;
+        }
+        case 'file-failed':
+          write(`failed: ${event.label}: ${event.message}`);
+          break;
+        case 'warning':
+          write(`warning: ${event.message}`);
+          break;
+        case 'retry':
+          if (options.verbose) write(`retry ${event.attempt} in ${(event.delayMs / 1000).toFixed(1)}s: ${event.label}: ${event.reason}`);
+          break;
+        case 'waiting-for-lock':
+          write(`waiting for another process to finish ${event.label} (${event.lockPath})`);
+          break;
+        case 'file-done':
+          if (options.verbose) write(`done: ${event.label} (${formatBytes(event.size)})`);
+          break;
+        default:
+          break;
+      }
+    },
+    log: write,
+    finish() {
+      if (last && !printedFinal && last.filesQueued > 0) {
+        printedFinal = true;
+        const t = last;
+        write(`[${String(percent(t.bytesDone, t.bytesTotal)).padStart(3, ' ')}%] ${formatBytes(t.bytesDone)} / ${formatBytes(t.bytesTotal)}  files ${t.filesDone}/${t.filesQueued}${t.filesFailed ? ` (${t.filesFailed} failed)` : ''}`);
+      }
+    },
+  };
+}
+
+function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
+  const maxBars = options.maxFileBars ?? 6;
+  const multibar = new cliProgress.MultiBar(
+    {
+      stream: options.stream,
+      hideCursor: true,
+      clearOnComplete: true,
+      stopOnComplete: false,
+      autopadding: true,
+      barsize: 24,
+      fps: 8,
+      format: (opts, params, payload: { text?: string }) => {
+        const bar = cliProgress.Format.BarFormat(params.progress, opts);
+        return `${bar} ${payload.text ?? ''}`;
+      },
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const meter = createRateMeter();
+  let overall: cliProgress.SingleBar | undefined;
+  let stopped = false;
+  const files = new Map<string, { label: string; size: number; done: number; bar?: cliProgress.SingleBar }>();
+  const fileText = (label: string, done: number, size: number) =>
+    `${String(percent(done, size)).padStart(3, ' ')}% ${truncateLabel(label, 48)}  ${formatBytes(done)}/${formatBytes(size)}`;
+
+  const ensureOverall = () => {
+    if (!overall && !stopped) overall = multibar.create(1, 0, { text: 'starting…' });
+  };
+  const promote = () => {
+    let shown = [...files.values()].filter((f) => f.bar).length;
+    for (const f of files.values()) {
+      if (shown >= maxBars) break;
+      if (!f.bar && !stopped) {
+        f.bar = multibar.create(Math.max(1, f.size), f.done, { text: fileText(f.label, f.done, f.size) });
+        shown++;
+      }
+    }
+  };
+  const drop = (id: string) => {
+    const f = files.get(id);
+    if (f?.bar) multibar.remove(f.bar);
+    files.delete(id);
+    promote();
+  };
+  const log = (line: string) => {
+    if (stopped) options.stream.write(`${redact(line)}\n`);
+    else multibar.log(`${redact(line)}\n`);
+  };
+  return {
+    onEvent(event) {
+      if (stopped) return;
+      switch (event.type) {
+        case 'file-queued':
+          ensureOverall();
+          break;
+        case 'file-started':
+          files.set(event.id, { label: event.label, size: event.size, done: event.resumedBytes });
+          promote();
+          break;
+        case 'file-progress': {
+          const f = files.get(event.id);
+          if (f) {
+            f.done = event.bytesDone;
+            f.bar?.update(Math.min(event.bytesDone, Math.max(1, f.size)), { text: fileText(f.label, f.done, f.size) });
+          }
+          break;
+        }
+        case 'file-done':
+          drop(event.id);
+          if (options.verbose) log(`done: ${event.label} (${formatBytes(event.size)})`);
+          break;
+        case 'file-failed':
+          drop(event.id);
+          log(`failed: ${event.label}: ${event.message}`);
+          break;
+        case 'retry':
+          if (options.verbose) log(`retry ${event.attempt} in ${(event.delayMs / 1000).toFixed(1)}s: ${event.label}: ${event.reason}`);
+          break;
+        case 'warning':
+          log(`warning: ${event.message}`);
+          break;
+        case 'waiting-for-lock':
+          log(`waiting for another process to finish ${event.label}`);
+          break;
+        case 'totals': {
+          ensureOverall();
+          const t = event.totals;
+          const rate = meter.sample(t.bytesTransferred, Date.now());
+          const text = `${String(percent(t.bytesDone, t.bytesTotal)).padStart(3, ' ')}% ${formatBytes(t.bytesDone)}/${formatBytes(t.bytesTotal)}  ${formatRate(rate)}  ETA ${formatEta(etaSeconds(t, rate))}  files ${t.filesDone}/${t.filesQueued}${t.filesFailed ? ` (${t.filesFailed} failed)` : ''}`;
+          overall?.setTotal(Math.max(1, t.bytesTotal));
+          overall?.update(Math.min(t.bytesDone, Math.max(1, t.bytesTotal)), { text });
+          break;
+        }
+      }
+    },
+    log,
+    finish() {
+      if (stopped) return;
+      stopped = true;
+      multibar.stop();
+    },
+  };
+}
