@@ -123,7 +123,7 @@ describe('prune and rm', () => {
     await fs.mkdir(locks, { recursive: true });
     const lock = (pid: number) => JSON.stringify({ pid, host: os.hostname(), startedAt: new Date().toISOString(), nonce: 'n1' });
     await fs.writeFile(path.join(locks, `${'b'.repeat(64)}.lock`), lock(process.pid));
-    const exited = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const exited = spawnSync(process.execPath, ['-e', '0']).pid;
     await fs.writeFile(path.join(locks, `${'c'.repeat(64)}.lock`), lock(exited));
     // v1 becomes unreferenced: its old.bin and config blobs go with it, model.bin is shared.
     await fs.rm(path.join(repoDir(), 'refs', 'v1'));
