@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { EXIT } from '../../errors.js';
+import { addOptions, collect, outputOptions, settingsFrom } from '../context.js';
+import type { CommandContext } from './index.js';
+
+interface OfflineCheckFlags {
+  all?: boolean;
+  indictrans2?: boolean;
+  nllb?: boolean;
+  whisperx?: boolean;
+  mlx?: boolean;
+  group?: string[];
+  model?: string[];
+  json?: boolean;
+  cacheDir?: string;
+  torchHome?: string;
+  catalog?: string;
+}
+
+const SHORTHANDS = ['indictrans2', 'nllb', 'whisperx', 'mlx'] as const;
+
+export function registerOfflineCheck(program: Command, context: CommandContext): void {
+  const command = program
+    .command('offline-check')
+    .description('Prove, without any network access, that the selected groups load with HF_HUB_OFFLINE=1.')
+    .option('--all', 'every group that applies to this machine')
+    .option('--indictrans2', 'the indictrans2 group')
+    .option('--nllb', 'the nllb group')
+    .option('--whisperx', 'the whisperx group')
+    .option('--mlx', 'the mlx group')
+    .option('--group <name>', 'a catalog group (repeatable)', collect)
+    .option('--model <repo[@rev]>', 'a repo (repeatable, or a comma list)', collect)
+    .option('--cache-dir <dir>', 'hub cache directory')
+    .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
+    .option('--catalog <file>', 'a user catalog merged over the shipped one');
+  addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+  command.action(async (flags: OfflineCheckFlags) => {
+    const { offlineCheck } = await import('../../commands/offline-check.js');
+    const settings = await settingsFrom(flags);
+    const groups = [...(flags.group ?? []), ...SHORTHANDS.filter((g) => flags[g] === true)];
+    const result = await offlineCheck({ settings, all: flags.all, groups, models: flags.model, catalogPath: flags.catalog });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+    } else {
+      const lines = result.entries.map((e) => {
+        const where = `${e.group}/${e.target}${e.kind === 'hub' ? `@${e.revision ?? 'main'}` : ''}`;
+        if (e.skipped !== undefined) return `skip     ${where}: ${e.skipped}`;
+        if (e.ok) return `ok       ${where} (${e.files.length} files${e.kind === 'hub' && !e.treeCache ? ', no tree cache: only present files checked' : ''})`;
+        return `missing  ${where}: ${e.problems.join('; ')}`;
+      });
+      lines.push(result.ok ? `All ${result.checked} entries resolve offline.` : `${result.failed} of ${result.checked} entries would fail offline.`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (!result.ok) {
+      process.stderr.write('hint: run `mlcache cache-models` with the same selection (or `mlcache verify --repair`), then check again.\n');
+      context.setExitCode(EXIT.CACHE_DAMAGED);
+    }
+  });
+}

@@ -1,0 +1,52 @@
+import { Option, type Command } from 'commander';
+import { addOptions, outputOptions, settingsFrom } from '../context.js';
+import type { CommandContext } from './index.js';
+
+interface RmFlags {
+  repoType: 'model' | 'dataset' | 'space';
+  yes?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  cacheDir?: string;
+}
+
+export function registerRm(program: Command, _context: CommandContext): void {
+  const command = program
+    .command('rm')
+    .description('Remove a cached repo, or one revision of it (blobs another revision uses are kept).')
+    .argument('<repo[@rev]>', 'repo id, optionally @branch, @tag or @commit')
+    .addOption(new Option('--repo-type <type>', 'repo type').choices(['model', 'dataset', 'space']).default('model'))
+    .option('--yes', 'do not ask')
+    .option('--dry-run', 'show what would be removed')
+    .option('--cache-dir <dir>', 'hub cache directory');
+  addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+  command.action(async (spec: string, flags: RmFlags) => {
+    const [{ rm }, { formatBytes }] = await Promise.all([import('../../commands/rm.js'), import('../../util/bytes.js')]);
+    const settings = await settingsFrom(flags);
+    const interactive = flags.json !== true && !settings.ci && process.stdin.isTTY === true && process.stdout.isTTY === true;
+    const result = await rm({
+      settings,
+      spec,
+      repoType: flags.repoType,
+      yes: flags.yes,
+      dryRun: flags.dryRun,
+      confirm: interactive
+        ? async (question) => {
+            const { default: confirm } = await import('@inquirer/confirm');
+            return confirm({ message: question, default: false });
+          }
+        : undefined,
+    });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+      return;
+    }
+    const what = result.commit === undefined ? result.repo : `${result.repo}@${result.commit.slice(0, 12)}`;
+    const kept = result.plan.keptBlobs > 0 ? `; ${result.plan.keptBlobs} blob(s) kept for other revisions` : '';
+    process.stdout.write(
+      result.dryRun
+        ? `Would remove ${what}: ${result.plan.paths.length} path(s), ${formatBytes(result.plan.bytes)}${kept}.\n`
+        : `Removed ${what}: ${formatBytes(result.bytesFreed)} freed${kept}.\n`,
+    );
+  });
+}
