@@ -8,6 +8,12 @@ import { registerCacheModels } from './cache-models.js';
 import { registerDownload } from './download.js';
 import { registerEnv } from './env.js';
 import { registerRun } from './run.js';
+import { registerDoctor } from './doctor.js';
+import { registerOfflineCheck } from './offline-check.js';
+import { registerPrune } from './prune.js';
+import { registerRm } from './rm.js';
+import { registerStatus } from './status.js';
+import { registerVerify } from './verify.js';
 
 export interface CommandContext {
   /** Aborted on Ctrl-C / SIGTERM. */
@@ -18,7 +24,7 @@ export interface CommandContext {
 
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
 
-const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun];
+const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor];
 
 export function registerCommands(program: Command, context: CommandContext): void {
   for (const register of registrations) register(program, context);
