@@ -7,6 +7,7 @@
  *
  * The engine knows nothing of the Hub or the cache layout (docs/download.md).
  */
+import { setMaxListeners } from 'node:events';
 import { constants as fsConstants } from 'node:fs';
 import { access, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { IntegrityError, MlcacheError, isMlcacheError } from '../errors.js';
@@ -180,6 +181,8 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
   // small files, without opening hundreds of descriptors or resolving every URL up front.
   const itemSlots: Semaphore = createSemaphore(Math.max(4, connections * 2));
   const engineController = new AbortController();
+  // Every waiting range listens for abort on its item's signal (and items on the engine's).
+  setMaxListeners(0, engineController.signal);
   const onOuterAbort = () => engineController.abort(options.signal?.reason);
   if (options.signal?.aborted) engineController.abort(options.signal.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -564,6 +567,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
   const download = async (item: TransferItem): Promise<TransferResult> => {
     if (closed) throw new MlcacheError('INTERNAL', 'The transfer engine is closed.');
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
     const onEngineAbort = () => controller.abort(interrupted());
     if (engineController.signal.aborted) controller.abort(interrupted());
     engineController.signal.addEventListener('abort', onEngineAbort, { once: true });

@@ -1,0 +1,280 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: mlcache's transfer engine against a one-stream-per-file baseline,
+ * @huggingface/hub's snapshotDownload and aria2c (when installed), on the Hub emulator with a
+ * per-connection bandwidth cap, an aggregate cap and latency. Prints a Markdown table
+ * (docs/performance.md holds the latest). A script, not a timed test (style.md §14).
+ *
+ * Each tool runs in a child process (`--child`) so its peak RSS and CPU time are its own; the
+ * emulator runs in this process. Sizes can be scaled down for a quick look:
+ *   BENCH_SCALE=0.25 npm run bench
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, '..', 'dist');
+const MiB = 1024 * 1024;
+
+// ---------------------------------------------------------------- child: run one tool ----------
+async function resolveLocation(hubUrl, repo, file) {
+  const { request } = await import('undici');
+  const url = `${hubUrl}/${repo}/resolve/main/${file}`;
+  const res = await request(url, { method: 'HEAD' });
+  await res.body.dump();
+  const location = res.headers.location;
+  return typeof location === 'string' ? new URL(location, url).toString() : url;
+}
+
+function expiryOf(url) {
+  const q = new URL(url).searchParams;
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
+  if (!m) return undefined;
+  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) + Number(q.get('X-Amz-Expires')) * 1000;
+}
+
+async function childMain(args) {
+  const spec = JSON.parse(args[0]);
+  const started = performance.now();
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  const out = { ok: true };
+  try {
+    if (spec.tool === 'mlcache') await runMlcache(spec, out);
+    else if (spec.tool === 'baseline') await runBaseline(spec);
+    else if (spec.tool === 'hfjs') await runHfJs(spec);
+    else throw new Error(`unknown tool ${spec.tool}`);
+  } catch (error) {
+    out.ok = false;
+    out.error = String(error?.message ?? error);
+  }
+  clearInterval(sampler);
+  const usage = process.resourceUsage();
+  out.wallMs = performance.now() - started;
+  out.peakRssMb = Math.max(peak, usage.maxRSS * 1024) / MiB;
+  out.cpuSec = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  process.exit(0);
+}
+
+async function runMlcache(spec, out) {
+  const { createTransferEngine } = await import(path.join(dist, 'download', 'index.js'));
+  const { Agent } = await import('undici');
+  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+  const controller = new AbortController();
+  let journalTimings = 0;
+  const engine = createTransferEngine({
+    dispatcher,
+    connections: spec.connections ?? 16,
+    signal: controller.signal,
+    retry: { baseDelayMs: 100, maxDelayMs: 2000, maxRetries: 10 },
+    onEvent: (e) => {
+      if (spec.abortAt && e.type === 'totals' && e.totals.bytesDone >= spec.abortAt * e.totals.bytesTotal) controller.abort();
+      if (e.type === 'retry') journalTimings++;
+    },
+  });
+  const items = spec.files.map((f) => ({
+    id: f.path,
+    label: f.path,
+    size: f.size,
+    digest: f.lfs ? { algorithm: 'sha256', hex: f.sha256 } : { algorithm: 'git-sha1', hex: f.gitSha1 },
+    destination: path.join(spec.outDir, f.path.replaceAll('/', '__')),
+    resolve: async () => {
+      const url = await resolveLocation(spec.hubUrl, spec.repo, f.path);
+      return { url, headers: {}, expiresAt: expiryOf(url) };
+    },
+  }));
+  const results = await Promise.allSettled(items.map((i) => engine.download(i)));
+  await engine.close();
+  await dispatcher.close();
+  out.retries = journalTimings;
+  const failed = results.filter((r) => r.status === 'rejected');
+  if (failed.length && !spec.abortAt) throw new Error(failed.map((r) => r.reason?.message).join('; '));
+}
+
+/** One GET per file, streamed to disk, `parallelFiles` files at once (huggingface_hub uses 8). */
+async function runBaseline(spec) {
+  const { request } = await import('undici');
+  const { createWriteStream } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  const queue = [...spec.files];
+  const worker = async () => {
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      const url = await resolveLocation(spec.hubUrl, spec.repo, f.path);
+      const res = await request(url);
+      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode} for ${f.path}`);
+      await pipeline(res.body, createWriteStream(path.join(spec.outDir, f.path.replaceAll('/', '__'))));
+    }
+  };
+  await Promise.all(Array.from({ length: spec.parallelFiles ?? 8 }, worker));
+}
+
+async function runHfJs(spec) {
+  const { snapshotDownload } = await import('@huggingface/hub');
+  await snapshotDownload({ repo: spec.repo, cacheDir: spec.outDir, hubUrl: spec.hubUrl });
+}
+
+// ---------------------------------------------------------------- parent ----------------------
+function runChild(spec) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.on('error', reject);
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(text.trim().split('\n').at(-1)));
+      } catch {
+        reject(new Error(`child output: ${text}`));
+      }
+    });
+  });
+}
+
+function runAria2(spec, urls) {
+  const input = urls.map((u, i) => `${u}\n  out=${spec.files[i].path.replaceAll('/', '__')}`).join('\n');
+  const started = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', 'aria2c', '-x16', '-s16', '-j16', '-k1M', '--file-allocation=none', '-q', '-d', spec.outDir, '-i', '-'], { input, encoding: 'utf8' });
+  const wallMs = performance.now() - started;
+  const [rssKb, u, s] = (r.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { ok: r.status === 0, wallMs, peakRssMb: rssKb / 1024, cpuSec: u + s };
+}
+
+async function verifyDir(dir, files, hashFile, flat = true) {
+  for (const f of files) {
+    const file = flat ? path.join(dir, f.path.replaceAll('/', '__')) : f.located;
+    try {
+      const hex = await hashFile(file, f.lfs ? 'sha256' : 'git-sha1', { worker: f.size > 16 * MiB });
+      if (hex !== (f.lfs ? f.sha256 : f.gitSha1)) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+async function listFiles(dir) {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() || entry.isSymbolicLink()) out.push(path.join(entry.parentPath ?? entry.path, entry.name));
+  }
+  return out;
+}
+
+async function parentMain() {
+  const { createHubEmulator } = await import(path.join(dist, 'emulator', 'index.js'));
+  const { hashFile } = await import(path.join(dist, 'util', 'hash.js'));
+  const scale = Number(process.env.BENCH_SCALE ?? '1');
+  const perConn = 40 * 1000 * 1000;
+  const aggregate = 320 * 1000 * 1000;
+  const latencyMs = 20;
+  const big = Math.round(1024 * MiB * scale);
+  const mid = Math.round(512 * MiB * scale);
+  const smallFiles = Array.from({ length: 200 }, (_, i) => ({ path: `shards/part-${String(i % 10)}/file-${String(i).padStart(3, '0')}.json`, generated: { size: 2000 + ((i * 7919) % 60_000) }, lfs: i % 4 === 0 }));
+  const hub = await createHubEmulator({
+    repos: [
+      { id: 'bench/big', revisions: [{ refs: ['main'], files: [{ path: 'model-00001-of-00002.safetensors', generated: { size: big } }, { path: 'model-00002-of-00002.safetensors', generated: { size: mid } }, { path: 'config.json', content: '{"model_type":"bench"}\n' }, { path: 'tokenizer.json', generated: { size: 2_000_000 }, lfs: false }] }] },
+      { id: 'bench/small', revisions: [{ refs: ['main'], files: smallFiles }] },
+    ],
+  });
+  const fileSpecs = async (repo, paths) => Promise.all(paths.map(async (p) => ({ path: p, ...(await hub.digestOf(repo, p)) })));
+  const bigFiles = await fileSpecs('bench/big', ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'config.json', 'tokenizer.json']);
+  const smallSpecs = await fileSpecs('bench/small', smallFiles.map((f) => f.path));
+  const capped = { perConnectionBytesPerSec: perConn, aggregateBytesPerSec: aggregate, latencyMs };
+  const faulty = {
+    ...capped,
+    seed: 7,
+    rules: [
+      { match: { origin: 'cdn' }, action: { kind: 'drop', afterBytes: 1_000_000 }, probability: 0.02 },
+      { match: { origin: 'cdn' }, action: { kind: 'status', status: 500 }, probability: 0.02 },
+      { match: { origin: 'cdn' }, action: { kind: 'rate-limit', retryAfter: 0 }, probability: 0.01 },
+    ],
+  };
+  const hasAria2 = spawnSync('aria2c', ['--version']).status === 0;
+  const rows = [];
+
+  const measure = async (workload, tool, repo, files, faults, extra = {}) => {
+    hub.setFaults(faults);
+    hub.resetStats();
+    const outDir = extra.outDir ?? (await mkdtemp(path.join(os.tmpdir(), 'mlcache-bench-')));
+    const needed = files.reduce((s, f) => s + f.size, 0);
+    const spec = { tool, hubUrl: hub.url, repo, files, outDir, ...extra.spec };
+    let r;
+    if (tool === 'aria2c') {
+      const urls = [];
+      for (const f of files) urls.push(await resolveLocation(hub.url, repo, f.path));
+      r = runAria2(spec, urls);
+    } else {
+      r = await runChild(spec);
+    }
+    const served = hub.stats.bytesServed;
+    let hashesOk = r.ok;
+    if (r.ok && !extra.noVerify) {
+      if (tool === 'hfjs') {
+        const all = await listFiles(outDir);
+        const located = files.map((f) => ({ ...f, located: all.find((p) => p.endsWith(`${path.sep}${f.path}`) && p.includes(`${path.sep}snapshots${path.sep}`)) }));
+        hashesOk = located.every((f) => f.located) && (await verifyDir(outDir, located, hashFile, false));
+      } else hashesOk = await verifyDir(outDir, files, hashFile);
+    }
+    const mbps = needed / 1e6 / (r.wallMs / 1000);
+    const row = { workload, tool, wall: r.wallMs / 1000, mbps, capRatio: faults.aggregateBytesPerSec ? (needed / (r.wallMs / 1000)) / faults.aggregateBytesPerSec : undefined, servedRatio: served / needed, rss: r.peakRssMb, cpu: r.cpuSec, ok: hashesOk, error: r.error, served };
+    if (!extra.keep) await rm(outDir, { recursive: true, force: true });
+    if (!extra.quiet) {
+      rows.push(row);
+      process.stderr.write(`${workload} / ${tool}: ${row.wall.toFixed(1)} s, ${mbps.toFixed(0)} MB/s${r.error ? ` (${r.error})` : ''}\n`);
+    }
+    return { row, outDir };
+  };
+
+  const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
+  const want = (w) => !only || only.has(w);
+  if (want('big')) {
+    await measure('big repo (capped)', 'mlcache', 'bench/big', bigFiles, capped);
+    await measure('big repo (capped)', 'baseline', 'bench/big', bigFiles, capped);
+    await measure('big repo (capped)', 'hfjs', 'bench/big', bigFiles, capped);
+    if (hasAria2) await measure('big repo (capped)', 'aria2c', 'bench/big', bigFiles, capped);
+  }
+  if (want('small')) {
+    await measure('200 small files (capped)', 'mlcache', 'bench/small', smallSpecs, capped);
+    await measure('200 small files (capped)', 'baseline', 'bench/small', smallSpecs, capped);
+    await measure('200 small files (capped)', 'hfjs', 'bench/small', smallSpecs, capped);
+  }
+  if (want('faults')) {
+    await measure('big repo + faults', 'mlcache', 'bench/big', bigFiles, faulty);
+  }
+  if (want('resume')) {
+    // Kill at ~40 % (abort → journal + partials kept), then run again on the same directory.
+    const first = await measure('resume', 'mlcache', 'bench/big', bigFiles, capped, { spec: { abortAt: 0.4 }, keep: true, quiet: true, noVerify: true });
+    const second = await measure('resume', 'mlcache', 'bench/big', bigFiles, capped, { outDir: first.outDir });
+    const needed = bigFiles.reduce((s, f) => s + f.size, 0);
+    second.row.servedRatio = (first.row.served + second.row.served) / needed;
+    second.row.tool = 'mlcache (2nd run after abort at 40 %)';
+  }
+  if (want('uncapped')) {
+    await measure('big repo (uncapped loopback)', 'mlcache', 'bench/big', bigFiles, {});
+    await measure('big repo (uncapped loopback)', 'baseline (1 stream/file)', 'bench/big', bigFiles, {}, { spec: { tool: 'baseline', parallelFiles: 1 } });
+  }
+  await hub.close();
+
+  const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
+  const lines = [
+    '| workload | tool | wall s | MB/s | × agg. cap | served ÷ needed | peak RSS MB | CPU s | hashes ok |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.workload} | ${r.tool} | ${fmt(r.wall)} | ${fmt(r.mbps, 0)} | ${fmt(r.capRatio, 2)} | ${fmt(r.servedRatio, 3)} | ${fmt(r.rss, 0)} | ${fmt(r.cpu)} | ${r.ok ? 'yes' : `NO${r.error ? ` (${r.error.slice(0, 60)})` : ''}`} |`),
+  ];
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  let disk = '';
+  try {
+    disk = execFileSync('df', ['-hT', os.tmpdir()], { encoding: 'utf8' }).trim().split('\n').at(-1);
+  } catch {}
+  process.stdout.write(`\nMachine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1e9).toFixed(0)} GB RAM, Node ${process.version}, ${os.platform()} ${os.release()}; tmp: ${disk}\n`);
+  process.stdout.write(`Emulator caps: ${perConn / 1e6} MB/s per connection, ${aggregate / 1e6} MB/s aggregate, ${latencyMs} ms latency; scale ${scale}; aria2c ${hasAria2 ? 'installed' : 'not installed (skipped)'}\n\n`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  void stat;
+}
+
+if (process.argv[2] === '--child') await childMain(process.argv.slice(3));
+else await parentMain();
