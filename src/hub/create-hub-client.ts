@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { HubHttpError, MlcacheError, NetworkError } from '../errors.js';
-import { backoffDelay, classifyNetworkError, isRetryableNetworkError, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
+import { backoffDelay, classifyNetworkError, isRetryableNetworkError, networkRetryLimit, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
 import { redactUrl, registerSecret } from '../util/redact.js';
 import { ApiRevisionInfoSchema, ApiTreeEntrySchema, ApiTreeFileSchema, ApiWhoAmISchema, formatIssues } from './api-schemas.js';
 import { proxyForUrl } from './create-dispatcher.js';
@@ -164,7 +164,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
       try {
         exchange = await once(method, url, extraHeaders, isError);
       } catch (error) {
-        if (error instanceof NetworkError && isRetryableNetworkError(error) && attempt < maxRetries) {
+        if (error instanceof NetworkError && isRetryableNetworkError(error) && attempt < networkRetryLimit(error, maxRetries)) {
           await pause(url, attempt, backoffDelay(attempt, baseDelayMs, maxBackoffMs), `${error.code}${error.systemCode ? ` (${error.systemCode})` : ''}`);
           continue;
         }

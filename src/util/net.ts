@@ -123,6 +123,15 @@ function proxyHost(proxy: string): string {
   }
 }
 
+/**
+ * How many retries a network failure deserves. A refused connection or an unknown host is usually
+ * permanent (wrong endpoint, mirror down), so it gets two quick retries instead of the full backoff
+ * budget that resets and timeouts get: a typo in --endpoint should fail in seconds, not half a minute.
+ */
+export function networkRetryLimit(error: NetworkError, maxRetries: number): number {
+  return error.code === 'NETWORK_REFUSED' || error.code === 'NETWORK_DNS' || error.code === 'NETWORK_PROXY' ? Math.min(2, maxRetries) : maxRetries;
+}
+
 /** Whether a classified network failure is worth another attempt. */
 export function isRetryableNetworkError(error: NetworkError): boolean {
   return RETRYABLE_CLASSES.has(error.code);

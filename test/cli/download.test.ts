@@ -1,0 +1,179 @@
+/**
+ * The spawned binary (after `npm run build`): what a person and a script see — the snapshot path
+ * alone on stdout, NDJSON with --json, one readable error with a hint and the documented exit code,
+ * and never a token or a stack trace.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EMULATOR_TOKEN, useEmulator } from '../helpers/emulator.js';
+
+const BIN = path.resolve('bin/mlcache.js');
+const SECRET = 'hf_SuperSecretTokenValue0123456789';
+
+const hub = useEmulator(() => ({
+  repos: [
+    {
+      id: 'acme/tiny',
+      revisions: [
+        {
+          refs: ['main'],
+          files: [
+            { path: 'config.json', content: '{"a":1}\n' },
+            { path: 'weights/model.safetensors', generated: { size: 2_000_000, seed: 5 } },
+          ],
+        },
+      ],
+    },
+    { id: 'acme/gated', gated: 'auto', revisions: [{ refs: ['main'], files: [{ path: 'x.txt', content: 'x' }] }] },
+  ],
+}));
+
+let root: string;
+let cacheDir: string;
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'mlcache-cli-dl-'));
+  cacheDir = path.join(root, 'hub');
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function run(args: string[], extraEnv: Record<string, string> = {}) {
+  return execa(process.execPath, [BIN, ...args], {
+    env: { HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1', ...extraEnv },
+    extendEnv: false,
+    reject: false,
+    cwd: root,
+  });
+}
+
+async function closedPort(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+function expectNoStackTrace(text: string): void {
+  expect(text).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m);
+  expect(text).not.toContain('internal error');
+}
+
+describe('mlcache download (spawned)', () => {
+  it('prints the snapshot path alone on stdout, so $(mlcache download …) works', async () => {
+    const result = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir]);
+    expect(result.exitCode).toBe(0);
+    const commit = hub().commitOf('acme/tiny', 'main');
+    const snapshot = path.join(cacheDir, 'models--acme--tiny', 'snapshots', commit);
+    expect(result.stdout).toBe(snapshot);
+    expect(await readFile(path.join(result.stdout, 'config.json'), 'utf8')).toBe('{"a":1}\n');
+    expect(result.stderr).toMatch(/acme\/tiny@main \([0-9a-f]{12}\): 2 files, 2\.00 MB fetched/);
+  });
+
+  it('HF_ENDPOINT and HF_HUB_CACHE are honoured like huggingface_hub', async () => {
+    const result = await run(['download', 'acme/tiny', '--quiet'], { HF_ENDPOINT: hub().url, HF_HUB_CACHE: cacheDir });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.startsWith(path.join(cacheDir, 'models--acme--tiny', 'snapshots'))).toBe(true);
+    expect(result.stderr).toBe('');
+  });
+
+  it('--json prints one JSON object per line, ending with the result', async () => {
+    const result = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir, '--json']);
+    expect(result.exitCode).toBe(0);
+    const events = result.stdout.split('\n').map((line) => JSON.parse(line) as { type: string; [k: string]: unknown });
+    expect(events.filter((e) => e.type === 'file-done').map((e) => e.label).sort()).toEqual([
+      'acme/tiny: config.json',
+      'acme/tiny: weights/model.safetensors',
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'result', repoId: 'acme/tiny', bytesFetched: 2_000_008, dryRun: false });
+  });
+
+  it('--dry-run lists what would be fetched and writes nothing', async () => {
+    const result = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir, '--dry-run']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/fetch\s+2\.00 MB\s+weights\/model\.safetensors/);
+    expect(result.stdout).toContain('2 files, 2.00 MB in total, 2.00 MB to download.');
+    await expect(readFile(path.join(cacheDir, 'CACHEDIR.TAG'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('failures: one sentence, a hint, the documented exit code', () => {
+  it('a missing repo exits 5 and never shows the token', async () => {
+    const result = await run(['download', 'acme/nope', '--endpoint', hub().url, '--cache-dir', cacheDir, '--token', EMULATOR_TOKEN, '--verbose']);
+    expect(result.exitCode).toBe(5);
+    expect(result.stderr).toMatch(/^error: .*acme\/nope/m);
+    expect(result.stderr).toMatch(/^hint: /m);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(EMULATOR_TOKEN);
+    expectNoStackTrace(result.stderr);
+  });
+
+  it('a gated repo without a token exits 4 and names the page to accept', async () => {
+    const result = await run(['download', 'acme/gated', '--endpoint', hub().url, '--cache-dir', cacheDir]);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain(`${hub().url}/acme/gated`);
+    expectNoStackTrace(result.stderr);
+  });
+
+  it('with a token from HF_TOKEN the gated repo downloads', async () => {
+    const result = await run(['download', 'acme/gated', '--endpoint', hub().url, '--cache-dir', cacheDir, '-q'], { HF_TOKEN: EMULATOR_TOKEN });
+    expect(result.exitCode).toBe(0);
+    expect(await readFile(path.join(result.stdout, 'x.txt'), 'utf8')).toBe('x');
+  });
+
+  it('--json failures are a JSON error line too, without the token', async () => {
+    const result = await run(['download', 'acme/nope', '--endpoint', hub().url, '--cache-dir', cacheDir, '--json'], { HF_TOKEN: EMULATOR_TOKEN });
+    expect(result.exitCode).toBe(5);
+    const last = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(last).toMatchObject({ type: 'error', code: 'REPO_NOT_FOUND' });
+    expect(result.stdout + result.stderr).not.toContain(EMULATOR_TOKEN);
+  });
+
+  it('a rejected token exits 4 and is not echoed', async () => {
+    const result = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir, '--token', SECRET, '--json', '--verbose']);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/^error: .*token/im);
+    expect(result.stdout + result.stderr).not.toContain(SECRET);
+    expect(result.stdout + result.stderr).not.toContain(SECRET.slice(3));
+  });
+
+  it('a closed port exits 6 with the connection refused', async () => {
+    const result = await run(['download', 'acme/tiny', '--endpoint', await closedPort(), '--cache-dir', cacheDir]);
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toMatch(/^error: connection refused/m);
+    expectNoStackTrace(result.stderr);
+  });
+
+  it('a bad flag or repo id exits 2 and points at --help', async () => {
+    const flag = await run(['download', 'acme/tiny', '--bogus']);
+    expect(flag.exitCode).toBe(2);
+    expect(flag.stderr).toContain("unknown option '--bogus'");
+    expect(flag.stderr).toContain('mlcache --help');
+    const id = await run(['download', 'not a repo id', '--endpoint', hub().url]);
+    expect(id.exitCode).toBe(2);
+    expect(id.stderr).toMatch(/^error: .*not a repo id/m);
+    const rate = await run(['download', 'acme/tiny', '--max-rate', 'fast', '--endpoint', hub().url]);
+    expect(rate.exitCode).toBe(2);
+    expect(rate.stderr).toContain('"fast" is not a size');
+  });
+
+  it('HF_HUB_OFFLINE refuses to touch the network, with a way out', async () => {
+    const result = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir], { HF_HUB_OFFLINE: '1' });
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toContain('HF_HUB_OFFLINE');
+  });
+});
+
+describe('start-up', () => {
+  it('--help lists every command', async () => {
+    const result = await run(['--help']);
+    expect(result.exitCode).toBe(0);
+    for (const command of ['download', 'cache-models', 'bootstrap', 'env', 'run', 'status', 'verify', 'offline-check', 'prune', 'rm', 'doctor']) {
+      expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+  });
+});
