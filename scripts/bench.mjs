@@ -10,7 +10,7 @@
  *   BENCH_SCALE=0.25 npm run bench
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -269,11 +269,13 @@ async function parentMain() {
   let disk = '';
   try {
     disk = execFileSync('df', ['-hT', os.tmpdir()], { encoding: 'utf8' }).trim().split('\n').at(-1);
-  } catch {}
+  } catch {
+    // df is optional: the table is still useful without the disk line.
+  }
   process.stdout.write(`\nMachine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1e9).toFixed(0)} GB RAM, Node ${process.version}, ${os.platform()} ${os.release()}; tmp: ${disk}\n`);
   process.stdout.write(`Emulator caps: ${perConn / 1e6} MB/s per connection, ${aggregate / 1e6} MB/s aggregate, ${latencyMs} ms latency; scale ${scale}; aria2c ${hasAria2 ? 'installed' : 'not installed (skipped)'}\n\n`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  void stat;
+
 }
 
 if (process.argv[2] === '--child') await childMain(process.argv.slice(3));
