@@ -35,7 +35,7 @@ function start(args: string[] = []): ResultPromise<{ reject: false }> {
     env: { HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1' },
     extendEnv: false,
     reject: false,
-  }) as ResultPromise<{ reject: false }>;
+  });
 }
 
 const blobsDir = () => path.join(cacheDir, 'models--acme--big', 'blobs');
