@@ -125,13 +125,96 @@ export function formatJsonPath(segments: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-/** Line and column (1-based) of a JSON.parse failure, from the offset V8 reports. */
-export function jsonErrorLocation(text: string, error: unknown): { line: number; column: number } {
-  const message = error instanceof Error ? error.message : '';
-  const lineCol = /line (\d+) column (\d+)/.exec(message);
-  if (lineCol) return { line: Number(lineCol[1]), column: Number(lineCol[2]) };
-  const position = /position (\d+)/.exec(message);
-  const offset = position ? Number(position[1]) : text.length;
+/**
+ * Offset of the first JSON syntax error in `text` (a small RFC 8259 scanner), because Node 20's
+ * JSON.parse messages ("Unexpected token '}', ... is not valid JSON") carry no position.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  class SyntaxAt extends Error {}
+  const fail = (): never => {
+    throw new SyntaxAt();
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const literal = (word: string) => {
+    for (const c of word) {
+      if (text[i] !== c) fail();
+      i++;
+    }
+  };
+  const string = () => {
+    i++;
+    for (;;) {
+      const c = text[i];
+      if (c === undefined || c < ' ') fail();
+      if (c === '"') return void i++;
+      if (c === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 5;
+        } else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    } else if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else {
+      const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
+      if (!m) fail();
+      i += m![0].length;
+    }
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+  } catch (error) {
+    if (error instanceof SyntaxAt) return i;
+    throw error;
+  }
+  return text.length;
+}
+
+/** Line and column (1-based) of a JSON.parse failure. */
+export function jsonErrorLocation(text: string): { line: number; column: number } {
+  const offset = jsonErrorOffset(text);
   const before = text.slice(0, offset).split('\n');
   return { line: before.length, column: (before[before.length - 1]?.length ?? 0) + 1 };
 }
@@ -144,7 +227,7 @@ export function parseHardwareCache(text: string, file: string): HardwareCache {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    const { line, column } = jsonErrorLocation(text, error);
+    const { line, column } = jsonErrorLocation(text);
     throw new MlcacheError('HARDWARE_CACHE_INVALID', `${file} is not valid JSON (line ${line}, column ${column}).`, {
       hint: FIX_HINT,
       cause: error,
