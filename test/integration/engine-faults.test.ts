@@ -158,7 +158,11 @@ describe('transfer engine: server faults', () => {
   it('does not retry a 404, and a failed item does not stop the others', async () => {
     const hub = emulator();
     hub.setFaults({ rules: [{ match: { origin: 'cdn', path: 'zzz-no-match' }, action: { kind: 'status', status: 404 } }] });
-    const t = await setup([{ match: { origin: 'cdn', method: 'GET' }, action: { kind: 'status', status: 404 }, times: 1 }], { connections: 1 })();
+    // Aim the 404 at the big file's CDN path only: both files are on the CDN and race for the first GET.
+    const bigSha = (await hub.digestOf(REPO, BIG)).sha256;
+    const t = await setup([{ match: { origin: 'cdn', method: 'GET', path: bigSha }, action: { kind: 'status', status: 404 }, times: 1 }], {
+      connections: 1,
+    })();
     const other = await itemFor(hub, { repo: REPO, file: SMALL, destination: path.join(t.dir, SMALL), dispatcher: testAgent() });
     const [big, small] = await Promise.allSettled([t.engine.download(t.item), t.engine.download(other)]);
     expect(big.status).toBe('rejected');
