@@ -31,6 +31,11 @@ export interface Reporter {
   warn(line: string): void;
   /** A JSON object on stdout (only with --json). */
   json(value: unknown): void;
+  /**
+   * A step with no byte progress yet (resolving revisions, listing files): an ora spinner on a
+   * TTY until the next output, one plain line in a log, nothing with --json or --quiet.
+   */
+  phase(text: string): Promise<void>;
   finish(): void;
 }
 
@@ -43,20 +48,40 @@ export async function createReporter(flags: OutputFlags): Promise<Reporter> {
     stream: mode === 'json' ? process.stdout : process.stderr,
     verbose: flags.verbose ?? false,
   });
+  let spinner: { stop(): unknown } | undefined;
+  const stopSpinner = () => {
+    spinner?.stop();
+    spinner = undefined;
+  };
   return {
     mode,
-    onEvent: (event) => renderer.onEvent(event),
+    onEvent(event) {
+      stopSpinner();
+      renderer.onEvent(event);
+    },
     info(line) {
+      stopSpinner();
       if (mode === 'tty' || mode === 'plain') renderer.log(redact(line));
     },
+    async phase(text) {
+      stopSpinner();
+      if (mode === 'plain') renderer.log(redact(text));
+      if (mode !== 'tty') return;
+      const { default: ora } = await import('ora');
+      spinner = ora({ text: redact(text), stream: process.stderr, discardStdin: false }).start();
+    },
     warn(line) {
+      stopSpinner();
       if (mode === 'json') process.stdout.write(`${JSON.stringify({ type: 'warning', message: redact(line) })}\n`);
       else renderer.log(`warning: ${redact(line)}`);
     },
     json(value) {
       if (mode === 'json') process.stdout.write(`${redact(JSON.stringify(value))}\n`);
     },
-    finish: () => renderer.finish(),
+    finish() {
+      stopSpinner();
+      renderer.finish();
+    },
   };
 }
 

@@ -172,6 +172,7 @@ Examples:
       },
     };
     try {
+      await reporter.phase('Planning: resolving revisions and listing files…');
       if (flags.dryRun) {
         const plan = await planCacheModels(options);
         reporter.finish();

@@ -47,6 +47,7 @@ Examples:
     const settings = await settingsFrom(flags);
     const reporter = await createReporter(flags);
     try {
+      await reporter.phase(`Resolving ${repoId}@${flags.revision ?? 'main'} on ${settings.endpoint}…`);
       const result = await download({
         settings,
         repoId,
