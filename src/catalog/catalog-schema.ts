@@ -44,6 +44,13 @@ export const HubEntrySchema = z
       .optional()
       .describe('fnmatch globs (case-sensitive, * crosses /, trailing / = everything below). Default: every file.'),
     exclude: z.array(z.string()).optional().describe('fnmatch globs removed after include (exclude wins).'),
+    formats: z
+      .array(z.array(z.string()).min(1))
+      .min(1)
+      .optional()
+      .describe(
+        'Ordered weight-format alternatives, each a list of fnmatch globs (e.g. [["model*.safetensors", "model.safetensors.index.json"], ["pytorch_model*.bin", "pytorch_model.bin.index.json"]]): the first that matches a file at the commit is fetched, the others never are. None present is an error for the entry.',
+      ),
     gated: z.boolean().default(false).describe('The Hub gates this repo: a token with granted access is needed.'),
     approxBytes: z.number().int().nonnegative().optional().describe('Approximate download size in bytes, for --help (the plan uses exact sizes).'),
   })

@@ -27,6 +27,8 @@ export interface SelectedHubEntry {
   revision: string;
   include: string[] | undefined;
   exclude: string[] | undefined;
+  /** Ordered weight-format alternatives (see catalog-schema.ts). */
+  formats: string[][] | undefined;
   gated: boolean;
   optional: boolean;
   purpose: string;
@@ -86,6 +88,7 @@ function toSelected(group: string, entry: Entry, skipped: string | undefined): S
       revision: entry.revision,
       include: entry.include,
       exclude: entry.exclude,
+      formats: entry.formats,
       gated: entry.gated,
       optional: entry.optional,
       purpose: entry.purpose,
@@ -109,7 +112,7 @@ function toSelected(group: string, entry: Entry, skipped: string | undefined): S
 
 function identity(entry: SelectedEntry): string {
   return entry.kind === 'hub'
-    ? JSON.stringify(['hub', entry.repo.type, entry.repo.id, entry.revision, entry.include ?? null, entry.exclude ?? null])
+    ? JSON.stringify(['hub', entry.repo.type, entry.repo.id, entry.revision, entry.include ?? null, entry.exclude ?? null, entry.formats ?? null])
     : JSON.stringify(['url', entry.destination]);
 }
 
@@ -148,6 +151,7 @@ function modelEntry(spec: string, catalog: Catalog): SelectedEntry {
     revision: revision ?? 'main',
     include: undefined,
     exclude: undefined,
+    formats: undefined,
     gated: false,
     optional: false,
     purpose: 'requested with --model / MLCACHE_MODELS',

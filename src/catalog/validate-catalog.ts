@@ -9,26 +9,14 @@ import { MlcacheError } from '../errors.js';
 import { parseRepoId } from '../hub/repo-id.js';
 import { CatalogSchema, entryName, isHubEntry, type Catalog } from './catalog-schema.js';
 import { checkPattern } from './file-patterns.js';
-import { findJsonErrorPosition, lineColumn } from './json-error-position.js';
+import { formatIssuePath } from '../util/format-issue-path.js';
+import { findJsonErrorPosition, lineColumn } from '../util/json-error-position.js';
 
 export type JsonPath = ReadonlyArray<string | number>;
 
 export interface CatalogProblem {
   path: string;
   message: string;
-}
-
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
-
-/** ['groups', 'nllb', 'entries', 0, 'repo'] → `groups.nllb.entries[0].repo`. */
-export function formatJsonPath(path: JsonPath): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else if (IDENTIFIER.test(key)) out += out === '' ? key : `.${key}`;
-    else out += `[${JSON.stringify(key)}]`;
-  }
-  return out === '' ? '(root)' : out;
 }
 
 function valueAt(root: unknown, path: JsonPath): unknown {
@@ -58,20 +46,20 @@ function flattenIssues(issues: readonly Issue[], raw: unknown, prefix: JsonPath 
         const branch = 'url' in value ? 1 : 0;
         const branchIssues = issue.errors[branch] ?? [];
         if (branch === 0 && !('repo' in value)) {
-          out.push({ path: formatJsonPath(path), message: 'an entry needs either "repo" (a Hub repo) or "url" (a file from a URL)' });
+          out.push({ path: formatIssuePath(path), message: 'an entry needs either "repo" (a Hub repo) or "url" (a file from a URL)' });
           continue;
         }
         out.push(...flattenIssues(branchIssues, raw, path));
         continue;
       }
-      out.push({ path: formatJsonPath(path), message: 'expected an object with "repo" or "url"' });
+      out.push({ path: formatIssuePath(path), message: 'expected an object with "repo" or "url"' });
       continue;
     }
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: formatJsonPath([...path, key]), message: 'unknown key (check its spelling)' });
+      for (const key of issue.keys) out.push({ path: formatIssuePath([...path, key]), message: 'unknown key (check its spelling)' });
       continue;
     }
-    out.push({ path: formatJsonPath(path), message: issue.message });
+    out.push({ path: formatIssuePath(path), message: issue.message });
   }
   return out;
 }
@@ -91,7 +79,7 @@ export function checkDestination(destination: string): string | undefined {
 /** Rules beyond the schema. `catalog` has passed CatalogSchema. */
 export function checkCatalogRules(catalog: Catalog): CatalogProblem[] {
   const problems: CatalogProblem[] = [];
-  const add = (path: JsonPath, message: string) => problems.push({ path: formatJsonPath(path), message });
+  const add = (path: JsonPath, message: string) => problems.push({ path: formatIssuePath(path), message });
   for (const [groupName, group] of Object.entries(catalog.groups)) {
     const seen = new Map<string, number>();
     group.entries.forEach((entry, index) => {
@@ -117,6 +105,12 @@ export function checkCatalogRules(catalog: Catalog): CatalogProblem[] {
             if (why !== undefined) add([...at, key, i], `invalid pattern '${pattern}': ${why}`);
           });
         }
+        entry.formats?.forEach((patterns, f) => {
+          patterns.forEach((pattern, i) => {
+            const why = checkPattern(pattern);
+            if (why !== undefined) add([...at, 'formats', f, i], `invalid pattern '${pattern}': ${why}`);
+          });
+        });
       } else {
         const why = checkDestination(entry.destination);
         if (why !== undefined) add([...at, 'destination'], `unsafe destination '${entry.destination}': ${why}`);

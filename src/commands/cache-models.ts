@@ -155,7 +155,7 @@ async function planHubEntry(
   cacheDir: string,
   entry: SelectedHubEntry,
 ): Promise<{ snapshot?: SnapshotPlan; gatedWithoutToken: boolean; error?: unknown }> {
-  const request = { repo: entry.repo, include: entry.include, exclude: entry.exclude };
+  const request = { repo: entry.repo, include: entry.include, exclude: entry.exclude, formats: entry.formats };
   if (entry.gated && !hub.hasToken) {
     // No token: the Hub would refuse. A snapshot cached earlier still counts, checked offline
     // (refs/<revision> and trees/<commit>.json from that run).

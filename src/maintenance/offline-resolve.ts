@@ -14,7 +14,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isCommitHash, readTreeCache, repoPaths, validateRepoFilePath } from '../cache/index.js';
 import type { SelectedHubEntry, SelectedUrlEntry } from '../catalog/index.js';
-import { createPathFilter } from '../util/fnmatch.js';
+import { selectPaths } from '../util/file-selection.js';
 
 export interface OfflineFile {
   path: string;
@@ -125,16 +125,20 @@ export async function checkHubEntryOffline(cacheDir: string, entry: SelectedHubE
   }
   result.commit = commit;
   const snapDir = path.join(paths.snapshotsDir, commit);
-  const keep = createPathFilter(entry.include, entry.exclude);
 
   const tree = await readTreeCache(cacheDir, entry.repo, commit);
   let wanted: string[];
   if (tree !== undefined) {
     result.treeCache = true;
-    wanted = tree.map((f) => f.path).filter((p) => keep(p));
+    const selection = selectPaths(
+      tree.map((f) => f.path),
+      entry,
+    );
+    wanted = selection.selected;
+    if (selection.format === -1) result.problems.push(`none of the entry's weight formats is listed in trees/${commit}.json`);
     if (wanted.length === 0) result.problems.push(`the entry's patterns select no file listed in trees/${commit}.json`);
   } else {
-    const present = (await listSnapshot(snapDir)).filter((p) => keep(p));
+    const present = selectPaths(await listSnapshot(snapDir), entry).selected;
     wanted = [...new Set([...present, ...literalIncludes(entry.include)])];
     result.notes.push(`no trees/${commit}.json: completeness cannot be proven, only the files present are checked`);
     if (wanted.length === 0) result.problems.push(`no file in snapshots/${commit.slice(0, 12)} matches the entry's patterns`);

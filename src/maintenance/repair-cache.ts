@@ -45,7 +45,7 @@ interface Refetch {
   files: Set<string>;
   findings: Finding[];
   /** Fetch this selection instead of explicit files (refilling a missing snapshot). */
-  selection?: { include: string[] | undefined; exclude: string[] | undefined } | undefined;
+  selection?: { include: string[] | undefined; exclude: string[] | undefined; formats: string[][] | undefined } | undefined;
 }
 
 function describe(error: unknown): string {
@@ -122,7 +122,7 @@ export async function repairFindings(
       case 'ref-missing-snapshot': {
         const entry = entries.find((e) => e.kind === 'hub' && e.skipped === undefined && repo !== undefined && repoLabel(e.repo) === repoLabel(repo));
         if (repo !== undefined && entry?.kind === 'hub' && f.commit !== undefined && isCommitHash(f.commit)) {
-          queue(repo, f.commit, undefined, f, { include: entry.include, exclude: entry.exclude });
+          queue(repo, f.commit, undefined, f, { include: entry.include, exclude: entry.exclude, formats: entry.formats });
         } else {
           try {
             await fs.rm(f.path, { force: true });
@@ -195,6 +195,7 @@ async function runRefetch(
       files,
       include: r.selection?.include,
       exclude: r.selection?.exclude,
+      formats: r.selection?.formats,
     });
     const result = await executeSnapshot({ hub: ctx.hub, engine: ctx.engine, cacheDir: ctx.cacheDir, copy: ctx.copy, signal: ctx.signal }, plan);
     summary.bytesFetched += result.bytesFetched;

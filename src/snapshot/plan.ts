@@ -8,7 +8,7 @@ import { blobPath, readRef, readTreeCache, repoPaths, snapshotFilePath, validate
 import type { HubClient, RepoFile, RepoRef } from '../hub/types.js';
 import { isCommitHash } from '../hub/index.js';
 import { MlcacheError } from '../errors.js';
-import { createPathFilter } from '../util/fnmatch.js';
+import { selectPaths } from '../util/file-selection.js';
 
 export interface SnapshotRequest {
   repo: RepoRef;
@@ -17,6 +17,8 @@ export interface SnapshotRequest {
   /** fnmatch patterns (huggingface_hub semantics). */
   include?: readonly string[] | undefined;
   exclude?: readonly string[] | undefined;
+  /** Ordered weight-format alternatives: the first that matches a file is fetched (util/file-selection.ts). */
+  formats?: ReadonlyArray<readonly string[]> | undefined;
   /** Exact paths (or `dir/` prefixes) to fetch; when given, include/exclude are ignored. */
   files?: readonly string[] | undefined;
 }
@@ -93,6 +95,21 @@ function selectExplicit(tree: RepoFile[], wanted: readonly string[], repo: RepoR
   return [...selected.values()];
 }
 
+function selectByPatterns(tree: RepoFile[], request: SnapshotRequest, commit: string): RepoFile[] {
+  const { selected, format } = selectPaths(
+    tree.map((f) => f.path),
+    request,
+  );
+  if (format === -1) {
+    const expected = (request.formats ?? []).map((patterns) => patterns.join(' + ')).join(' | ');
+    throw new MlcacheError('ENTRY_NOT_FOUND', `${request.repo.id} has none of the expected weight formats at ${commit.slice(0, 12)} (${expected}).`, {
+      hint: 'The repo layout changed: list its files with `mlcache download <repo> --dry-run` and update the entry\'s "formats".',
+    });
+  }
+  const keep = new Set(selected);
+  return tree.filter((f) => keep.has(f.path));
+}
+
 export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): Promise<SnapshotPlan> {
   const revision = request.revision ?? 'main';
   const { repo } = request;
@@ -115,9 +132,7 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
   }
 
   const selected =
-    request.files && request.files.length > 0
-      ? selectExplicit(tree, request.files, repo, revision)
-      : tree.filter((f) => createPathFilter(request.include, request.exclude)(f.path));
+    request.files && request.files.length > 0 ? selectExplicit(tree, request.files, repo, revision) : selectByPatterns(tree, request, commit);
 
   const snapshotDir = `${repoPaths(ctx.cacheDir, repo).snapshotsDir}/${commit}`;
   const seen = new Set<string>();

@@ -320,3 +320,47 @@ describe('docs/schemas/cache-models-plan.schema.json', () => {
     expect(committed).toEqual(cacheModelsPlanJsonSchema());
   });
 });
+
+describe('weight formats: one of several, in order of preference', () => {
+  const FORMATS = [
+    ['model.safetensors', 'model-*-of-*.safetensors'],
+    ['pytorch_model.bin', 'pytorch_model-*-of-*.bin'],
+    ['weights.npz'],
+  ];
+
+  async function withFormats(repo: string): Promise<CacheModelsOptions> {
+    const file = path.join(tmp, 'formats.json');
+    await writeFile(
+      file,
+      JSON.stringify({ version: 1, groups: { fmt: { entries: [{ repo, purpose: 'formats test', include: ['config.json'], formats: FORMATS }] } } }),
+    );
+    return options({ shippedCatalogPath: file, groups: ['fmt'] });
+  }
+
+  async function snapshotFiles(repo: string): Promise<string[]> {
+    const dir = path.join(tmp, 'hub', `models--${repo.replace('/', '--')}`, 'snapshots', hub().commitOf(repo, 'main'));
+    return (await readdir(dir)).sort();
+  }
+
+  it('fetches safetensors when the repo has both formats, never the .bin', async () => {
+    const result = await cacheModels(await withFormats('org/nllb-small'));
+    expect(result.ok).toBe(true);
+    expect(await snapshotFiles('org/nllb-small')).toEqual(['config.json', 'model.safetensors']);
+    expect(hub().stats.bytesServed).toBe(50_000 + 7);
+  });
+
+  it('falls back to the next format present', async () => {
+    const plan = await planCacheModels(await withFormats('org/whisper-mlx'));
+    expect(plan.entries[0]).toMatchObject({ files: 2 });
+    await cacheModels(await withFormats('org/whisper-mlx'));
+    expect(await snapshotFiles('org/whisper-mlx')).toEqual(['config.json', 'weights.npz']);
+  });
+
+  it('a repo with none of the formats fails that entry with a message naming them', async () => {
+    const result = await cacheModels(await withFormats('org/whisper-ct2'));
+    expect(result.ok).toBe(false);
+    expect(result.entries[0]).toMatchObject({ status: 'failed', error: { code: 'ENTRY_NOT_FOUND' } });
+    expect(result.entries[0]!.error!.message).toContain('none of the expected weight formats');
+    expect(hub().stats.bytesServed).toBe(0);
+  });
+});
