@@ -18,7 +18,6 @@ export {
   type UrlEntry,
 } from './catalog-schema.js';
 export { checkPattern, createFileFilter, filterPaths, patternToRegExp, type FileFilter } from './file-patterns.js';
-export { findJsonErrorPosition } from './json-error-position.js';
 export {
   findProjectCatalog,
   loadCatalog,
@@ -41,4 +40,4 @@ export {
   type SelectionRequest,
 } from './select-entries.js';
 export { formatGroupSummaries, summarizeGroups, type GroupSummary } from './summarize-groups.js';
-export { checkCatalogRules, checkDestination, formatJsonPath, parseCatalogText, validateCatalog, type CatalogProblem } from './validate-catalog.js';
+export { checkCatalogRules, checkDestination, parseCatalogText, validateCatalog, type CatalogProblem } from './validate-catalog.js';

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MlcacheError } from '../errors.js';
+import { formatIssuePath } from '../util/format-issue-path.js';
+import { findJsonErrorPosition, lineColumn } from '../util/json-error-position.js';
 
 /** Written by this version of mlcache; 1.0.0 was the pipeline's bootstrap.sh. */
 export const HARDWARE_CACHE_VERSION = '1.1.0';
@@ -115,110 +117,6 @@ export const DEFAULT_CACHE_BLOCK: CacheBlock = {
   application_caches: {},
 };
 
-/** `cache.torch_home`, `hardware.gpus[0].name`: how zod paths are shown to people. */
-export function formatJsonPath(segments: readonly PropertyKey[]): string {
-  let out = '';
-  for (const s of segments) {
-    if (typeof s === 'number') out += `[${s}]`;
-    else out += out === '' ? String(s) : `.${String(s)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
-
-/**
- * Offset of the first JSON syntax error in `text` (a small RFC 8259 scanner), because Node 20's
- * JSON.parse messages ("Unexpected token '}', ... is not valid JSON") carry no position.
- */
-export function jsonErrorOffset(text: string): number {
-  let i = 0;
-  class SyntaxAt extends Error {}
-  const fail = (): never => {
-    throw new SyntaxAt();
-  };
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const literal = (word: string) => {
-    for (const c of word) {
-      if (text[i] !== c) fail();
-      i++;
-    }
-  };
-  const string = () => {
-    i++;
-    for (;;) {
-      const c = text[i];
-      if (c === undefined || c < ' ') fail();
-      if (c === '"') return void i++;
-      if (c === '\\') {
-        i++;
-        if (text[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
-          i += 5;
-        } else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
-        else fail();
-      } else i++;
-    }
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    } else if (c === '"') string();
-    else if (c === 't') literal('true');
-    else if (c === 'f') literal('false');
-    else if (c === 'n') literal('null');
-    else {
-      const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
-      if (!m) fail();
-      i += m![0].length;
-    }
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail();
-  } catch (error) {
-    if (error instanceof SyntaxAt) return i;
-    throw error;
-  }
-  return text.length;
-}
-
-/** Line and column (1-based) of a JSON.parse failure. */
-export function jsonErrorLocation(text: string): { line: number; column: number } {
-  const offset = jsonErrorOffset(text);
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: (before[before.length - 1]?.length ?? 0) + 1 };
-}
-
 const FIX_HINT = 'Fix the file by hand, or run `mlcache bootstrap --force` to rewrite it (the old file is kept as a .bak-<timestamp> backup).';
 
 /** Parse and validate the file's text; every failure names the file and where. */
@@ -227,7 +125,8 @@ export function parseHardwareCache(text: string, file: string): HardwareCache {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    const { line, column } = jsonErrorLocation(text);
+    // The scanner always finds what JSON.parse rejected; the end of the text is only a fallback.
+    const { line, column } = findJsonErrorPosition(text) ?? lineColumn(text, text.length);
     throw new MlcacheError('HARDWARE_CACHE_INVALID', `${file} is not valid JSON (line ${line}, column ${column}).`, {
       hint: FIX_HINT,
       cause: error,
@@ -236,7 +135,7 @@ export function parseHardwareCache(text: string, file: string): HardwareCache {
   }
   const result = HardwareCacheSchema.safeParse(data);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${formatJsonPath(i.path)}: ${i.message.replace(/^Invalid input: /, '')}`);
+    const issues = result.error.issues.map((i) => `${formatIssuePath(i.path)}: ${i.message.replace(/^Invalid input: /, '')}`);
     throw new MlcacheError('HARDWARE_CACHE_INVALID', `${file} is not a valid hardware cache: ${issues.join('; ')}`, {
       hint: FIX_HINT,
       details: { file, issues },

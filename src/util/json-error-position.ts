@@ -1,7 +1,8 @@
 /**
  * Where a JSON text first goes wrong, as line:column. V8's JSON.parse messages only sometimes
- * carry a position ("Unexpected token '}', … is not valid JSON" does not), so this small
- * RFC 8259 scanner finds it itself. Only called after JSON.parse has failed. Pure.
+ * carry a position ("Unexpected token '}', … is not valid JSON" does not, and Node 20's never
+ * do), so this small RFC 8259 scanner finds it itself. Only called after JSON.parse has failed;
+ * shared by the catalog (models.json) and config/hardware_cache.json readers. Pure.
  */
 
 export interface JsonErrorPosition {
@@ -19,6 +20,7 @@ class Stop extends Error {
   }
 }
 
+/** Line and column of `offset`; only '\n' ends a line (a '\r' before it counts as a column). */
 export function lineColumn(text: string, offset: number): JsonErrorPosition {
   let line = 1;
   let lineStart = 0;

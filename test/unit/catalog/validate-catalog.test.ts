@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findJsonErrorPosition } from '../../../src/catalog/json-error-position.js';
-import { checkDestination, formatJsonPath, parseCatalogText, validateCatalog } from '../../../src/catalog/validate-catalog.js';
+import { checkDestination, parseCatalogText, validateCatalog } from '../../../src/catalog/validate-catalog.js';
 import { MlcacheError } from '../../../src/errors.js';
 
 const FILE = 'team/models.json';
@@ -132,31 +131,7 @@ describe('parseCatalogText', () => {
   });
 });
 
-describe('findJsonErrorPosition', () => {
-  it.each([
-    ['{"a": 1}', undefined],
-    ['[1, 2, {"b": [true, false, null, -1.5e3, "x\\u00e9"]}]', undefined],
-    ['{"a": 1,}', { line: 1, column: 9 }],
-    ['{"a" 1}', { line: 1, column: 6 }],
-    ['{"a": 1', { line: 1, column: 8 }],
-    ['', { line: 1, column: 1 }],
-    ['{}\n x', { line: 2, column: 2 }],
-    ['{"a": "b\nc"}', { line: 1, column: 9 }],
-    ['{"a": 01}', { line: 1, column: 8 }],
-  ])('%j', (text, expected) => {
-    const position = findJsonErrorPosition(text);
-    if (expected === undefined) expect(position).toBeUndefined();
-    else expect(position).toMatchObject(expected);
-  });
-});
-
-describe('formatJsonPath / checkDestination', () => {
-  it('formats paths like a person writes them', () => {
-    expect(formatJsonPath(['groups', 'nllb', 'entries', 0, 'repo'])).toBe('groups.nllb.entries[0].repo');
-    expect(formatJsonPath(['pins', 'a/b'])).toBe('pins["a/b"]');
-    expect(formatJsonPath([])).toBe('(root)');
-  });
-
+describe('checkDestination', () => {
   it.each([
     ['hub/checkpoints/x.pth', true],
     ['x.th', true],

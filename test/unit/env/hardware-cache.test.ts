@@ -6,7 +6,6 @@ import {
   HardwareCacheSchema,
   backupHardwareCache,
   hardwareCacheJsonSchema,
-  jsonErrorOffset,
   locateHardwareCache,
   mergeHardwareCache,
   parseHardwareCache,
@@ -119,20 +118,5 @@ describe('committed JSON Schema', () => {
   it('config/hardware_cache.schema.json matches the zod schema (run `npm run schemas`)', async () => {
     const committed = await readFile(path.join(import.meta.dirname, '../../../config/hardware_cache.schema.json'), 'utf8');
     expect(JSON.parse(committed)).toEqual(hardwareCacheJsonSchema());
-  });
-});
-
-describe('jsonErrorOffset', () => {
-  it.each([
-    ['{"a": 1}', 8],
-    ['{"a": }', 6],
-    ['{"a": 1,}', 8],
-    ['[1, 2', 5],
-    ['{"a": tru}', 9],
-    ['{"a": "x\\q"}', 9],
-    ['{"a": 1} x', 9],
-    ['{"a": -01}', 8],
-  ])('%s fails at %i (or is valid at its length)', (text, offset) => {
-    expect(jsonErrorOffset(text)).toBe(offset);
   });
 });
