@@ -4,6 +4,7 @@ import { catalogJsonSchema, isHubEntry, isUrlEntry, type Catalog, type HubEntry,
 import { filterPaths } from '../../../src/catalog/file-patterns.js';
 import { shippedCatalogPath } from '../../../src/catalog/load-catalog.js';
 import { parseCatalogText } from '../../../src/catalog/validate-catalog.js';
+import { selectPaths } from '../../../src/util/file-selection.js';
 
 const file = shippedCatalogPath();
 const text = readFileSync(file, 'utf8');
@@ -33,11 +34,15 @@ describe('config/models.json', () => {
     expect(indic).toMatchObject({ repo: 'ai4bharat/indictrans2-indic-indic-1B', gated: true, optional: true });
     const files = ['configuration_indictrans.py', 'modeling_indictrans.py', 'tokenization_indictrans.py', 'model.safetensors', 'pytorch_model.bin',
       'dict.SRC.json', 'dict.TGT.json', 'model.SRC', 'model.TGT', 'config.json', 'README.md'];
-    const kept = filterPaths(files, en!.include, en!.exclude);
+    const kept = selectPaths(files, en!).selected;
     expect(kept).toContain('modeling_indictrans.py');
+    expect(kept).toContain('tokenization_indictrans.py');
     expect(kept).toContain('model.SRC');
     expect(kept.filter((f) => /\.(safetensors|bin)$/.test(f))).toEqual(['model.safetensors']);
     expect(kept).not.toContain('README.md');
+    // A repo with only the PyTorch checkpoint gets exactly that one.
+    const binOnly = selectPaths(files.filter((f) => f !== 'model.safetensors'), indic!).selected;
+    expect(binOnly.filter((f) => /\.(safetensors|bin)$/.test(f))).toEqual(['pytorch_model.bin']);
   });
 
   it('nllb: the 3.3B PyTorch shards, index and tokenizer, nothing else', () => {
@@ -45,8 +50,14 @@ describe('config/models.json', () => {
     expect(nllb!.repo).toBe('facebook/nllb-200-3.3B');
     const files = ['pytorch_model-00001-of-00003.bin', 'pytorch_model-00002-of-00003.bin', 'pytorch_model-00003-of-00003.bin',
       'pytorch_model.bin.index.json', 'sentencepiece.bpe.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
-      'config.json', 'generation_config.json', 'model.safetensors', 'README.md', '.gitattributes'];
-    expect(filterPaths(files, nllb!.include, nllb!.exclude)).toEqual(files.slice(0, 10));
+      'config.json', 'generation_config.json', 'README.md', '.gitattributes', 'flax_model.msgpack'];
+    expect(selectPaths(files, nllb!)).toEqual({ selected: files.slice(0, 10), format: 1 });
+    // Should the repo gain safetensors shards, those are fetched instead of (never beside) the .bin.
+    const withSafetensors = [...files, 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json'];
+    const kept = selectPaths(withSafetensors, nllb!).selected;
+    expect(kept.filter((f) => /\.(safetensors|bin)$/.test(f))).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
+    expect(kept).toContain('model.safetensors.index.json');
+    expect(kept).not.toContain('pytorch_model.bin.index.json');
   });
 
   it('whisperx: faster-whisper CTranslate2 files only, the torchaudio English alignment artifact, the Hindi model', () => {
