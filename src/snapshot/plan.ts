@@ -95,6 +95,33 @@ function selectExplicit(tree: RepoFile[], wanted: readonly string[], repo: RepoR
   return [...selected.values()];
 }
 
+/**
+ * A listing where one path is both a file and a folder of another (`a` and `a/b`), or lists a path
+ * twice, cannot be materialized as a snapshot; no honest Hub sends one. Refuse it before writing.
+ */
+function verifyTreeShape(tree: RepoFile[], repo: RepoRef): void {
+  const files = new Set<string>();
+  for (const file of tree) {
+    if (files.has(file.path)) {
+      throw new MlcacheError('PROTOCOL', `${repo.id}'s file list names "${file.path}" twice.`, {
+        hint: 'Nothing was written. Retry later; if it persists, the endpoint or a proxy is misbehaving.',
+      });
+    }
+    files.add(file.path);
+  }
+  for (const file of tree) {
+    const parts = file.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const folder = parts.slice(0, i).join('/');
+      if (files.has(folder)) {
+        throw new MlcacheError('PROTOCOL', `${repo.id}'s file list names "${folder}" both as a file and as the folder of "${file.path}".`, {
+          hint: 'Nothing was written. Retry later; if it persists, the endpoint or a proxy is misbehaving.',
+        });
+      }
+    }
+  }
+}
+
 function selectByPatterns(tree: RepoFile[], request: SnapshotRequest, commit: string): RepoFile[] {
   const { selected, format } = selectPaths(
     tree.map((f) => f.path),
@@ -130,6 +157,8 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
       });
     }
   }
+
+  verifyTreeShape(tree, repo);
 
   const selected =
     request.files && request.files.length > 0 ? selectExplicit(tree, request.files, repo, revision) : selectByPatterns(tree, request, commit);

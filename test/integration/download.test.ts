@@ -211,3 +211,16 @@ describe('hostile file lists', () => {
     expect(emulator.stats.bytesServed).toBe(0);
   });
 });
+
+describe('impossible file lists', () => {
+  it.each([
+    ['a path that is both a file and a folder', [{ path: 'a', content: '1' }, { path: 'a/b', content: '2' }], /both as a file and as the folder/],
+  ])('%s is refused before anything is written', async (_name, files, message) => {
+    const emulator = await startEmulator({ repos: [{ id: 'odd/repo', revisions: [{ refs: ['main'], files }] }] });
+    const s = loadSettings({ env: { HOME: root }, cwd: root, cacheDir, endpoint: emulator.url });
+    const error = await download({ settings: s, repoId: 'odd/repo' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PROTOCOL' });
+    expect((error as Error).message).toMatch(message);
+    await expect(stat(cacheDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
