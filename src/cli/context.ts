@@ -1,6 +1,7 @@
 /**
- * Shared CLI plumbing: settings from global flags, output mode, progress rendering, and parsing
- * of common option values. Only src/cli renders; library functions return results and emit events.
+ * Shared CLI plumbing: settings from global flags, output mode, progress rendering, parsing of
+ * common option values, the flags several commands share, and the yes/no prompt. Only src/cli
+ * renders; library functions return results and emit events.
  */
 import { Option } from 'commander';
 import type { Settings } from '../config/settings.js';
@@ -138,4 +139,59 @@ export async function parseRate(value: string | undefined): Promise<number | und
   const n = parseSize(value);
   if (n <= 0) throw new MlcacheError('INVALID_SIZE', '--max-rate must be above zero.', { hint: 'For example --max-rate 50MB.' });
   return n;
+}
+
+/** Flags that name a catalog group on their own (`--nllb` is `--group nllb`). */
+export const GROUP_SHORTHANDS = ['indictrans2', 'nllb', 'whisperx', 'mlx'] as const;
+
+export interface GroupSelectionFlags {
+  all?: boolean;
+  indictrans2?: boolean;
+  nllb?: boolean;
+  whisperx?: boolean;
+  mlx?: boolean;
+  group?: string[];
+  model?: string[];
+}
+
+/**
+ * The model-selection flags of cache-models, offline-check and bootstrap: --all, the group
+ * shorthands, --group and (unless `model: false`) --model. `all` overrides --all's help text.
+ */
+export function groupSelectionOptions(options: { all?: string; model?: boolean } = {}): Option[] {
+  const list = [
+    new Option('--all', options.all ?? 'every group that applies to this machine'),
+    new Option('--indictrans2', 'the indictrans2 group (same as --group indictrans2)'),
+    new Option('--nllb', 'the nllb group'),
+    new Option('--whisperx', 'the whisperx group'),
+    new Option('--mlx', 'the mlx group (Apple Silicon only)'),
+    new Option('--group <name>', 'a catalog group (repeatable)').argParser(collect),
+  ];
+  if (options.model !== false) list.push(new Option('--model <repo[@rev]>', 'a repo, or a comma list of them (repeatable)').argParser(collect));
+  return list;
+}
+
+/** The parsed selection flags as the commands take them: shorthand groups first, then --group. */
+export function groupSelection(flags: GroupSelectionFlags): { groups: string[]; all: boolean | undefined; models: string[] | undefined } {
+  return {
+    groups: [...GROUP_SHORTHANDS.filter((name) => flags[name] === true), ...(flags.group ?? [])],
+    all: flags.all,
+    models: flags.model,
+  };
+}
+
+/** A yes/no question through @inquirer/confirm, loaded only when asked; the default answer is no. */
+export async function confirmOnTerminal(question: string): Promise<boolean> {
+  const { default: confirm } = await import('@inquirer/confirm');
+  return confirm({ message: question, default: false });
+}
+
+/** Whether a person is there to answer: no --json, not CI, and a terminal on both stdin and stdout. */
+export function canAsk(flags: { json?: boolean }, settings: Pick<Settings, 'ci'>): boolean {
+  return flags.json !== true && !settings.ci && process.stdin.isTTY === true && process.stdout.isTTY === true;
+}
+
+/** `confirm` for a command that asks before it deletes: undefined (never ask) when no one can answer. */
+export function confirmIfInteractive(flags: { json?: boolean }, settings: Pick<Settings, 'ci'>): ((question: string) => Promise<boolean>) | undefined {
+  return canAsk(flags, settings) ? confirmOnTerminal : undefined;
 }

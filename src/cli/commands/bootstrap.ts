@@ -2,19 +2,13 @@ import { Option, type Command } from 'commander';
 import type { BootstrapEvent, BootstrapResult } from '../../commands/bootstrap.js';
 import { formatBytes } from '../../util/bytes.js';
 import { redact } from '../../util/redact.js';
-import { collect, settingsFrom } from '../context.js';
+import { addOptions, canAsk, groupSelection, groupSelectionOptions, settingsFrom, type GroupSelectionFlags } from '../context.js';
 import type { CommandContext } from './index.js';
 
-interface BootstrapFlags {
+interface BootstrapFlags extends GroupSelectionFlags {
   root?: string;
   cacheModels?: boolean;
   skipCache?: boolean;
-  all?: boolean;
-  indictrans2?: boolean;
-  nllb?: boolean;
-  whisperx?: boolean;
-  mlx?: boolean;
-  group?: string[];
   yes?: boolean;
   force?: boolean;
   json?: boolean;
@@ -40,13 +34,9 @@ export function registerBootstrap(program: Command, context: CommandContext): vo
     .description('Detect the hardware, create the .cache tree, write config/hardware_cache.json, and optionally cache the models.')
     .option('--root <dir>', 'project root (default: the current directory)')
     .addOption(new Option('--cache-models', 'cache the selected model groups now').conflicts('skipCache'))
-    .addOption(new Option('--skip-cache', 'do not cache models (and do not ask)'))
-    .option('--all', 'every model group that applies to this machine (the default)')
-    .option('--indictrans2', 'the indictrans2 group')
-    .option('--nllb', 'the nllb group')
-    .option('--whisperx', 'the whisperx group')
-    .option('--mlx', 'the mlx group (Apple Silicon)')
-    .option('--group <name>', 'a catalog group (repeatable)', collect)
+    .addOption(new Option('--skip-cache', 'do not cache models (and do not ask)'));
+  addOptions(command, groupSelectionOptions({ all: 'every model group that applies to this machine (the default)', model: false }));
+  command
     .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)')
     .option('--token <token>', 'Hub token for gated repos (default: HF_TOKEN or the token file)')
     .option('-y, --yes', 'answer yes to the caching question')
@@ -63,15 +53,9 @@ Examples:
   command.action(async (flags: BootstrapFlags) => {
     const { bootstrap } = await import('../../commands/bootstrap.js');
     const settings = await settingsFrom({});
-    const groups = [
-      ...(flags.indictrans2 ? ['indictrans2'] : []),
-      ...(flags.nllb ? ['nllb'] : []),
-      ...(flags.whisperx ? ['whisperx'] : []),
-      ...(flags.mlx ? ['mlx'] : []),
-      ...(flags.group ?? []),
-    ];
+    const { groups, all } = groupSelection(flags);
     const json = flags.json === true;
-    const interactive = !json && !settings.ci && process.stdin.isTTY === true && process.stdout.isTTY === true;
+    const interactive = canAsk(flags, settings);
     const log = (line: string) => {
       if (!json) process.stderr.write(`${line}\n`);
     };
@@ -80,7 +64,7 @@ Examples:
       root: flags.root,
       caching: flags.cacheModels ? 'cache' : flags.skipCache ? 'skip' : 'ask',
       groups,
-      all: flags.all,
+      all,
       yes: flags.yes,
       force: flags.force,
       token: flags.token,

@@ -5,17 +5,22 @@ import { formatGroupSummaries, summarizeGroups } from '../../catalog/summarize-g
 import type { CacheModelsEvent, CacheModelsPlan, CacheModelsResult } from '../../commands/cache-models.js';
 import { EXIT_CODES, MlcacheError, type ErrorCode } from '../../errors.js';
 import { formatBytes, formatDuration } from '../../util/bytes.js';
-import { addOptions, collect, createReporter, networkOptions, outputOptions, parseRate, settingsFrom, transferOptions } from '../context.js';
+import {
+  addOptions,
+  confirmOnTerminal,
+  createReporter,
+  groupSelection,
+  groupSelectionOptions,
+  networkOptions,
+  outputOptions,
+  parseRate,
+  settingsFrom,
+  transferOptions,
+  type GroupSelectionFlags,
+} from '../context.js';
 import type { CommandContext } from './index.js';
 
-interface CacheModelsFlags {
-  all?: boolean;
-  indictrans2?: boolean;
-  nllb?: boolean;
-  whisperx?: boolean;
-  mlx?: boolean;
-  group?: string[];
-  model?: string[];
+interface CacheModelsFlags extends GroupSelectionFlags {
   dryRun?: boolean;
   json?: boolean;
   yes?: boolean;
@@ -30,8 +35,6 @@ interface CacheModelsFlags {
   verbose?: boolean;
   quiet?: boolean;
 }
-
-const SHORTHANDS = ['indictrans2', 'nllb', 'whisperx', 'mlx'] as const;
 
 /** Groups and sizes for --help, read only when help is shown (src/cli → ../../../config). */
 function groupsHelp(): string {
@@ -114,14 +117,9 @@ export function formatSummary(result: CacheModelsResult): string {
 export function registerCacheModels(program: Command, context: CommandContext): void {
   const command = program
     .command('cache-models')
-    .description('Cache model groups from the catalog (and --model repos) in one run, after checking disk space.')
-    .option('--all', 'every group that applies to this machine')
-    .option('--indictrans2', 'the indictrans2 group (same as --group indictrans2)')
-    .option('--nllb', 'the nllb group')
-    .option('--whisperx', 'the whisperx group')
-    .option('--mlx', 'the mlx group (Apple Silicon only)')
-    .option('--group <name>', 'a catalog group (repeatable)', collect)
-    .option('--model <repo[@rev]>', 'a repo, or a comma list of them (repeatable)', collect)
+    .description('Cache model groups from the catalog (and --model repos) in one run, after checking disk space.');
+  addOptions(command, groupSelectionOptions());
+  command
     .option('--dry-run', 'print the plan; download nothing')
     .option('--yes', 'never ask; go on past gated repos without a token')
     .option('--force', 'also cache groups whose platform does not match this machine')
@@ -141,13 +139,10 @@ Examples:
     const { cacheModels, planCacheModels } = await import('../../commands/cache-models.js');
     const settings = await settingsFrom(flags);
     const reporter = await createReporter(flags);
-    const groups = [...SHORTHANDS.filter((name) => flags[name] === true), ...(flags.group ?? [])];
     const interactive = reporter.mode === 'tty' && flags.yes !== true && !settings.ci && process.stdin.isTTY === true;
     const options = {
       settings,
-      groups,
-      all: flags.all,
-      models: flags.model,
+      ...groupSelection(flags),
       force: flags.force,
       yes: flags.yes,
       interactive,
@@ -156,10 +151,7 @@ Examples:
       connections: flags.connections,
       maxRate: await parseRate(flags.maxRate),
       signal: context.signal,
-      confirm: async (question: string) => {
-        const { default: confirm } = await import('@inquirer/confirm');
-        return confirm({ message: question, default: false });
-      },
+      confirm: confirmOnTerminal,
       onEvent: (event: CacheModelsEvent) => {
         if (event.type === 'entry-done') return;
         if (event.type === 'plan') {

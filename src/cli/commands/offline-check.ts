@@ -1,35 +1,21 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { addOptions, collect, outputOptions, settingsFrom } from '../context.js';
+import { addOptions, groupSelection, groupSelectionOptions, outputOptions, settingsFrom, type GroupSelectionFlags } from '../context.js';
 import type { CommandContext } from './index.js';
 
-interface OfflineCheckFlags {
-  all?: boolean;
-  indictrans2?: boolean;
-  nllb?: boolean;
-  whisperx?: boolean;
-  mlx?: boolean;
-  group?: string[];
-  model?: string[];
+interface OfflineCheckFlags extends GroupSelectionFlags {
   json?: boolean;
   cacheDir?: string;
   torchHome?: string;
   catalog?: string;
 }
 
-const SHORTHANDS = ['indictrans2', 'nllb', 'whisperx', 'mlx'] as const;
-
 export function registerOfflineCheck(program: Command, context: CommandContext): void {
   const command = program
     .command('offline-check')
-    .description('Prove, without any network access, that the selected groups load with HF_HUB_OFFLINE=1.')
-    .option('--all', 'every group that applies to this machine')
-    .option('--indictrans2', 'the indictrans2 group')
-    .option('--nllb', 'the nllb group')
-    .option('--whisperx', 'the whisperx group')
-    .option('--mlx', 'the mlx group')
-    .option('--group <name>', 'a catalog group (repeatable)', collect)
-    .option('--model <repo[@rev]>', 'a repo (repeatable, or a comma list)', collect)
+    .description('Prove, without any network access, that the selected groups load with HF_HUB_OFFLINE=1.');
+  addOptions(command, groupSelectionOptions());
+  command
     .option('--cache-dir <dir>', 'hub cache directory')
     .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
     .option('--catalog <file>', 'a user catalog merged over the shipped one');
@@ -37,8 +23,7 @@ export function registerOfflineCheck(program: Command, context: CommandContext):
   command.action(async (flags: OfflineCheckFlags) => {
     const { offlineCheck } = await import('../../commands/offline-check.js');
     const settings = await settingsFrom(flags);
-    const groups = [...(flags.group ?? []), ...SHORTHANDS.filter((g) => flags[g] === true)];
-    const result = await offlineCheck({ settings, all: flags.all, groups, models: flags.model, catalogPath: flags.catalog });
+    const result = await offlineCheck({ settings, ...groupSelection(flags), catalogPath: flags.catalog });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
     } else {

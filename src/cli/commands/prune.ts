@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addOptions, outputOptions, settingsFrom } from '../context.js';
+import { addOptions, confirmIfInteractive, outputOptions, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface PruneFlags {
@@ -22,18 +22,12 @@ export function registerPrune(program: Command, _context: CommandContext): void 
   command.action(async (flags: PruneFlags) => {
     const [{ prune }, { formatBytes }] = await Promise.all([import('../../commands/prune.js'), import('../../util/bytes.js')]);
     const settings = await settingsFrom(flags);
-    const interactive = flags.json !== true && !settings.ci && process.stdin.isTTY === true && process.stdout.isTTY === true;
     const result = await prune({
       settings,
       dryRun: flags.dryRun,
       yes: flags.yes,
       catalogPath: flags.catalog,
-      confirm: interactive
-        ? async (question) => {
-            const { default: confirm } = await import('@inquirer/confirm');
-            return confirm({ message: question, default: false });
-          }
-        : undefined,
+      confirm: confirmIfInteractive(flags, settings),
     });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);

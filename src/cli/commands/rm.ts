@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addOptions, outputOptions, settingsFrom } from '../context.js';
+import { addOptions, confirmIfInteractive, outputOptions, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface RmFlags {
@@ -23,19 +23,13 @@ export function registerRm(program: Command, _context: CommandContext): void {
   command.action(async (spec: string, flags: RmFlags) => {
     const [{ rm }, { formatBytes }] = await Promise.all([import('../../commands/rm.js'), import('../../util/bytes.js')]);
     const settings = await settingsFrom(flags);
-    const interactive = flags.json !== true && !settings.ci && process.stdin.isTTY === true && process.stdout.isTTY === true;
     const result = await rm({
       settings,
       spec,
       repoType: flags.repoType,
       yes: flags.yes,
       dryRun: flags.dryRun,
-      confirm: interactive
-        ? async (question) => {
-            const { default: confirm } = await import('@inquirer/confirm');
-            return confirm({ message: question, default: false });
-          }
-        : undefined,
+      confirm: confirmIfInteractive(flags, settings),
     });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
