@@ -6,8 +6,11 @@
  * (docs/performance.md holds the latest). A script, not a timed test (style.md §14).
  *
  * Each tool runs in a child process (`--child`) so its peak RSS and CPU time are its own; the
- * emulator runs in this process. Sizes can be scaled down for a quick look:
+ * emulator runs in this process. Sizes can be scaled down for a quick look, and the workloads
+ * (big, small, faults, resume, uncapped; default: all) and tools (mlcache, baseline, hfjs,
+ * aria2c; default: all) chosen:
  *   BENCH_SCALE=0.25 npm run bench
+ *   node scripts/bench.mjs --only small --tools mlcache,baseline --repeat 3
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -27,13 +30,6 @@ async function resolveLocation(hubUrl, repo, file) {
   await res.body.dump();
   const location = res.headers.location;
   return typeof location === 'string' ? new URL(location, url).toString() : url;
-}
-
-function expiryOf(url) {
-  const q = new URL(url).searchParams;
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
-  if (!m) return undefined;
-  return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) + Number(q.get('X-Amz-Expires')) * 1000;
 }
 
 async function childMain(args) {
@@ -62,13 +58,19 @@ async function childMain(args) {
 
 async function runMlcache(spec, out) {
   const { createTransferEngine } = await import(path.join(dist, 'download', 'index.js'));
+  const { createHubClient } = await import(path.join(dist, 'hub', 'index.js'));
+  const { fileSource } = await import(path.join(dist, 'snapshot', 'file-source.js'));
   const { Agent } = await import('undici');
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+  // URLs exactly as `mlcache download` gets them (src/snapshot/file-source.ts): regular files
+  // straight from the Hub's resolve URL, LFS files via one HEAD stopping at the CDN redirect.
+  const hubClient = createHubClient({ endpoint: spec.hubUrl, dispatcher });
+  const repo = { id: spec.repo, type: 'model' };
   const controller = new AbortController();
   let journalTimings = 0;
   const engine = createTransferEngine({
     dispatcher,
-    connections: spec.connections ?? 16,
+    connections: spec.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 16),
     signal: controller.signal,
     retry: { baseDelayMs: 100, maxDelayMs: 2000, maxRetries: 10 },
     onEvent: (e) => {
@@ -82,12 +84,11 @@ async function runMlcache(spec, out) {
     size: f.size,
     digest: f.lfs ? { algorithm: 'sha256', hex: f.sha256 } : { algorithm: 'git-sha1', hex: f.gitSha1 },
     destination: path.join(spec.outDir, f.path.replaceAll('/', '__')),
-    resolve: async () => {
-      const url = await resolveLocation(spec.hubUrl, spec.repo, f.path);
-      return { url, headers: {}, expiresAt: expiryOf(url) };
-    },
+    resolve: fileSource(hubClient, repo, 'main', { path: f.path, lfs: Boolean(f.lfs) }),
   }));
+  const transferStarted = performance.now();
   const results = await Promise.allSettled(items.map((i) => engine.download(i)));
+  out.transferMs = performance.now() - transferStarted;
   await engine.close();
   await dispatcher.close();
   out.retries = journalTimings;
@@ -118,9 +119,15 @@ async function runHfJs(spec) {
 }
 
 // ---------------------------------------------------------------- parent ----------------------
+/** `--name value` from the command line. */
+function flag(name) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 function runChild(spec) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(import.meta.url), '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.on('error', reject);
@@ -196,7 +203,23 @@ async function parentMain() {
   const hasAria2 = spawnSync('aria2c', ['--version']).status === 0;
   const rows = [];
 
+  const toolsFlag = flag('--tools');
+  const tools = toolsFlag ? new Set(toolsFlag.split(',')) : undefined;
+  const repeat = Math.max(1, Number(flag('--repeat') ?? '1'));
+  // --repeat N: each measurement N times, the run with the median wall time reported.
   const measure = async (workload, tool, repo, files, faults, extra = {}) => {
+    if (tools && !tools.has(extra.spec?.tool ?? tool)) return { row: {} };
+    if (repeat === 1 || extra.keep || extra.outDir) return measureOnce(workload, tool, repo, files, faults, extra);
+    const runs = [];
+    for (let i = 0; i < repeat; i++) runs.push(await measureOnce(workload, tool, repo, files, faults, { ...extra, quiet: true }));
+    runs.sort((a, b) => a.row.wall - b.row.wall);
+    const median = runs[Math.floor(runs.length / 2)];
+    median.row.tool = `${median.row.tool} (median of ${repeat}: ${runs.map((r) => r.row.wall.toFixed(2)).join(', ')} s)`;
+    if (!extra.quiet) rows.push(median.row);
+    process.stderr.write(`${workload} / ${tool}: ${median.row.tool}\n`);
+    return median;
+  };
+  const measureOnce = async (workload, tool, repo, files, faults, extra = {}) => {
     hub.setFaults(faults);
     hub.resetStats();
     const outDir = extra.outDir ?? (await mkdtemp(path.join(os.tmpdir(), 'mlcache-bench-')));
@@ -224,13 +247,15 @@ async function parentMain() {
     if (!extra.keep) await rm(outDir, { recursive: true, force: true });
     if (!extra.quiet) {
       rows.push(row);
-      process.stderr.write(`${workload} / ${tool}: ${row.wall.toFixed(1)} s, ${mbps.toFixed(0)} MB/s${r.error ? ` (${r.error})` : ''}\n`);
+      const requests = hub.stats.requests.length;
+      process.stderr.write(`${workload} / ${tool}: ${row.wall.toFixed(2)} s${r.transferMs ? ` (transfer ${(r.transferMs / 1000).toFixed(2)} s)` : ''}, ${mbps.toFixed(0)} MB/s, ${requests} requests${r.error ? ` (${r.error})` : ''}\n`);
     }
     return { row, outDir };
   };
 
-  const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
-  const want = (w) => !only || only.has(w);
+  const only = flag('--only') ?? process.env.BENCH_ONLY;
+  const workloads = only ? new Set(only.split(',')) : undefined;
+  const want = (w) => !workloads || workloads.has(w);
   if (want('big')) {
     await measure('big repo (capped)', 'mlcache', 'bench/big', bigFiles, capped);
     await measure('big repo (capped)', 'baseline', 'bench/big', bigFiles, capped);

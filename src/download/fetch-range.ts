@@ -13,7 +13,7 @@ import { classifyStatus, statusError } from './retry-decision.js';
 import type { TokenBucket } from './token-bucket.js';
 import type { TransferSource } from './types.js';
 
-export type AttemptKind = 'retry' | 'expired' | 'fatal';
+export type AttemptKind = 'retry' | 'expired' | 'redirect' | 'fatal';
 
 export class AttemptError extends Error {
   constructor(

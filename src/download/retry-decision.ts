@@ -7,7 +7,10 @@ import { backoffDelay, RETRYABLE_STATUSES } from '../util/net.js';
 import { redactUrl } from '../util/redact.js';
 import type { RetryPolicy } from './types.js';
 
-export type StatusVerdict = 'ok' | 'expired' | 'retry' | 'fatal';
+export type StatusVerdict = 'ok' | 'expired' | 'redirect' | 'retry' | 'fatal';
+
+/** Redirects the engine never follows itself (the source's headers may carry Authorization). */
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /**
  * 403/410 from a signed CDN URL usually means the signature expired (S3/CloudFront answer 403
@@ -16,6 +19,9 @@ export type StatusVerdict = 'ok' | 'expired' | 'retry' | 'fatal';
 export function classifyStatus(status: number): StatusVerdict {
   if (status === 200 || status === 206) return 'ok';
   if (status === 403 || status === 410) return 'expired';
+  // A source URL that redirects (a Hub resolve URL fetched directly that turned out to be an LFS
+  // file, or a moved repo): resolve the URL again rather than follow it with our headers.
+  if (REDIRECTS.has(status)) return 'redirect';
   if (RETRYABLE_STATUSES.has(status) || (status >= 500 && status <= 599)) return 'retry';
   return 'fatal';
 }

@@ -160,6 +160,8 @@ interface ItemRun {
   source?: TransferSource;
   sourceGeneration: number;
   resolving?: Promise<void> | undefined;
+  /** The initial resolve, started ahead of the first connection slot (see `resolveAhead`). */
+  initial?: Promise<void> | undefined;
   /** Re-resolves since the last byte arrived: a second 403 after a fresh URL is final. */
   reResolvesWithoutProgress: number;
 }
@@ -180,6 +182,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
   // Files being prepared or transferred at once: enough to keep every connection busy with
   // small files, without opening hundreds of descriptors or resolving every URL up front.
   const itemSlots: Semaphore = createSemaphore(Math.max(4, connections * 2));
+  const resolveSlots: Semaphore = createSemaphore(connections);
   const engineController = new AbortController();
   // Every waiting range listens for abort on its item's signal (and items on the engine's).
   setMaxListeners(0, engineController.signal);
@@ -238,7 +241,27 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     return run.resolving;
   };
 
+  /**
+   * Start an item's initial resolve before any of its ranges holds a connection slot, so the
+   * resolve round trip (a HEAD on the Hub for LFS files) overlaps other items' transfers instead of
+   * occupying a slot. At most `connections` resolves run at once. A failure is kept and rethrown
+   * by `currentSource` (not retried here: the Hub client already retried it).
+   */
+  const resolveAhead = (run: ItemRun): void => {
+    if (run.source || run.initial) return;
+    run.initial = (async () => {
+      const release = await resolveSlots.acquire({ signal: run.controller.signal });
+      try {
+        if (!run.source) await resolveSource(run, 'initial', run.sourceGeneration);
+      } finally {
+        release();
+      }
+    })();
+    run.initial.catch(() => undefined); // observed by currentSource
+  };
+
   const currentSource = async (run: ItemRun): Promise<{ source: TransferSource; generation: number }> => {
+    if (!run.source && run.initial) await run.initial;
     if (!run.source) await resolveSource(run, 'initial', run.sourceGeneration);
     let source = run.source!;
     if (source.expiresAt !== undefined && Date.now() >= source.expiresAt - EXPIRY_SKEW_MS) {
@@ -287,7 +310,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
    * One complete pass at a file: claim or create the partial, fetch the missing ranges, hash.
    * Returns the partial's nonce and the actual digest; the caller verifies and commits.
    */
-  const transferOnce = async (run: ItemRun, fresh: boolean): Promise<{ nonce: string; actual: string }> => {
+  const transferOnce = async (run: ItemRun, fresh: boolean): Promise<{ nonce: string; actual: string; journaled: boolean }> => {
     const { item } = run;
     const signal = run.controller.signal;
     const nonce = newNonce();
@@ -379,6 +402,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     };
 
     emit({ type: 'file-started', id: item.id, label: item.label, size: item.size, resumedBytes: resumed, chunks: ranges.length });
+    if (ranges.length > 0) resolveAhead(run);
     if (resumed > 0) hasher.advanceTo(contiguousPrefix(completed));
 
     const runRange = async (range: RangeState): Promise<void> => {
@@ -441,11 +465,12 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
         if (!failure) break;
         if (signal.aborted) throw signal.reason;
         if (failure.kind === 'fatal') throw failure.error;
-        if (failure.kind === 'expired') {
+        if (failure.kind === 'expired' || failure.kind === 'redirect') {
           if (run.reResolvesWithoutProgress >= 1 && run.sourceGeneration === generation) throw failure.error;
           run.retries++;
           totals.retries++;
-          emit({ type: 'retry', id: item.id, label: item.label, attempt: 1, delayMs: 0, reason: `${failure.reason}: the download URL expired, resolving it again`, range: { start: range.start, end: range.end } });
+          const why = failure.kind === 'redirect' ? 'redirected, resolving the download URL' : 'the download URL expired, resolving it again';
+          emit({ type: 'retry', id: item.id, label: item.label, attempt: 1, delayMs: 0, reason: `${failure.reason}: ${why}`, range: { start: range.start, end: range.end } });
           await resolveSource(run, 'expired', generation);
           continue;
         }
@@ -483,7 +508,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
       progress(run, doneBytes, true);
       const actual = await hasher.finish(file);
       await file.close();
-      return { nonce, actual };
+      return { nonce, actual, journaled: journalWritten };
     } catch (error) {
       finished = true;
       if (journalTimer) clearTimeout(journalTimer);
@@ -522,9 +547,10 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
         });
       }
       try {
-        if (await exists(item.destination)) return result(true);
+        // Someone else may have delivered it while we waited for the lock.
+        if (lock && (await exists(item.destination))) return result(true);
         for (let pass = 0; ; pass++) {
-          const { nonce, actual } = await transferOnce(run, pass > 0);
+          const { nonce, actual, journaled } = await transferOnce(run, pass > 0);
           const partial = partialPath(item.destination, nonce);
           if (actual !== item.digest.hex.toLowerCase()) {
             await removePartial(item.destination, nonce);
@@ -553,7 +579,9 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
             if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (await exists(item.destination))) return result(true);
             throw diskError(error, item.destination);
           }
-          await rm(journalPath(item.destination, nonce), { force: true });
+          // Most small files finish before their first journal write: no file to remove (and no
+          // failing lstat per file, which shows in profiles of many-small-file repos).
+          if (journaled) await rm(journalPath(item.destination, nonce), { force: true });
           return result(false);
         }
       } finally {

@@ -20,7 +20,7 @@ import { normalizeEtag } from './normalize-etag.js';
 import { nextPageUrl } from './parse-link-header.js';
 import { describeRepo, isCommitHash } from './repo-id.js';
 import { signedUrlExpiry } from './signed-url-expiry.js';
-import type { HubClient, HubClientOptions, RepoFile, RepoRef, ResolvedFile, RevisionInfo, WhoAmI } from './types.js';
+import type { DirectSource, HubClient, HubClientOptions, RepoFile, RepoRef, ResolvedFile, RevisionInfo, WhoAmI } from './types.js';
 import { apiRevisionUrl, apiTreeUrl, isSameOrigin, resolveFileUrl, whoamiUrl } from './urls.js';
 
 const MAX_REDIRECTS = 10;
@@ -68,6 +68,8 @@ interface FollowResult {
   /** Every response, in order; the last one is not a redirect (or is the stop point). */
   hops: Exchange[];
   final: Exchange;
+  /** With `stopOffOrigin`: the absolute target of the redirect we stopped at (not requested). */
+  location?: string | undefined;
 }
 
 export function createHubClient(options: HubClientOptions): HubClient {
@@ -224,15 +226,16 @@ export function createHubClient(options: HubClientOptions): HubClient {
 
   /**
    * Follow redirects ourselves (at most 10), recomputing the headers per hop so Authorization is
-   * dropped as soon as a hop leaves the Hub's origin. `stopOffOrigin`: tolerate an error answer
-   * from an off-origin hop (a CDN that refuses HEAD on a URL signed for GET) and stop there.
+   * dropped as soon as a hop leaves the Hub's origin. `stopOffOrigin`: do not request a redirect
+   * target on another origin; the redirect is then the last hop (huggingface_hub
+   * file_download.py::get_hf_file_metadata stops at the first absolute redirect, the CDN).
    */
   async function follow(
     method: 'GET' | 'HEAD',
     url: string,
     extraHeaders: Record<string, string>,
     ctx: RequestContext,
-    tolerateOffOriginErrors = false,
+    stopOffOrigin = false,
   ): Promise<FollowResult> {
     const hops: Exchange[] = [];
     let current = url;
@@ -244,15 +247,15 @@ export function createHubClient(options: HubClientOptions): HubClient {
         if (hops.length > MAX_REDIRECTS) {
           throw protocolError(`Too many redirects (more than ${MAX_REDIRECTS}) starting at ${redactUrl(url)}.`, url, 'Check the endpoint (--endpoint / HF_ENDPOINT) and any proxy in between.');
         }
+        let target: string;
         try {
-          current = new URL(location, current).toString();
+          target = new URL(location, current).toString();
         } catch (error) {
           throw protocolError(`Invalid redirect target from ${redactUrl(current)}.`, current, 'Check the endpoint (--endpoint / HF_ENDPOINT).', error);
         }
+        if (stopOffOrigin && !isSameOrigin(target, endpoint)) return { hops, final: exchange, location: target };
+        current = target;
         continue;
-      }
-      if (exchange.status >= 400 && tolerateOffOriginErrors && hops.length > 1 && !isSameOrigin(current, endpoint)) {
-        return { hops, final: exchange };
       }
       if (exchange.status < 200 || exchange.status >= 300) throw toError(exchange, method, ctx);
       return { hops, final: exchange };
@@ -338,29 +341,30 @@ export function createHubClient(options: HubClientOptions): HubClient {
   async function resolveFile(repo: RepoRef, commit: string, path: string): Promise<ResolvedFile> {
     // Accept-Encoding: identity so sizes are real byte counts (file_download.py::get_hf_file_metadata).
     const extra = { 'accept-encoding': 'identity' };
-    const { hops, final } = await follow('HEAD', resolveUrl(repo, commit, path), extra, { repo, revision: commit, path }, true);
-    // Metadata comes from the Hub's own answer (the last hop on its origin): X-Repo-Commit,
-    // X-Linked-Etag, X-Linked-Size sit on the redirect to the CDN for LFS files.
-    const hub = [...hops].reverse().find((h) => isSameOrigin(h.url, endpoint)) ?? hops[0] ?? final;
-    const hubIsRedirect = REDIRECT_STATUSES.has(hub.status);
-    const finalOk = final.status >= 200 && final.status < 300;
-    const etag =
-      normalizeEtag(headerValue(hub.headers, 'x-linked-etag') ?? (hubIsRedirect ? undefined : headerValue(hub.headers, 'etag'))) ??
-      (finalOk ? normalizeEtag(headerValue(final.headers, 'etag')) : undefined);
-    const sizeText =
-      headerValue(hub.headers, 'x-linked-size') ??
-      (hubIsRedirect ? undefined : headerValue(hub.headers, 'content-length')) ??
-      (finalOk ? headerValue(final.headers, 'content-length') : undefined);
+    // Same-origin redirects (repo renames) are followed; the first redirect to another origin (the
+    // CDN, for LFS files) is where we stop, without requesting it: its Location is the download
+    // URL and the Hub's X-Linked-* headers on that redirect are the metadata (hub-protocol.md §1
+    // "HEAD semantics"). One round trip per LFS file instead of two, and the CDN sees only the GET.
+    const { hops, final, location } = await follow('HEAD', resolveUrl(repo, commit, path), extra, { repo, revision: commit, path }, true);
+    const url = location ?? final.url;
+    const isRedirect = REDIRECT_STATUSES.has(final.status);
+    const etag = normalizeEtag(headerValue(final.headers, 'x-linked-etag') ?? (isRedirect ? undefined : headerValue(final.headers, 'etag')));
+    const sizeText = headerValue(final.headers, 'x-linked-size') ?? (isRedirect ? undefined : headerValue(final.headers, 'content-length'));
     const size = sizeText !== undefined && /^\d+$/.test(sizeText.trim()) ? Number(sizeText.trim()) : undefined;
     const repoCommit = hops.map((h) => headerValue(h.headers, 'x-repo-commit')).find((c) => c !== undefined);
     return {
-      url: final.url,
-      headers: headersFor(final.url, extra),
+      url,
+      headers: headersFor(url, extra),
       commit: repoCommit,
       etag,
       size,
-      expiresAt: signedUrlExpiry(final.url),
+      expiresAt: signedUrlExpiry(url),
     };
+  }
+
+  function directFileSource(repo: RepoRef, commit: string, path: string): DirectSource {
+    const url = resolveUrl(repo, commit, path);
+    return { url, headers: headersFor(url, { 'accept-encoding': 'identity' }) };
   }
 
   async function whoami(): Promise<WhoAmI> {
@@ -394,6 +398,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
     listFiles,
     resolveUrl,
     resolveFile,
+    directFileSource,
     whoami,
   };
 }

@@ -28,7 +28,7 @@ export interface RepoFile {
 }
 
 export interface ResolvedFile {
-  /** Final URL after following redirects ourselves (CDN URL for LFS files). */
+  /** Download URL: the Hub's resolve URL, or the Location of its redirect to the CDN (LFS files). */
   url: string;
   /** Headers to send to `url`: Authorization only when it is the Hub's own origin. */
   headers: Record<string, string>;
@@ -38,6 +38,12 @@ export interface ResolvedFile {
   size: number | undefined;
   /** Epoch ms when a signed URL expires (from X-Amz-Expires + X-Amz-Date, or Expires). */
   expiresAt: number | undefined;
+}
+
+/** A URL on the Hub's own origin and the headers (Authorization included) to GET it with. */
+export interface DirectSource {
+  url: string;
+  headers: Record<string, string>;
 }
 
 export interface HubClientOptions {
@@ -75,8 +81,18 @@ export interface HubClient {
   listFiles(repo: RepoRef, commit: string): Promise<RepoFile[]>;
   /** The resolve URL of a file at a commit (before redirects). */
   resolveUrl(repo: RepoRef, commit: string, path: string): string;
-  /** Follow the resolve URL's redirects (HEAD) to the final URL, dropping Authorization off-origin. */
+  /**
+   * HEAD the resolve URL, following same-origin redirects (repo renames) and stopping at the first
+   * redirect to another origin (the CDN) without requesting it: its Location is the URL, the Hub's
+   * X-Linked-* headers the metadata. Authorization only in `headers` of a Hub-origin URL.
+   */
   resolveFile(repo: RepoRef, commit: string, path: string): Promise<ResolvedFile>;
+  /**
+   * The resolve URL and the headers for a GET on it, without asking the Hub first (regular git
+   * files are served by the Hub itself). Carries Authorization (the URL is on the Hub's origin),
+   * so a 3xx answer must never be followed with these headers: call `resolveFile` instead.
+   */
+  directFileSource(repo: RepoRef, commit: string, path: string): DirectSource;
   /** `/api/whoami-v2`: validates the token. */
   whoami(): Promise<WhoAmI>;
 }

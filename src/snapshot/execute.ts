@@ -16,6 +16,7 @@ import {
 import type { TransferEngine, TransferItem } from '../download/types.js';
 import type { HubClient } from '../hub/types.js';
 import { isMlcacheError } from '../errors.js';
+import { fileSource } from './file-source.js';
 import type { PlannedFile, SnapshotPlan } from './plan.js';
 
 export interface ExecuteContext {
@@ -71,10 +72,7 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
         digest: { algorithm: file.lfs ? 'sha256' : 'git-sha1', hex: file.etag },
         destination: blobPath(ctx.cacheDir, repo, file.etag),
         lockPath: lockPath(ctx.cacheDir, repo, file.etag),
-        resolve: async () => {
-          const resolved = await ctx.hub.resolveFile(repo, commit, file.path);
-          return { url: resolved.url, headers: resolved.headers, expiresAt: resolved.expiresAt };
-        },
+        resolve: fileSource(ctx.hub, repo, commit, file),
       };
       pending = ctx.engine.download(item).then((r) => r.bytesTransferred);
       downloads.set(file.etag, pending);

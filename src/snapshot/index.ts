@@ -2,3 +2,4 @@ export { planSnapshot, cachedCommit } from './plan.js';
 export type { PlanContext, PlannedFile, SnapshotPlan, SnapshotRequest } from './plan.js';
 export { executeSnapshot } from './execute.js';
 export type { ExecuteContext, FileFailure, SnapshotResult } from './execute.js';
+export { fileSource } from './file-source.js';
