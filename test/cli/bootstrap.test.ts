@@ -2,19 +2,16 @@
  * `mlcache bootstrap` end to end: the spawned CLI (node bin/mlcache.js, built by `npm run build`)
  * in a temp root, with the prompt driven through a real pseudo-terminal (python3's pty module).
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HardwareCacheSchema } from '../../src/env/hardware-cache.js';
+import { BIN, ensureBuilt, execCli } from '../helpers/cli.js';
 import { useEmulator } from '../helpers/emulator.js';
 
-const REPO = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(REPO, 'bin', 'mlcache.js');
-const run = promisify(execFile);
 
 /** Drives a command in a pty, answers `answer` once the question appears, prints what the terminal showed. */
 const PTY_DRIVER = String.raw`
@@ -53,7 +50,7 @@ let home: string;
 let catalog: string;
 
 beforeAll(() => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) execFileSync('npm', ['run', 'build'], { cwd: REPO });
+  ensureBuilt();
 });
 
 beforeEach(async () => {
@@ -71,14 +68,8 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, HF_ENDPOINT: hub().url, MLCACHE_CATALOG: catalog, ...extra };
 }
 
-async function mlcache(args: string[], extra: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: cliEnv(extra), cwd: home });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function mlcache(args: string[], extra: Record<string, string> = {}) {
+  return execCli(args, { env: cliEnv(extra), cwd: home });
 }
 
 /** Run through the pty driver, asynchronously: the emulator lives in this process and must keep answering. */

@@ -4,13 +4,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheModelsPlanSchema } from '../../src/commands/cache-models-plan-schema.js';
+import { runCli } from '../helpers/cli.js';
 import { EMULATOR_TOKEN, useEmulator } from '../helpers/emulator.js';
-
-const BIN = fileURLToPath(new URL('../../bin/mlcache.js', import.meta.url));
 
 const hub = useEmulator({
   repos: [{ id: 'org/tiny', revisions: [{ refs: ['main'], files: [{ path: 'config.json', content: '{}' }, { path: 'model.bin', generated: { size: 5000 } }] }] }],
@@ -25,11 +22,9 @@ afterEach(async () => {
 });
 
 function run(args: string[], env: Record<string, string> = {}) {
-  return execa('node', [BIN, ...args], {
-    reject: false,
+  return runCli(args, {
     cwd: tmp,
     env: { HOME: tmp, HF_HUB_CACHE: path.join(tmp, 'hub'), TORCH_HOME: path.join(tmp, 'torch'), HF_ENDPOINT: hub().url, NO_COLOR: '1', ...env },
-    extendEnv: false,
   });
 }
 

@@ -5,11 +5,10 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { useEmulator } from '../helpers/emulator.js';
 
-const BIN = path.resolve('bin/mlcache.js');
 const MiB = 1024 * 1024;
 const SIZE = 96 * MiB; // six 16 MiB ranges at the engine's defaults
 const CHUNK = 16 * MiB;
@@ -30,11 +29,9 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function start(args: string[] = []): ResultPromise<{ reject: false }> {
-  return execa(process.execPath, [BIN, 'download', 'acme/big', '--endpoint', hub().url, '--cache-dir', cacheDir, '--connections', '4', ...args], {
+function start(args: string[] = []) {
+  return runCli(['download', 'acme/big', '--endpoint', hub().url, '--cache-dir', cacheDir, '--connections', '4', ...args], {
     env: { HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-    extendEnv: false,
-    reject: false,
   });
 }
 

@@ -4,14 +4,13 @@
  * and never a token or a stack trace.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { EMULATOR_TOKEN, useEmulator } from '../helpers/emulator.js';
+import { closedPort } from '../helpers/net.js';
 
-const BIN = path.resolve('bin/mlcache.js');
 const SECRET = 'hf_SuperSecretTokenValue0123456789';
 
 const hub = useEmulator(() => ({
@@ -43,20 +42,7 @@ afterEach(async () => {
 });
 
 function run(args: string[], extraEnv: Record<string, string> = {}) {
-  return execa(process.execPath, [BIN, ...args], {
-    env: { HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1', ...extraEnv },
-    extendEnv: false,
-    reject: false,
-    cwd: root,
-  });
-}
-
-async function closedPort(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  return runCli(args, { env: { HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1', ...extraEnv }, cwd: root });
 }
 
 function expectNoStackTrace(text: string): void {

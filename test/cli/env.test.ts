@@ -1,39 +1,28 @@
 /** `mlcache env` through the spawned CLI, each format checked by using it. */
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(REPO, 'bin', 'mlcache.js');
-const run = promisify(execFile);
+import { bootstrapProject, ensureBuilt, execCli } from '../helpers/cli.js';
 
 let home: string;
 let root: string;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) execFileSync('npm', ['run', 'build'], { cwd: REPO });
+  ensureBuilt();
   home = await mkdtemp(path.join(os.tmpdir(), 'mlcache-env-'));
   // A root whose path needs quoting in every shell.
   root = path.join(home, `my "project" it's $HOME`);
   await mkdir(path.join(root, 'sub', 'dir'), { recursive: true });
-  await run(process.execPath, [BIN, 'bootstrap', '--root', root, '--skip-cache'], { env: { PATH: process.env.PATH, HOME: home } });
+  await bootstrapProject(root, home);
 });
 afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function mlcache(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { cwd: options.cwd ?? home, env: { PATH: process.env.PATH, HOME: home, ...options.env } });
-    return { code: 0, ...r };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function mlcache(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  return execCli(args, { cwd: options.cwd ?? home, env: { PATH: process.env.PATH, HOME: home, ...options.env } });
 }
 
 const expected = () => ({
@@ -49,7 +38,7 @@ describe('mlcache env', () => {
   it('sh (default), found by walking up from a subdirectory: bash evals it', async () => {
     const r = await mlcache(['env'], { cwd: path.join(root, 'sub', 'dir') });
     expect(r.code, r.stderr).toBe(0);
-    const seen = JSON.parse(execFileSync('bash', ['-c', `eval "$1"; node -e 'process.stdout.write(JSON.stringify(process.env))'`, 'bash', r.stdout], { encoding: 'utf8' })) as Record<string, string>;
+    const seen = JSON.parse(execFileSync('bash', ['-c', `eval "$1"; "$2" -e 'process.stdout.write(JSON.stringify(process.env))'`, 'bash', r.stdout, process.execPath], { encoding: 'utf8' })) as Record<string, string>;
     expect(seen).toMatchObject(expected());
     expect(seen.HF_HUB_OFFLINE).toBeUndefined();
   });

@@ -1,13 +1,12 @@
 /** The spawned binary: exit codes and output of status, verify, offline-check, prune, rm, doctor (after `npm run build`). */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { closedPort } from '../helpers/net.js';
 
-const BIN = path.resolve('bin/mlcache.js');
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const CONTENT = '{"hello":"world"}\n';
 const ETAG = createHash('sha1').update(`blob ${Buffer.byteLength(CONTENT)}\0`).update(CONTENT).digest('hex');
@@ -15,14 +14,6 @@ const ETAG = createHash('sha1').update(`blob ${Buffer.byteLength(CONTENT)}\0`).u
 let root: string;
 let cache: string;
 let env: Record<string, string>;
-
-async function closedPort(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 beforeEach(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'mlcache-cli-maint-'));
@@ -40,7 +31,7 @@ afterEach(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const run = (...args: string[]) => execa('node', [BIN, ...args], { env, extendEnv: false, reject: false, cwd: root });
+const run = (...args: string[]) => runCli(args, { env, cwd: root });
 
 describe('mlcache maintenance commands (spawned)', () => {
   it('verify: 0 on an intact cache, 11 with a precise message on a flipped byte', async () => {

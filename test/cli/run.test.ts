@@ -1,24 +1,19 @@
 /** `mlcache run` through the spawned CLI: variables, exit codes and SIGTERM propagate. */
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(REPO, 'bin', 'mlcache.js');
-const exec = promisify(execFile);
+import { BIN, bootstrapProject, ensureBuilt } from '../helpers/cli.js';
 
 let home: string;
 let root: string;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) execFileSync('npm', ['run', 'build'], { cwd: REPO });
+  ensureBuilt();
   home = await mkdtemp(path.join(os.tmpdir(), 'mlcache-run-'));
   root = path.join(home, 'proj ect');
-  await exec(process.execPath, [BIN, 'bootstrap', '--root', root, '--skip-cache'], { env: { PATH: process.env.PATH, HOME: home } });
+  await bootstrapProject(root, home);
 });
 afterAll(async () => {
   await rm(home, { recursive: true, force: true });

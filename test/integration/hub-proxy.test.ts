@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dispatcher } from 'undici';
 import { createDispatcher, createHubClient } from '../../src/hub/index.js';
+import { closedPort } from '../helpers/net.js';
 
 const COMMIT = 'd'.repeat(40);
 const model = { id: 'org/m', type: 'model' as const };
@@ -157,11 +158,9 @@ describe('proxy settings', () => {
   });
 
   it('an unreachable proxy → NETWORK_PROXY naming the proxy', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const error = await clientVia({ http: `http://127.0.0.1:${port}`, https: undefined, noProxy: undefined })
+    const proxyUrl = await closedPort();
+    const port = new URL(proxyUrl).port;
+    const error = await clientVia({ http: proxyUrl, https: undefined, noProxy: undefined })
       .resolveRevision(model, 'main')
       .then(
         () => undefined,

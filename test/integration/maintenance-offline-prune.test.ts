@@ -2,7 +2,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { prune } from '../../src/commands/prune.js';
 import { rm } from '../../src/commands/rm.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { EMULATOR_TOKEN, useEmulator } from '../helpers/emulator.js';
+import { closedPort } from '../helpers/net.js';
 
 const REPO = 'acme/tiny';
 const hub = useEmulator(() => ({
@@ -45,14 +45,6 @@ const catalog = CatalogSchema.parse({
   groups: { tiny: { entries: [{ repo: REPO, purpose: 'test', include: ['*.json', '*.bin'] }] } },
 });
 const repoDir = () => path.join(cacheDir, 'models--acme--tiny');
-
-async function closedPort(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe('offline-check', () => {
   it('fails on a snapshot missing one file, passes after it is downloaded again, and never uses the network', async () => {

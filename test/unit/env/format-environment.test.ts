@@ -38,8 +38,9 @@ describe('cacheVariables', () => {
 
 describe('formatEnvironment', () => {
   it('sh: bash sources it and sees the exact values', () => {
-    const script = `${formatEnvironment(vars, 'sh')}\nnode -e 'process.stdout.write(JSON.stringify(process.env))'`;
-    const seen = JSON.parse(execFileSync('bash', ['-c', script], { encoding: 'utf8' })) as Record<string, string>;
+    // "$0" is process.execPath: the Node running the suite, not whichever `node` PATH finds.
+    const script = `${formatEnvironment(vars, 'sh')}\n"$0" -e 'process.stdout.write(JSON.stringify(process.env))'`;
+    const seen = JSON.parse(execFileSync('bash', ['-c', script, process.execPath], { encoding: 'utf8' })) as Record<string, string>;
     for (const [k, v] of Object.entries(vars)) expect(seen[k]).toBe(v);
   });
 
