@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CacheModelsPlanSchema } from '../../src/commands/cache-models-plan-schema.js';
 import { cacheModels, planCacheModels, type CacheModelsEvent, type CacheModelsOptions } from '../../src/commands/cache-models.js';
 import { loadSettings } from '../../src/config/settings.js';
-import { MlcacheError } from '../../src/errors.js';
 import { EMULATOR_TOKEN, useEmulator } from '../helpers/emulator.js';
+import { mlcacheRejectionFrom } from '../helpers/errors.js';
 
 const ARTIFACT = Buffer.from('torch checkpoint bytes '.repeat(2000));
 const ARTIFACT_SHA = createHash('sha256').update(ARTIFACT).digest('hex');
@@ -134,16 +134,6 @@ async function listTree(dir: string): Promise<string[]> {
   return entries.map(String).sort();
 }
 
-async function failure(promise: Promise<unknown>): Promise<MlcacheError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MlcacheError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('cache-models planning', () => {
   it.each([
     [{ groups: ['indictrans2'] }, ['indictrans2/org/translate-gated']],
@@ -236,7 +226,7 @@ describe('cache-models runs', () => {
 
   it('interactive runs ask before going on without gated repos, and stop when told no', async () => {
     const questions: string[] = [];
-    const error = await failure(
+    const error = await mlcacheRejectionFrom(
       cacheModels(options({ groups: ['indictrans2', 'nllb'], withToken: false, interactive: true, confirm: (q) => (questions.push(q), Promise.resolve(false)) })),
     );
     expect(questions).toHaveLength(1);
@@ -245,7 +235,7 @@ describe('cache-models runs', () => {
   });
 
   it('the disk preflight fails before anything is written', async () => {
-    const error = await failure(cacheModels(options({ all: true, freeSpace: () => Promise.resolve(1000) })));
+    const error = await mlcacheRejectionFrom(cacheModels(options({ all: true, freeSpace: () => Promise.resolve(1000) })));
     expect(error.code).toBe('INSUFFICIENT_SPACE');
     expect(error.exitCode).toBe(9);
     expect(error.message).toContain('free on');
@@ -282,7 +272,7 @@ describe('cache-models catalog mistakes', () => {
   it('invalid JSON in a user catalog is reported with file, line and column', async () => {
     const user = path.join(tmp, 'team.json');
     await writeFile(user, '{\n  "groups": {\n    "x": { "entries": [] },\n  }\n}\n');
-    const error = await failure(planCacheModels(options({ groups: ['nllb'], catalogPath: user })));
+    const error = await mlcacheRejectionFrom(planCacheModels(options({ groups: ['nllb'], catalogPath: user })));
     expect(error.code).toBe('CATALOG_INVALID');
     expect(error.message).toContain(`${user}:4:3: invalid JSON`);
   });
@@ -290,13 +280,13 @@ describe('cache-models catalog mistakes', () => {
   it('a bad repo id in a user catalog is reported with file and JSON path', async () => {
     const user = path.join(tmp, 'team.json');
     await writeFile(user, JSON.stringify({ groups: { embeddings: { entries: [{ repo: 'BAAI//bge', purpose: 'p' }] } } }));
-    const error = await failure(planCacheModels(options({ groups: ['nllb'], catalogPath: user })));
+    const error = await mlcacheRejectionFrom(planCacheModels(options({ groups: ['nllb'], catalogPath: user })));
     expect(error.message).toContain(`${user}: groups.embeddings.entries[0].repo: Invalid repo id`);
     expect(error.exitCode).toBe(3);
   });
 
   it('an unknown group lists the known ones', async () => {
-    const error = await failure(planCacheModels(options({ groups: ['nllbb'] })));
+    const error = await mlcacheRejectionFrom(planCacheModels(options({ groups: ['nllbb'] })));
     expect(error.code).toBe('UNKNOWN_GROUP');
     expect(error.hint).toContain('indictrans2, nllb, whisperx, mlx');
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MODELS_GROUP, selectEntries, splitList, type SelectionRequest } from '../../../src/catalog/select-entries.js';
 import { validateCatalog } from '../../../src/catalog/validate-catalog.js';
-import { MlcacheError } from '../../../src/errors.js';
+import { mlcacheErrorFrom } from '../../helpers/errors.js';
 
 const SHA = 'b'.repeat(64);
 const catalog = validateCatalog(
@@ -32,16 +32,6 @@ const mac = { os: 'darwin', arch: 'arm64' };
 
 function names(request: Partial<SelectionRequest>): string[] {
   return selectEntries(catalog, { platform: linux, ...request }).entries.map((e) => `${e.group}:${e.name}${e.skipped ? ' (skipped)' : ''}`);
-}
-
-function failure(run: () => unknown): MlcacheError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof MlcacheError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('selectEntries', () => {
@@ -100,21 +90,21 @@ describe('selectEntries', () => {
   });
 
   it('no selection is a usage error listing the groups', () => {
-    const error = failure(() => selectEntries(catalog, { platform: linux }));
+    const error = mlcacheErrorFrom(() => selectEntries(catalog, { platform: linux }));
     expect(error.code).toBe('USAGE');
     expect(error.exitCode).toBe(2);
     expect(error.hint).toContain('indictrans2, nllb, whisperx, mlx, extras');
   });
 
   it('an unknown group is UNKNOWN_GROUP with the known groups', () => {
-    const error = failure(() => selectEntries(catalog, { groups: ['nllb', 'embedings'], platform: linux }));
+    const error = mlcacheErrorFrom(() => selectEntries(catalog, { groups: ['nllb', 'embedings'], platform: linux }));
     expect(error.code).toBe('UNKNOWN_GROUP');
     expect(error.message).toContain("'embedings'");
     expect(error.hint).toContain('indictrans2, nllb, whisperx, mlx, extras');
   });
 
   it('a bad --model spec is INVALID_REPO_ID', () => {
-    expect(failure(() => selectEntries(catalog, { models: ['a/b/c'], platform: linux })).code).toBe('INVALID_REPO_ID');
+    expect(mlcacheErrorFrom(() => selectEntries(catalog, { models: ['a/b/c'], platform: linux })).code).toBe('INVALID_REPO_ID');
   });
 });
 

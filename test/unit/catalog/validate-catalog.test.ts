@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkDestination, parseCatalogText, validateCatalog } from '../../../src/catalog/validate-catalog.js';
-import { MlcacheError } from '../../../src/errors.js';
+import { mlcacheErrorFrom } from '../../helpers/errors.js';
 
 const FILE = 'team/models.json';
 const SHA = 'a'.repeat(64);
-
-function failure(run: () => unknown): MlcacheError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof MlcacheError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 function catalogWith(entries: unknown[], group = 'nllb'): unknown {
   return { groups: { [group]: { description: 'd', entries } } };
@@ -35,14 +25,14 @@ describe('validateCatalog', () => {
   });
 
   it('reports a bad repo id with file and JSON path', () => {
-    const error = failure(() => validateCatalog(catalogWith([{ repo: 'facebook/nllb--200', purpose: 'p' }]), FILE));
+    const error = mlcacheErrorFrom(() => validateCatalog(catalogWith([{ repo: 'facebook/nllb--200', purpose: 'p' }]), FILE));
     expect(error.code).toBe('CATALOG_INVALID');
     expect(error.exitCode).toBe(3);
     expect(error.message).toMatch(/^team\/models\.json: groups\.nllb\.entries\[0\]\.repo: Invalid repo id 'facebook\/nllb--200'/);
   });
 
   it('reports a missing field of the branch the entry meant (url → URL artifact)', () => {
-    const error = failure(() =>
+    const error = mlcacheErrorFrom(() =>
       validateCatalog(catalogWith([{ url: 'https://example.com/x.pth', size: 10, destination: 'hub/x', purpose: 'p' }]), FILE),
     );
     expect(error.message).toContain('team/models.json: groups.nllb.entries[0].sha256:');
@@ -50,17 +40,17 @@ describe('validateCatalog', () => {
   });
 
   it('reports an entry that is neither a repo nor a URL', () => {
-    const error = failure(() => validateCatalog(catalogWith([{ purpose: 'p' }]), FILE));
+    const error = mlcacheErrorFrom(() => validateCatalog(catalogWith([{ purpose: 'p' }]), FILE));
     expect(error.message).toContain('team/models.json: groups.nllb.entries[0]: an entry needs either "repo"');
   });
 
   it('reports unknown keys by name', () => {
-    const error = failure(() => validateCatalog(catalogWith([{ repo: 'a/b', purpose: 'p', inclde: ['*'] }]), FILE));
+    const error = mlcacheErrorFrom(() => validateCatalog(catalogWith([{ repo: 'a/b', purpose: 'p', inclde: ['*'] }]), FILE));
     expect(error.message).toContain('team/models.json: groups.nllb.entries[0].inclde: unknown key');
   });
 
   it('reports duplicate entry names', () => {
-    const error = failure(() =>
+    const error = mlcacheErrorFrom(() =>
       validateCatalog(catalogWith([{ repo: 'a/b', purpose: 'p' }, { repo: 'c/d', purpose: 'p' }, { repo: 'a/b', purpose: 'q' }]), FILE),
     );
     expect(error.message).toContain("team/models.json: groups.nllb.entries[2].repo: duplicate entry name 'a/b' (also entries[0])");
@@ -72,25 +62,25 @@ describe('validateCatalog', () => {
   });
 
   it('reports a bad pattern with its index', () => {
-    const error = failure(() => validateCatalog(catalogWith([{ repo: 'a/b', purpose: 'p', include: ['*.json', 'model[.bin'] }]), FILE));
+    const error = mlcacheErrorFrom(() => validateCatalog(catalogWith([{ repo: 'a/b', purpose: 'p', include: ['*.json', 'model[.bin'] }]), FILE));
     expect(error.message).toContain("team/models.json: groups.nllb.entries[0].include[1]: invalid pattern 'model[.bin'");
   });
 
   it('reports a bad group name', () => {
-    const error = failure(() => validateCatalog({ groups: { 'Bad Name': { entries: [] } } }, FILE));
+    const error = mlcacheErrorFrom(() => validateCatalog({ groups: { 'Bad Name': { entries: [] } } }, FILE));
     expect(error.message).toContain('team/models.json: groups');
     expect(error.code).toBe('CATALOG_INVALID');
   });
 
   it('reports an unsafe destination', () => {
-    const error = failure(() =>
+    const error = mlcacheErrorFrom(() =>
       validateCatalog(catalogWith([{ url: 'https://e.com/x', sha256: SHA, size: 1, destination: '../../etc/passwd', purpose: 'p' }]), FILE),
     );
     expect(error.message).toContain("team/models.json: groups.nllb.entries[0].destination: unsafe destination '../../etc/passwd'");
   });
 
   it('reports a bad sha256 and a non-http URL', () => {
-    const error = failure(() =>
+    const error = mlcacheErrorFrom(() =>
       validateCatalog(catalogWith([{ url: 'file:///etc/passwd', sha256: 'ABC', size: 1, destination: 'x', purpose: 'p' }]), FILE),
     );
     expect(error.message).toContain('groups.nllb.entries[0].url:');
@@ -98,7 +88,7 @@ describe('validateCatalog', () => {
   });
 
   it('lists every problem, one per line', () => {
-    const error = failure(() => validateCatalog(catalogWith([{ repo: '-bad', purpose: 'p' }, { repo: 'x/y', purpose: 'p', exclude: [''] }]), FILE));
+    const error = mlcacheErrorFrom(() => validateCatalog(catalogWith([{ repo: '-bad', purpose: 'p' }, { repo: 'x/y', purpose: 'p', exclude: [''] }]), FILE));
     const lines = error.message.split('\n');
     expect(lines).toHaveLength(2);
     expect(lines.every((l) => l.startsWith('team/models.json: groups.nllb.entries['))).toBe(true);
@@ -106,7 +96,7 @@ describe('validateCatalog', () => {
   });
 
   it('reports bad pins', () => {
-    const error = failure(() => validateCatalog({ pins: { 'not a repo': 'main' } }, FILE));
+    const error = mlcacheErrorFrom(() => validateCatalog({ pins: { 'not a repo': 'main' } }, FILE));
     expect(error.message).toContain('team/models.json: pins["not a repo"]: Invalid repo id');
   });
 });
@@ -114,7 +104,7 @@ describe('validateCatalog', () => {
 describe('parseCatalogText', () => {
   it('reports invalid JSON with file:line:column', () => {
     const text = '{\n  "groups": {\n    "x": { "entries": [ ] },\n  }\n}\n';
-    const error = failure(() => parseCatalogText(text, FILE));
+    const error = mlcacheErrorFrom(() => parseCatalogText(text, FILE));
     expect(error.code).toBe('CATALOG_INVALID');
     expect(error.message).toMatch(/^team\/models\.json:4:3: invalid JSON/);
     expect(error.details).toMatchObject({ line: 4, column: 3 });
@@ -122,7 +112,7 @@ describe('parseCatalogText', () => {
 
   it('finds positions V8 does not report', () => {
     // V8: "Unexpected token '}', ... is not valid JSON" (no position).
-    const error = failure(() => parseCatalogText('{"groups": tru}', FILE));
+    const error = mlcacheErrorFrom(() => parseCatalogText('{"groups": tru}', FILE));
     expect(error.message).toMatch(/^team\/models\.json:1:15: /);
   });
 
