@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapProject, ensureBuilt, execCli } from '../helpers/cli.js';
+import { bootstrapProject, defaultCacheVariables, ensureBuilt, execCli } from '../helpers/cli.js';
 
 let home: string;
 let root: string;
@@ -25,14 +25,7 @@ function mlcache(args: string[], options: { cwd?: string; env?: Record<string, s
   return execCli(args, { cwd: options.cwd ?? home, env: { PATH: process.env.PATH, HOME: home, ...options.env } });
 }
 
-const expected = () => ({
-  TORCH_HOME: `${root}/.cache/torch`,
-  HF_HOME: `${root}/.cache/huggingface`,
-  HF_HUB_CACHE: `${root}/.cache/huggingface/hub`,
-  TRANSFORMERS_CACHE: `${root}/.cache/huggingface/hub`,
-  MLX_CACHE_DIR: `${root}/.cache/mlx`,
-  PYANNOTE_CACHE: `${root}/.cache/torch/pyannote`,
-});
+const expected = () => defaultCacheVariables(root);
 
 describe('mlcache env', () => {
   it('sh (default), found by walking up from a subdirectory: bash evals it', async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, bootstrapProject, ensureBuilt } from '../helpers/cli.js';
+import { BIN, bootstrapProject, defaultCacheVariables, ensureBuilt } from '../helpers/cli.js';
 
 let home: string;
 let root: string;
@@ -39,12 +39,7 @@ describe('mlcache run', () => {
     const r = await mlcache(['run', '--offline', '--', process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))']).done;
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
-      TORCH_HOME: `${root}/.cache/torch`,
-      HF_HOME: `${root}/.cache/huggingface`,
-      HF_HUB_CACHE: `${root}/.cache/huggingface/hub`,
-      TRANSFORMERS_CACHE: `${root}/.cache/huggingface/hub`,
-      MLX_CACHE_DIR: `${root}/.cache/mlx`,
-      PYANNOTE_CACHE: `${root}/.cache/torch/pyannote`,
+      ...defaultCacheVariables(root),
       HF_HUB_OFFLINE: '1',
       TRANSFORMERS_OFFLINE: '1',
       KEEP_ME: 'kept',

@@ -42,3 +42,15 @@ export async function execCli(args: string[], options: { cwd: string; env: NodeJ
 export async function bootstrapProject(root: string, home: string): Promise<void> {
   await execFileAsync(process.execPath, [BIN, 'bootstrap', '--root', root, '--skip-cache'], { env: { PATH: process.env.PATH, HOME: home } });
 }
+
+/** The variables `mlcache env` / `mlcache run` set for a project bootstrapped at `root` (the default cache block). */
+export function defaultCacheVariables(root: string): Record<string, string> {
+  return {
+    TORCH_HOME: `${root}/.cache/torch`,
+    HF_HOME: `${root}/.cache/huggingface`,
+    HF_HUB_CACHE: `${root}/.cache/huggingface/hub`,
+    TRANSFORMERS_CACHE: `${root}/.cache/huggingface/hub`,
+    MLX_CACHE_DIR: `${root}/.cache/mlx`,
+    PYANNOTE_CACHE: `${root}/.cache/torch/pyannote`,
+  };
+}
