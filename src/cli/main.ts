@@ -9,6 +9,13 @@ import { registerCommands } from './commands/index.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<void> {
+  // `mlcache … | head`: the reader went away. Stop quietly, as other command-line tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.OK);
+      throw error;
+    });
+  }
   const interrupt = createInterruptController(process);
   const program = new Command('mlcache')
     .description("Prepare this machine's ML model caches so pipelines run fast and offline.")

@@ -3,12 +3,14 @@
  * alone on stdout, NDJSON with --json, one readable error with a hint and the documented exit code,
  * and never a token or a stack trace.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { EMULATOR_TOKEN, useEmulator } from '../helpers/emulator.js';
+import { BIN, runCli } from '../helpers/cli.js';
+import { EMULATOR_TOKEN, startEmulator, useEmulator } from '../helpers/emulator.js';
 import { closedPort } from '../helpers/net.js';
 
 const SECRET = 'hf_SuperSecretTokenValue0123456789';
@@ -161,5 +163,23 @@ describe('start-up', () => {
     for (const command of ['download', 'cache-models', 'bootstrap', 'env', 'run', 'status', 'verify', 'offline-check', 'prune', 'rm', 'doctor']) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
+  });
+
+  it('a closed pipe (`mlcache … | head -1`) ends quietly, without an unhandled EPIPE', async () => {
+    // 3000 files: the --dry-run listing is far larger than a pipe's buffer, so writes hit the closed pipe.
+    const files = Array.from({ length: 3000 }, (_, i) => ({ path: `shard-${String(i).padStart(5, '0')}/part.txt`, content: String(i) }));
+    const emulator = await startEmulator({ repos: [{ id: 'acme/many', revisions: [{ refs: ['main'], files }] }] });
+    const child = spawn(process.execPath, [BIN, 'download', 'acme/many', '--dry-run', '--endpoint', emulator.url, '--cache-dir', cacheDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { HOME: root, PATH: process.env.PATH ?? '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Read one chunk, then close our end, as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 });
