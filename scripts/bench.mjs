@@ -68,12 +68,20 @@ async function runMlcache(spec, out) {
   const repo = { id: spec.repo, type: 'model' };
   const controller = new AbortController();
   let journalTimings = 0;
+  const allOnDisk = new Map();
+  let hashTailMs = 0;
+  let lastDoneAt = 0;
   const engine = createTransferEngine({
     dispatcher,
     connections: spec.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 16),
+    ...(process.env.BENCH_TAIL_CHUNK_MIB ? { tailChunkSize: Number(process.env.BENCH_TAIL_CHUNK_MIB) * MiB } : {}),
     signal: controller.signal,
     retry: { baseDelayMs: 100, maxDelayMs: 2000, maxRetries: 10 },
     onEvent: (e) => {
+      // Hash tail: from "all bytes on disk" (the forced last file-progress) to file-done.
+      if (e.type === 'file-progress' && e.bytesDone === e.size) allOnDisk.set(e.id, performance.now());
+      if (e.type === 'file-done' && allOnDisk.has(e.id)) hashTailMs = Math.max(hashTailMs, performance.now() - allOnDisk.get(e.id));
+      if (e.type === 'file-done') lastDoneAt = performance.now();
       if (spec.abortAt && e.type === 'totals' && e.totals.bytesDone >= spec.abortAt * e.totals.bytesTotal) controller.abort();
       if (e.type === 'retry') journalTimings++;
     },
@@ -89,6 +97,8 @@ async function runMlcache(spec, out) {
   const transferStarted = performance.now();
   const results = await Promise.allSettled(items.map((i) => engine.download(i)));
   out.transferMs = performance.now() - transferStarted;
+  out.hashTailMs = hashTailMs;
+  out.lastDoneMs = lastDoneAt - transferStarted;
   await engine.close();
   await dispatcher.close();
   out.retries = journalTimings;
@@ -248,7 +258,7 @@ async function parentMain() {
     if (!extra.quiet) {
       rows.push(row);
       const requests = hub.stats.requests.length;
-      process.stderr.write(`${workload} / ${tool}: ${row.wall.toFixed(2)} s${r.transferMs ? ` (transfer ${(r.transferMs / 1000).toFixed(2)} s)` : ''}, ${mbps.toFixed(0)} MB/s, ${requests} requests${r.error ? ` (${r.error})` : ''}\n`);
+      process.stderr.write(`${workload} / ${tool}: ${row.wall.toFixed(2)} s${r.transferMs ? ` (transfer ${(r.transferMs / 1000).toFixed(2)} s, longest hash tail ${r.hashTailMs.toFixed(0)} ms)` : ''}, ${mbps.toFixed(0)} MB/s, ${requests} requests${r.error ? ` (${r.error})` : ''}\n`);
     }
     return { row, outDir };
   };

@@ -17,8 +17,23 @@ export interface ChunkPlanOptions {
   /** Files smaller than this are fetched whole (one request). */
   chunkThreshold: number;
   chunkSize: number;
+  /**
+   * The last `tailBytes` of a chunked file are split into ranges of at most `tailChunkSize`
+   * (default: no tail). The last ranges of a run then end close together, so connections do not
+   * sit idle while one full chunk finishes, and less is left to hash after the last byte lands.
+   */
+  tailBytes?: number;
+  tailChunkSize?: number;
   /** Ranges already on disk (from the journal). */
   completed?: readonly Interval[];
+}
+
+/** [start, end) in even pieces of at most `step` (no tiny last piece). */
+function split(start: number, end: number, step: number, out: PlannedRange[]): void {
+  if (end <= start) return;
+  const pieces = Math.max(1, Math.ceil((end - start) / step));
+  const size = Math.ceil((end - start) / pieces);
+  for (let s = start; s < end; s += size) out.push({ start: s, end: Math.min(end, s + size) });
 }
 
 /** The ranges still to fetch, each at most `chunkSize` long (or the whole gap for small files). */
@@ -33,10 +48,10 @@ export function planChunks(options: ChunkPlanOptions): PlannedRange[] {
       out.push({ start, end });
       continue;
     }
-    // Spread a gap evenly rather than leaving a tiny tail range.
-    const pieces = Math.max(1, Math.ceil((end - start) / chunkSize));
-    const step = Math.ceil((end - start) / pieces);
-    for (let s = start; s < end; s += step) out.push({ start: s, end: Math.min(end, s + step) });
+    // Spread a gap evenly rather than leaving a tiny last range; the file's tail in smaller ranges.
+    const tailStart = options.tailBytes && options.tailChunkSize && options.tailChunkSize > 0 ? Math.max(0, size - options.tailBytes) : size;
+    split(start, Math.min(end, tailStart), chunkSize, out);
+    split(Math.max(start, tailStart), end, options.tailChunkSize ?? chunkSize, out);
   }
   return out;
 }

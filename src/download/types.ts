@@ -64,6 +64,11 @@ export interface TransferEngineOptions {
   chunkThreshold?: number;
   /** Range size for chunked files (default 16 MiB). */
   chunkSize?: number;
+  /**
+   * Range size for the last `connections × chunkSize` bytes of a chunked file (default
+   * chunkSize / 4, at least 1 MiB; equal to chunkSize: no smaller tail ranges).
+   */
+  tailChunkSize?: number;
   retry?: Partial<RetryPolicy>;
   /** No bytes on a connection for this long → abort that range and retry it (default 30 s). */
   stallTimeoutMs?: number;

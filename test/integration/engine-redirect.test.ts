@@ -30,12 +30,12 @@ interface Seen {
 interface Server {
   url: string;
   requests: Seen[];
-  handle(fn: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>): void;
+  handle(fn: (req: http.IncomingMessage, res: http.ServerResponse) => unknown): void;
   close(): Promise<void>;
 }
 
 async function startServer(): Promise<Server> {
-  let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void> = (_req, res) => res.writeHead(500).end();
+  let handler: (req: http.IncomingMessage, res: http.ServerResponse) => unknown = (_req, res) => res.writeHead(500).end();
   const requests: Seen[] = [];
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? 'GET', url: req.url ?? '', headers: req.headers, at: performance.now() });
@@ -47,7 +47,11 @@ async function startServer(): Promise<Server> {
     url: `http://127.0.0.1:${port}`,
     requests,
     handle: (fn) => (handler = fn),
-    close: () => new Promise<void>((resolve) => server.closeAllConnections() || server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MlcacheError } from '../../src/errors.js';
@@ -80,6 +80,34 @@ describe('transfer engine: resume, journals and concurrent processes', () => {
     expect((await readFile(destination)).equals(await emulator().contentOf(REPO, FILE))).toBe(true);
     expect(await partialsIn(dir)).toEqual([]);
     expect(second.ev.of('file-started')[0]!.resumedBytes).toBe(result.bytesResumed);
+  });
+
+  it('a file fetched in one request is extended to its full size before its journal, and resumes', async () => {
+    const dir = await tempDir();
+    const destination = path.join(dir, FILE);
+    const controller = new AbortController();
+    emulator().setFaults({ perConnectionBytesPerSec: 4 * MB });
+    const first = engineFor({ signal: controller.signal, chunkThreshold: 64 * MB });
+    const pending = first.engine.download(await item(destination)).catch((e: unknown) => e);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 20));
+      const last = first.ev.of('file-progress').at(-1);
+      if (last && last.bytesDone >= 0.4 * SIZE) break;
+    }
+    controller.abort();
+    expect(await pending).toMatchObject({ code: 'INTERRUPTED' });
+    expect(first.ev.of('file-started')[0]!.chunks).toBe(1);
+    const partial = (await partialsIn(dir)).find((n) => n.endsWith('.incomplete'))!;
+    expect((await stat(path.join(dir, partial))).size).toBe(SIZE);
+    const servedFirst = emulator().stats.bytesServed;
+
+    emulator().resetStats();
+    const second = engineFor({ chunkThreshold: 64 * MB });
+    const result = await second.engine.download(await item(destination));
+    expect(result.bytesResumed).toBeGreaterThan(0.3 * SIZE);
+    expect(second.ev.of('warning')).toEqual([]);
+    expect(servedFirst + emulator().stats.bytesServed - SIZE).toBeLessThan(2 * CHUNK);
+    expect((await readFile(destination)).equals(await emulator().contentOf(REPO, FILE))).toBe(true);
   });
 
   it('resumes from the state a killed process leaves (journal + partial copied mid-flight)', async () => {

@@ -17,6 +17,26 @@ describe('planChunks', () => {
     for (const r of plan) if (size >= threshold) expect(r.end - r.start).toBeLessThanOrEqual(chunk);
   });
 
+  it.each([
+    { name: 'tail in smaller ranges', size: 200, completed: [], want: [[0, 40], [40, 80], [80, 120], [120, 140], [140, 160], [160, 180], [180, 200]] },
+    { name: 'tail longer than the file: all small', size: 70, completed: [], want: [[0, 18], [18, 36], [36, 54], [54, 70]] },
+    { name: 'resume gap across the tail boundary', size: 200, completed: [[0, 100], [170, 200]], want: [[100, 120], [120, 137], [137, 154], [154, 170]] },
+    { name: 'resume inside the tail only', size: 200, completed: [[0, 190]], want: [[190, 200]] },
+  ])('tail ranges: $name', ({ size, completed, want }) => {
+    const plan = planChunks({ size, chunkThreshold: 50, chunkSize: 40, tailBytes: 80, tailChunkSize: 20, completed: completed as Array<[number, number]> });
+    expect(plan.map((r) => [r.start, r.end])).toEqual(want);
+  });
+
+  it('tail ranges cover the file exactly, none longer than asked, never past the end', () => {
+    for (const size of [1, 99, 1000, 4097, 65_537]) {
+      const plan = planChunks({ size, chunkThreshold: 1, chunkSize: 1000, tailBytes: 3000, tailChunkSize: 250 });
+      expect(plan[0]!.start).toBe(0);
+      expect(plan.at(-1)!.end).toBe(size);
+      for (let i = 1; i < plan.length; i++) expect(plan[i]!.start).toBe(plan[i - 1]!.end);
+      for (const r of plan) expect(r.end - r.start).toBeLessThanOrEqual(r.start >= size - 3000 ? 250 : 1000);
+    }
+  });
+
   it('never overshoots the end of the file (strict Content-Range)', () => {
     const plan = planChunks({ size: 1_000_003, chunkThreshold: 1, chunkSize: 65_536 });
     expect(plan.at(-1)!.end).toBe(1_000_003);
