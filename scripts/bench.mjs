@@ -82,6 +82,7 @@ async function runMlcache(spec, out) {
       if (e.type === 'file-progress' && e.bytesDone === e.size) allOnDisk.set(e.id, performance.now());
       if (e.type === 'file-done' && allOnDisk.has(e.id)) hashTailMs = Math.max(hashTailMs, performance.now() - allOnDisk.get(e.id));
       if (e.type === 'file-done') lastDoneAt = performance.now();
+      if (e.type === 'totals' && process.env.BENCH_DEBUG) process.stderr.write(`  t=${(e.elapsedMs / 1000).toFixed(1)} s  ${(e.totals.bytesTransferred / 1e6).toFixed(0)} MB\n`);
       if (spec.abortAt && e.type === 'totals' && e.totals.bytesDone >= spec.abortAt * e.totals.bytesTotal) controller.abort();
       if (e.type === 'retry') journalTimings++;
     },
@@ -151,13 +152,22 @@ function runChild(spec) {
   });
 }
 
+/** aria2c in a child, asynchronously: the emulator runs in this process and must keep serving. */
 function runAria2(spec, urls) {
   const input = urls.map((u, i) => `${u}\n  out=${spec.files[i].path.replaceAll('/', '__')}`).join('\n');
   const started = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', 'aria2c', '-x16', '-s16', '-j16', '-k1M', '--file-allocation=none', '-q', '-d', spec.outDir, '-i', '-'], { input, encoding: 'utf8' });
-  const wallMs = performance.now() - started;
-  const [rssKb, u, s] = (r.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
-  return { ok: r.status === 0, wallMs, peakRssMb: rssKb / 1024, cpuSec: u + s };
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', 'aria2c', '-x16', '-s16', '-j16', '-k1M', '--file-allocation=none', '-q', '-d', spec.outDir, '-i', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const wallMs = performance.now() - started;
+      const [rssKb, u, s] = (stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+      resolve({ ok: code === 0, wallMs, peakRssMb: rssKb / 1024, cpuSec: u + s, error: code === 0 ? undefined : stderr.trim().slice(0, 200) });
+    });
+    child.stdin.end(input);
+  });
 }
 
 async function verifyDir(dir, files, hashFile, flat = true) {
@@ -239,7 +249,7 @@ async function parentMain() {
     if (tool === 'aria2c') {
       const urls = [];
       for (const f of files) urls.push(await resolveLocation(hub.url, repo, f.path));
-      r = runAria2(spec, urls);
+      r = await runAria2(spec, urls);
     } else {
       r = await runChild(spec);
     }
@@ -276,6 +286,7 @@ async function parentMain() {
     await measure('200 small files (capped)', 'mlcache', 'bench/small', smallSpecs, capped);
     await measure('200 small files (capped)', 'baseline', 'bench/small', smallSpecs, capped);
     await measure('200 small files (capped)', 'hfjs', 'bench/small', smallSpecs, capped);
+    if (hasAria2) await measure('200 small files (capped)', 'aria2c', 'bench/small', smallSpecs, capped);
   }
   if (want('faults')) {
     await measure('big repo + faults', 'mlcache', 'bench/big', bigFiles, faulty);
