@@ -14,8 +14,8 @@ import {
   writeTreeCache,
 } from '../cache/index.js';
 import type { TransferEngine, TransferItem } from '../download/types.js';
-import type { HubClient } from '../hub/types.js';
-import { isMlcacheError } from '../errors.js';
+import type { HubClient, RepoRef } from '../hub/types.js';
+import { HubHttpError, isMlcacheError } from '../errors.js';
 import { fileSource } from './file-source.js';
 import type { PlannedFile, SnapshotPlan } from './plan.js';
 
@@ -43,6 +43,23 @@ export interface SnapshotResult {
   bytesCached: number;
   failures: FileFailure[];
   durationMs: number;
+}
+
+/**
+ * A regular file's first GET goes straight to the resolve URL (file-source.ts), so a refusal there
+ * (401/403/404) reaches us as a bare status from the engine. Ask the Hub once more with the
+ * metadata HEAD, whose X-Error-Code maps to the typed error with its hint (gated repo: where to
+ * accept the conditions; missing file; bad token). Only on failure, so it costs nothing otherwise.
+ */
+async function explainRefusal(hub: HubClient, repo: RepoRef, commit: string, file: PlannedFile, error: unknown): Promise<never> {
+  if (error instanceof HubHttpError && !file.lfs && [401, 403, 404].includes(error.status)) {
+    try {
+      await hub.resolveFile(repo, commit, file.path);
+    } catch (typed) {
+      if (isMlcacheError(typed)) throw typed;
+    }
+  }
+  throw error;
 }
 
 function describe(error: unknown): { code: string; message: string; hint?: string | undefined } {
@@ -74,7 +91,10 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
         lockPath: lockPath(ctx.cacheDir, repo, file.etag),
         resolve: fileSource(ctx.hub, repo, commit, file),
       };
-      pending = ctx.engine.download(item).then((r) => r.bytesTransferred);
+      pending = ctx.engine.download(item).then(
+        (r) => r.bytesTransferred,
+        (error: unknown) => explainRefusal(ctx.hub, repo, commit, file, error),
+      );
       downloads.set(file.etag, pending);
     }
     return pending;

@@ -189,6 +189,16 @@ describe('Hub errors', () => {
     await expect(stat(cacheDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('a gated file on a repo whose metadata is public (as the Hub serves them) gets the gated hint, not a bare 401', async () => {
+    hub().addFaultRule({
+      match: { origin: 'hub', path: '/acme/tiny/resolve/' },
+      action: { kind: 'status', status: 401, errorCode: 'GatedRepo', errorMessage: 'Access to model acme/tiny is restricted.' },
+    });
+    const error = await download({ settings: settings(), repoId: REPO, files: ['config.json'] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'GATED_REPO' });
+    expect((error as { hint: string }).hint).toContain(`${hub().url}/acme/tiny`);
+  });
+
   it('the gated hint names the page where access is requested', async () => {
     const error = await download({ settings: settings(), repoId: 'acme/gated' }).catch((e: unknown) => e);
     expect((error as { hint: string }).hint).toContain(`${hub().url}/acme/gated`);
