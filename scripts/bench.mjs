@@ -5,8 +5,10 @@
  * per-connection bandwidth cap, an aggregate cap and latency. Prints a Markdown table
  * (docs/performance.md holds the latest). A script, not a timed test (style.md §14).
  *
- * Each tool runs in a child process (`--child`) so its peak RSS and CPU time are its own; the
- * emulator runs in this process. Sizes can be scaled down for a quick look, and the workloads
+ * Each tool runs in a child process (`--child`, or aria2c under /usr/bin/time) so its peak RSS and
+ * CPU time are its own; the emulator runs in a third process (scripts/bench-emulator.mjs), so it
+ * neither shares an event loop with the bench nor counts to any tool. "aria2c + sha256sum" is
+ * aria2c followed by the hash check mlcache does (sha256sum, git hash-object). Sizes can be scaled down for a quick look, and the workloads
  * (big, small, faults, resume, uncapped; default: all) and tools (mlcache, baseline, hfjs,
  * aria2c; default: all) chosen:
  *   BENCH_SCALE=0.25 npm run bench
@@ -152,22 +154,103 @@ function runChild(spec) {
   });
 }
 
-/** aria2c in a child, asynchronously: the emulator runs in this process and must keep serving. */
-function runAria2(spec, urls) {
+/** aria2c, with URLs the bench resolved (no Hub client, no Node start-up). */
+async function runAria2(spec, urls) {
   const input = urls.map((u, i) => `${u}\n  out=${spec.files[i].path.replaceAll('/', '__')}`).join('\n');
+  const r = await timed('aria2c', ['-x16', '-s16', '-j16', '-k1M', '--file-allocation=none', '-q', '-d', spec.outDir, '-i', '-'], input);
+  const out = { ok: r.ok, wallMs: r.wallMs, peakRssMb: r.peakRssMb, cpuSec: r.cpuSec, error: r.ok ? undefined : r.stderr.trim().slice(0, 200) };
+  if (r.ok && spec.verify) {
+    // "aria2c + sha256sum": download, then check the hashes as mlcache does (it hashes every byte).
+    const v = await verifyWithTools(spec);
+    out.transferMs = r.wallMs;
+    out.verifyMs = v.wallMs;
+    out.wallMs += v.wallMs;
+    out.cpuSec += v.cpuSec;
+    out.peakRssMb = Math.max(out.peakRssMb, v.peakRssMb);
+    if (!v.ok) Object.assign(out, { ok: false, error: 'sha256sum/git hash-object mismatch' });
+  }
+  return out;
+}
+
+/**
+ * The Hub emulator in its own child process (scripts/bench-emulator.mjs): it generates and paces
+ * the served bytes on its own event loop, and its CPU is nobody's column. Stats, faults and
+ * digests go over the child's bench-only control server.
+ */
+async function startEmulator(repos) {
+  const child = spawn(process.execPath, [path.join(here, 'bench-emulator.mjs'), JSON.stringify({ repos })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const info = await new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (d) => {
+      text += d;
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout.off('data', onData);
+      try {
+        resolve(JSON.parse(text.slice(0, nl)));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`emulator exited (${code})`)));
+  });
+  const call = async (method, route, body) => {
+    const res = await fetch(`${info.control}${route}`, { method, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`emulator control ${route}: ${json.error}`);
+    return json;
+  };
+  return {
+    url: info.url,
+    pid: child.pid,
+    stats: () => call('GET', '/stats'),
+    resetStats: () => call('POST', '/reset'),
+    setFaults: (faults) => call('POST', '/faults', { faults }),
+    digests: (repo, paths) => call('POST', '/digests', { repo, paths }),
+    close: async () => {
+      await call('POST', '/close').catch(() => undefined);
+      child.stdin.end();
+      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
+    },
+  };
+}
+
+/** A command under /usr/bin/time: wall, peak RSS, CPU, stdout. */
+function timed(cmd, args, input) {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', 'aria2c', '-x16', '-s16', '-j16', '-k1M', '--file-allocation=none', '-q', '-d', spec.outDir, '-i', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('exit', (code) => {
       const wallMs = performance.now() - started;
       const [rssKb, u, s] = (stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
-      resolve({ ok: code === 0, wallMs, peakRssMb: rssKb / 1024, cpuSec: u + s, error: code === 0 ? undefined : stderr.trim().slice(0, 200) });
+      resolve({ ok: code === 0, code, wallMs, peakRssMb: rssKb / 1024, cpuSec: u + s, stdout, stderr });
     });
-    child.stdin.end(input);
+    if (input !== undefined) child.stdin.end(input);
   });
+}
+
+/**
+ * After aria2c: verify what mlcache verifies, with the usual tools. sha256sum for LFS files and
+ * `git hash-object` (the git blob sha1) for the others, the two side by side (2 cores).
+ */
+async function verifyWithTools(spec) {
+  const name = (f) => path.join(spec.outDir, f.path.replaceAll('/', '__'));
+  const lfs = spec.files.filter((f) => f.lfs);
+  const regular = spec.files.filter((f) => !f.lfs);
+  const [a, b] = await Promise.all([
+    lfs.length ? timed('sha256sum', lfs.map(name)) : undefined,
+    regular.length ? timed('git', ['hash-object', '--no-filters', ...regular.map(name)]) : undefined,
+  ]);
+  const shaOk = !a || (a.ok && a.stdout.trim().split('\n').every((line, i) => line.split(' ')[0] === lfs[i].sha256));
+  const gitOk = !b || (b.ok && b.stdout.trim().split('\n').every((line, i) => line.trim() === regular[i].gitSha1));
+  return { ok: shaOk && gitOk, wallMs: Math.max(a?.wallMs ?? 0, b?.wallMs ?? 0), cpuSec: (a?.cpuSec ?? 0) + (b?.cpuSec ?? 0), peakRssMb: Math.max(a?.peakRssMb ?? 0, b?.peakRssMb ?? 0) };
 }
 
 async function verifyDir(dir, files, hashFile, flat = true) {
@@ -192,7 +275,6 @@ async function listFiles(dir) {
 }
 
 async function parentMain() {
-  const { createHubEmulator } = await import(path.join(dist, 'emulator', 'index.js'));
   const { hashFile } = await import(path.join(dist, 'util', 'hash.js'));
   const scale = Number(process.env.BENCH_SCALE ?? '1');
   const perConn = 40 * 1000 * 1000;
@@ -201,15 +283,12 @@ async function parentMain() {
   const big = Math.round(1024 * MiB * scale);
   const mid = Math.round(512 * MiB * scale);
   const smallFiles = Array.from({ length: 200 }, (_, i) => ({ path: `shards/part-${String(i % 10)}/file-${String(i).padStart(3, '0')}.json`, generated: { size: 2000 + ((i * 7919) % 60_000) }, lfs: i % 4 === 0 }));
-  const hub = await createHubEmulator({
-    repos: [
-      { id: 'bench/big', revisions: [{ refs: ['main'], files: [{ path: 'model-00001-of-00002.safetensors', generated: { size: big } }, { path: 'model-00002-of-00002.safetensors', generated: { size: mid } }, { path: 'config.json', content: '{"model_type":"bench"}\n' }, { path: 'tokenizer.json', generated: { size: 2_000_000 }, lfs: false }] }] },
-      { id: 'bench/small', revisions: [{ refs: ['main'], files: smallFiles }] },
-    ],
-  });
-  const fileSpecs = async (repo, paths) => Promise.all(paths.map(async (p) => ({ path: p, ...(await hub.digestOf(repo, p)) })));
-  const bigFiles = await fileSpecs('bench/big', ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'config.json', 'tokenizer.json']);
-  const smallSpecs = await fileSpecs('bench/small', smallFiles.map((f) => f.path));
+  const hub = await startEmulator([
+    { id: 'bench/big', revisions: [{ refs: ['main'], files: [{ path: 'model-00001-of-00002.safetensors', generated: { size: big } }, { path: 'model-00002-of-00002.safetensors', generated: { size: mid } }, { path: 'config.json', content: '{"model_type":"bench"}\n' }, { path: 'tokenizer.json', generated: { size: 2_000_000 }, lfs: false }] }] },
+    { id: 'bench/small', revisions: [{ refs: ['main'], files: smallFiles }] },
+  ]);
+  const bigFiles = await hub.digests('bench/big', ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'config.json', 'tokenizer.json']);
+  const smallSpecs = await hub.digests('bench/small', smallFiles.map((f) => f.path));
   const capped = { perConnectionBytesPerSec: perConn, aggregateBytesPerSec: aggregate, latencyMs };
   const faulty = {
     ...capped,
@@ -228,7 +307,7 @@ async function parentMain() {
   const repeat = Math.max(1, Number(flag('--repeat') ?? '1'));
   // --repeat N: each measurement N times, the run with the median wall time reported.
   const measure = async (workload, tool, repo, files, faults, extra = {}) => {
-    if (tools && !tools.has(extra.spec?.tool ?? tool)) return { row: {} };
+    if (tools && !tools.has(tool) && !tools.has(extra.spec?.tool ?? tool)) return { row: {} };
     if (repeat === 1 || extra.keep || extra.outDir) return measureOnce(workload, tool, repo, files, faults, extra);
     const runs = [];
     for (let i = 0; i < repeat; i++) runs.push(await measureOnce(workload, tool, repo, files, faults, { ...extra, quiet: true }));
@@ -240,20 +319,21 @@ async function parentMain() {
     return median;
   };
   const measureOnce = async (workload, tool, repo, files, faults, extra = {}) => {
-    hub.setFaults(faults);
-    hub.resetStats();
+    await hub.setFaults(faults);
+    await hub.resetStats();
     const outDir = extra.outDir ?? (await mkdtemp(path.join(os.tmpdir(), 'mlcache-bench-')));
     const needed = files.reduce((s, f) => s + f.size, 0);
     const spec = { tool, hubUrl: hub.url, repo, files, outDir, ...extra.spec };
     let r;
-    if (tool === 'aria2c') {
+    if (spec.tool === 'aria2c') {
       const urls = [];
       for (const f of files) urls.push(await resolveLocation(hub.url, repo, f.path));
       r = await runAria2(spec, urls);
     } else {
       r = await runChild(spec);
     }
-    const served = hub.stats.bytesServed;
+    const stats = await hub.stats();
+    const served = stats.bytesServed;
     let hashesOk = r.ok;
     if (r.ok && !extra.noVerify) {
       if (tool === 'hfjs') {
@@ -267,8 +347,8 @@ async function parentMain() {
     if (!extra.keep) await rm(outDir, { recursive: true, force: true });
     if (!extra.quiet) {
       rows.push(row);
-      const requests = hub.stats.requests.length;
-      process.stderr.write(`${workload} / ${tool}: ${row.wall.toFixed(2)} s${r.transferMs ? ` (transfer ${(r.transferMs / 1000).toFixed(2)} s, longest hash tail ${r.hashTailMs.toFixed(0)} ms)` : ''}, ${mbps.toFixed(0)} MB/s, ${requests} requests${r.error ? ` (${r.error})` : ''}\n`);
+      const requests = stats.requests;
+      process.stderr.write(`${workload} / ${tool}: ${row.wall.toFixed(2)} s${r.hashTailMs !== undefined ? ` (transfer ${(r.transferMs / 1000).toFixed(2)} s, longest hash tail ${r.hashTailMs.toFixed(0)} ms)` : ''}${r.verifyMs !== undefined ? ` (download ${(r.transferMs / 1000).toFixed(2)} s, verify ${(r.verifyMs / 1000).toFixed(2)} s)` : ''}, ${mbps.toFixed(0)} MB/s, ${requests} requests${r.error ? ` (${r.error})` : ''}\n`);
     }
     return { row, outDir };
   };
@@ -281,12 +361,14 @@ async function parentMain() {
     await measure('big repo (capped)', 'baseline', 'bench/big', bigFiles, capped);
     await measure('big repo (capped)', 'hfjs', 'bench/big', bigFiles, capped);
     if (hasAria2) await measure('big repo (capped)', 'aria2c', 'bench/big', bigFiles, capped);
+    if (hasAria2) await measure('big repo (capped)', 'aria2c + sha256sum', 'bench/big', bigFiles, capped, { spec: { tool: 'aria2c', verify: true } });
   }
   if (want('small')) {
     await measure('200 small files (capped)', 'mlcache', 'bench/small', smallSpecs, capped);
     await measure('200 small files (capped)', 'baseline', 'bench/small', smallSpecs, capped);
     await measure('200 small files (capped)', 'hfjs', 'bench/small', smallSpecs, capped);
     if (hasAria2) await measure('200 small files (capped)', 'aria2c', 'bench/small', smallSpecs, capped);
+    if (hasAria2) await measure('200 small files (capped)', 'aria2c + sha256sum', 'bench/small', smallSpecs, capped, { spec: { tool: 'aria2c', verify: true } });
   }
   if (want('faults')) {
     await measure('big repo + faults', 'mlcache', 'bench/big', bigFiles, faulty);
