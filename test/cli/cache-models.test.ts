@@ -57,6 +57,29 @@ describe('mlcache cache-models (CLI)', () => {
     expect(hub().stats.bytesServed).toBe(0);
   });
 
+  it('--dry-run exits as the real run would: an unresolvable or gated entry makes it fail', async () => {
+    const catalog = path.join(tmp, 'team.json');
+    await writeFile(
+      catalog,
+      JSON.stringify({
+        groups: {
+          tiny: { entries: [{ repo: 'org/tiny', purpose: 'test repo' }] },
+          broken: { entries: [{ repo: 'org/does-not-exist', purpose: 'missing repo' }] },
+          locked: { entries: [{ repo: 'org/locked', gated: true, purpose: 'gated repo' }] },
+        },
+      }),
+    );
+    const ok = await run(['cache-models', '--group', 'tiny', '--catalog', catalog, '--dry-run']);
+    expect(ok.exitCode).toBe(0);
+    const missing = await run(['cache-models', '--group', 'tiny', '--group', 'broken', '--catalog', catalog, '--dry-run']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/^error: 1 of 2 entries could not be planned: broken\/org\/does-not-exist/m);
+    const gated = await run(['cache-models', '--group', 'locked', '--catalog', catalog, '--dry-run']);
+    expect(gated.exitCode).toBe(4);
+    expect(gated.stdout).toContain(`request access at ${hub().url}/org/locked`);
+    expect(hub().stats.bytesServed).toBe(0);
+  });
+
   it('no selection is a usage error (exit 2) that lists the groups', async () => {
     const result = await run(['cache-models']);
     expect(result.exitCode).toBe(2);

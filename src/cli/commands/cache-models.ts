@@ -170,6 +170,21 @@ Examples:
         reporter.finish();
         if (reporter.mode === 'json') reporter.json({ type: 'plan', ...plan });
         else process.stdout.write(formatPlanTable(plan));
+        // A dry run exits as the real run would, as far as the plan can tell, so a CI check
+        // (`cache-models --dry-run`) fails when an entry cannot be resolved or is gated without a token.
+        const blocked = plan.entries.filter((e) => !e.optional && e.skipped === undefined && (e.error !== undefined || e.gatedWithoutToken));
+        if (blocked.length > 0) {
+          const codes = new Set(blocked.map((e) => (e.gatedWithoutToken ? 'GATED_REPO' : e.error?.code)));
+          const [only] = codes;
+          const attempted = plan.entries.filter((e) => e.skipped === undefined);
+          const code = blocked.length === attempted.length && codes.size === 1 && only !== undefined && only in EXIT_CODES ? (only as ErrorCode) : 'PARTIAL_FAILURE';
+          throw new MlcacheError(code, `${blocked.length} of ${plan.entries.length} entries could not be planned: ${blocked.map((e) => `${e.group}/${e.name}`).join(', ')}.`, {
+            hint: blocked.some((e) => e.gatedWithoutToken)
+              ? 'Request access to the gated repos (pages above) and set HF_TOKEN; fix the errors shown, then run again.'
+              : 'Fix the errors shown in the table (endpoint, network, repo names), then run again.',
+            details: { blocked: blocked.map((e) => ({ group: e.group, name: e.name, error: e.error, gatedWithoutToken: e.gatedWithoutToken })) },
+          });
+        }
         return;
       }
       const result = await cacheModels(options);
