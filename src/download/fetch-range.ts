@@ -53,11 +53,11 @@ export interface FetchRangeOptions {
 }
 
 /**
- * Coalesce socket chunks (often 16–64 KiB) into positional writes of up to 256 KiB, or whatever
+ * Coalesce socket chunks (often 16–64 KiB) into positional writes of up to 1 MiB, or whatever
  * arrived in the last 50 ms on a slow connection: bytes only count (journal, progress) once they
  * are on disk, so a small batch keeps what a kill -9 loses small.
  */
-const WRITE_BATCH = 256 * 1024;
+const WRITE_BATCH = 1024 * 1024;
 const WRITE_MAX_AGE_MS = 50;
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -114,12 +114,29 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
   const onOuterAbort = () => controller.abort(signal.reason);
   if (signal.aborted) controller.abort(signal.reason);
   signal.addEventListener('abort', onOuterAbort, { once: true });
+  // One timer per attempt, not one per body chunk (tens of thousands per GiB): each chunk only
+  // records the time, and the timer re-arms itself for the remaining idle time when it fires.
   let stallTimer: NodeJS.Timeout | undefined;
+  let lastActivity = 0;
+  let stallPaused = false;
+  const onStallTimer = () => {
+    stallTimer = undefined;
+    if (stallPaused) return;
+    const idle = performance.now() - lastActivity;
+    if (idle >= options.stallTimeoutMs) controller.abort(new StallError(options.stallTimeoutMs));
+    else stallTimer = setTimeout(onStallTimer, options.stallTimeoutMs - idle);
+  };
   const armStall = () => {
-    if (stallTimer) clearTimeout(stallTimer);
-    stallTimer = setTimeout(() => controller.abort(new StallError(options.stallTimeoutMs)), options.stallTimeoutMs);
+    lastActivity = performance.now();
+    stallPaused = false;
+    stallTimer ??= setTimeout(onStallTimer, options.stallTimeoutMs);
+  };
+  /** Waiting on our own disk write or rate limit is not a stall. */
+  const pauseStall = () => {
+    stallPaused = true;
   };
   const disarmStall = () => {
+    stallPaused = true;
     if (stallTimer) clearTimeout(stallTimer);
     stallTimer = undefined;
   };
@@ -207,12 +224,12 @@ export async function fetchRange(options: FetchRangeOptions): Promise<{ whole: b
       pending.push(chunk);
       pendingBytes += chunk.length;
       if (options.bucket) {
-        disarmStall();
+        pauseStall();
         await options.bucket.take(chunk.length, controller.signal);
         armStall();
       }
       if (pendingBytes >= WRITE_BATCH || performance.now() - pendingSince >= WRITE_MAX_AGE_MS) {
-        disarmStall();
+        pauseStall();
         await flush();
         armStall();
       }

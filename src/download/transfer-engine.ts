@@ -416,7 +416,8 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
 
     emit({ type: 'file-started', id: item.id, label: item.label, size: item.size, resumedBytes: resumed, chunks: ranges.length });
     if (ranges.length > 0) resolveAhead(run);
-    if (resumed > 0) hasher.advanceTo(contiguousPrefix(completed));
+    let prefixEnd = contiguousPrefix(completed);
+    if (resumed > 0) hasher.advanceTo(prefixEnd);
 
     const runRange = async (range: RangeState): Promise<void> => {
       let attempt = 0;
@@ -463,7 +464,13 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
               run.countedDone += length;
               run.reResolvesWithoutProgress = 0;
               hasher.offer(offset, buffers, length);
-              hasher.advanceTo(contiguousPrefix(onDisk()));
+              // The contiguous prefix [0, prefixEnd) can only grow through a write that starts
+              // inside it or at its end (byte prefixEnd is not on disk): other writes skip the
+              // interval merge, which otherwise ran for every batch over all of a file's ranges.
+              if (offset <= prefixEnd) {
+                prefixEnd = contiguousPrefix(onDisk());
+                hasher.advanceTo(prefixEnd);
+              }
               markDirty(length);
               progress(run, doneBytes);
             },
