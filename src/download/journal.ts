@@ -110,10 +110,16 @@ export async function findJournalNonces(destination: string): Promise<string[]> 
   } catch {
     return [];
   }
-  return names.flatMap((name) => {
+  // blobs/ holds every blob of a repo and this runs once per file: a prefix test first keeps
+  // the regex off all the unrelated names.
+  const prefix = `${path.basename(destination)}.`;
+  const out: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
     const match = pattern.exec(name);
-    return match?.[1] ? [match[1]] : [];
-  });
+    if (match?.[1]) out.push(match[1]);
+  }
+  return out;
 }
 
 export async function readJournalFile(file: string): Promise<JournalParse | undefined> {
