@@ -4,6 +4,7 @@
  * the reference clients see the Hub; choices where the Hub is ambiguous are in docs/emulator.md.
  */
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -115,6 +116,8 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
   const perConnection = new WeakMap<Socket, TokenBucket>();
   let aggregate: TokenBucket | undefined;
   const closing = new AbortController();
+  // One listener per request in flight (the bench runs dozens at once): not a leak.
+  setMaxListeners(0, closing.signal);
   let hubUrl = '';
   let cdnUrl = '';
 
