@@ -171,7 +171,8 @@ function isStale(seen: SeenLock, myHost: string, staleMs: number): boolean {
   return seen.holder.host === myHost && !isProcessAlive(seen.holder.pid);
 }
 
-function isProcessAlive(pid: number): boolean {
+/** Whether a pid is alive on this host (EPERM means alive, owned by another user). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -21,7 +21,7 @@ export { commitBlob } from './commit-blob.js';
 export type { CommitBlobResult } from './commit-blob.js';
 export { TREE_CACHE_FORMAT_VERSION, parseTreeCache, readTreeCache, serializeTreeCache, writeTreeCache } from './tree-cache.js';
 export type { TreeCacheFile } from './tree-cache.js';
-export { acquireLock, parseHolder } from './acquire-lock.js';
+export { acquireLock, isProcessAlive, parseHolder } from './acquire-lock.js';
 export type { AcquireLockOptions, LockHandle, LockHolder } from './acquire-lock.js';
 export { scanCache } from './scan-cache.js';
 export type {

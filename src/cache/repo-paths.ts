@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { repoFolderName, type CacheRepo } from './repo-folder-name.js';
-import { validateRepoFilePath, validateRevisionName, verifyCommitHash, verifyEtag } from './safe-path.js';
+import { validateRepoFilePath, validateRevisionName, UNSAFE_FILE_HINT, verifyCommitHash, verifyEtag } from './safe-path.js';
 
 export interface RepoPaths {
   /** `<cache>/models--org--name` */
@@ -77,7 +77,7 @@ export function snapshotFilePath(cacheDir: string, repo: CacheRepo, commit: stri
   const rel = path.relative(base, target);
   if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
     throw new MlcacheError('UNSAFE_PATH', `Refusing file path ${JSON.stringify(filePath)}: it resolves outside snapshots/${commit}/.`, {
-      hint: 'The repository lists a file name that is unsafe to write to disk; exclude it with --exclude.',
+      hint: UNSAFE_FILE_HINT,
       details: { path: filePath },
     });
   }

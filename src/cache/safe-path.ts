@@ -5,9 +5,10 @@
  * cache written on Linux cannot escape when read on Windows) and goes further: no backslashes at
  * all, no `.` or empty segments, no control characters.
  */
+import { isCommitHash } from '../util/commit-hash.js';
 import { MlcacheError } from '../errors.js';
 
-const HINT_FILE = 'The repository lists a file name that is unsafe to write to disk; ask the repository owner to rename it, or exclude it with --exclude.';
+export const UNSAFE_FILE_HINT = 'The repository lists a file name that is unsafe to write to disk; ask the repository owner to rename it.';
 
 function unsafe(kind: string, value: string, reason: string, hint: string): MlcacheError {
   return new MlcacheError('UNSAFE_PATH', `Refusing ${kind} ${JSON.stringify(value)}: ${reason}.`, {
@@ -37,7 +38,7 @@ export function unsafePathReason(value: string): string | undefined {
 /** Segments of a repo file path (`a/b/c.bin` → `["a","b","c.bin"]`), or UNSAFE_PATH. */
 export function validateRepoFilePath(path: string): string[] {
   const reason = unsafePathReason(path);
-  if (reason !== undefined) throw unsafe('file path', path, reason, HINT_FILE);
+  if (reason !== undefined) throw unsafe('file path', path, reason, UNSAFE_FILE_HINT);
   return path.split('/');
 }
 
@@ -53,12 +54,9 @@ export function validateRevisionName(revision: string): string[] {
   return revision.split('/');
 }
 
-const COMMIT = /^[0-9a-f]{40}$/;
 const ETAG = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
-export function isCommitHash(value: string): boolean {
-  return COMMIT.test(value);
-}
+export { isCommitHash };
 
 /** A blob name: git sha1 (40 hex) or sha256 (64 hex), lower case (huggingface_hub _normalize_etag output). */
 export function isBlobName(value: string): boolean {

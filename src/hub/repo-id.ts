@@ -15,7 +15,6 @@ const REPO_TYPES: readonly RepoType[] = ['model', 'dataset', 'space'];
  */
 const SEGMENT = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
 const MAX_NAME_LENGTH = 96;
-const COMMIT_HASH = /^[0-9a-f]{40}$/;
 
 const ID_HINT =
   "Use 'name' or 'namespace/name' (letters, digits, '-', '_', '.'; no '--' or '..'; not starting or ending with '-' or '.'), e.g. openai-community/gpt2.";
@@ -70,10 +69,7 @@ export function parseRepoSpec(text: string, type: RepoType = 'model'): RepoSpec 
   return { repo, revision };
 }
 
-/** A full git commit id as the Hub writes it (huggingface_hub REGEX_COMMIT_HASH: 40 lowercase hex). */
-export function isCommitHash(value: string): boolean {
-  return COMMIT_HASH.test(value);
-}
+export { isCommitHash } from '../util/commit-hash.js';
 
 /** URL prefix for a repo type (constants.py::REPO_TYPES_URL_PREFIXES): models have none. */
 export function repoUrlPrefix(type: RepoType): string {

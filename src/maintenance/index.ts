@@ -5,7 +5,7 @@ export { findingsFromScan } from './scan-findings.js';
 export type { ScanFindingsOptions } from './scan-findings.js';
 export { lockKey, partialEtag, planPrune, planRemoval } from './prune-plan.js';
 export type { KeptItem, LockState, PlanPruneOptions, PruneItem, PrunePlan, PruneRevision, RemovalPlan } from './prune-plan.js';
-export { isProcessAlive, lockStateOf, readLockStates } from './lock-state.js';
+export { lockStateOf, readLockStates } from './lock-state.js';
 export type { LockJudgeOptions } from './lock-state.js';
 export { removeTargets } from './apply-removal.js';
 export type { RemovalOutcome, RemovalTarget } from './apply-removal.js';

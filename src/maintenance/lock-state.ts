@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseHolder, type LockHolder } from '../cache/index.js';
+import { isProcessAlive, parseHolder, type LockHolder } from '../cache/index.js';
 import { lockKey, type LockState } from './prune-plan.js';
 
 export interface LockJudgeOptions {
@@ -25,16 +25,6 @@ export function lockStateOf(holder: LockHolder | undefined, mtimeMs: number, opt
   if (options.now - mtimeMs > staleMs) return 'dead'; // no heartbeat: the holder stopped (or the pid was reused)
   if (holder.host === options.host) return options.isAlive(holder.pid) ? 'live' : 'dead';
   return 'live'; // another host with a fresh heartbeat
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 /** Lock states of every `<etag>.lock` under `<cacheDir>/.locks/`, keyed `<folder>/<etag>`. */
