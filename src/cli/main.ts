@@ -3,7 +3,7 @@
  * the exit code. Command modules are imported lazily so `mlcache --help` stays fast.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT, isMlcacheError } from '../errors.js';
+import { EXIT, isMlcacheError, MlcacheError } from '../errors.js';
 import { redact } from '../util/redact.js';
 import { registerCommands } from './commands/index.js';
 import { VERSION } from './version.js';
@@ -97,7 +97,13 @@ function createInterruptController(proc: NodeJS.Process): { signal: AbortSignal;
       proc.stderr.write('\nInterrupted again; exiting now.\n');
       proc.exit(EXIT.INTERRUPTED);
     }
-    controller.abort(new Error(`received ${name}`));
+    // The reason is what any aborted await rethrows (signal.reason), so make it the typed error the
+    // user should read, wherever the command happened to be (planning, waiting, transferring).
+    controller.abort(
+      new MlcacheError('INTERRUPTED', `Interrupted (${name}); what finished so far is kept.`, {
+        hint: 'Run the same command again to resume where it stopped.',
+      }),
+    );
   };
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);

@@ -3,6 +3,7 @@
  * stopped with Ctrl-C (SIGINT), both continue on the next run and re-transfer less than two ranges.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -119,4 +120,25 @@ describe('resume across runs of the CLI', () => {
     const pointer = path.join(a.stdout, 'model.safetensors');
     expect((await readFile(pointer)).length).toBe(SIZE);
   }, 60_000);
+
+  it('Ctrl-C while still planning (the Hub has not answered) exits 130 with the resume hint, not an internal error', async () => {
+    // A server that accepts connections and never answers: the CLI is stuck resolving the revision.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as net.AddressInfo;
+      const child = runCli(['download', 'acme/big', '--endpoint', `http://127.0.0.1:${port}`, '--cache-dir', cacheDir], {
+        env: { HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+      });
+      await new Promise((r) => setTimeout(r, 800));
+      child.kill('SIGINT');
+      const stopped = await child;
+      expect(stopped.exitCode).toBe(130);
+      expect(stopped.stderr).toMatch(/^error: Interrupted/m);
+      expect(stopped.stderr).toMatch(/again to resume/);
+      expect(stopped.stderr).not.toContain('internal error');
+    } finally {
+      silent.close();
+    }
+  });
 });
