@@ -37,6 +37,14 @@ export const DISABLED_MESSAGE = 'Access to this resource is disabled.';
 const TYPE_BY_API_SEGMENT: Record<string, RepoType> = { models: 'model', datasets: 'dataset', spaces: 'space' };
 const API_KEYWORDS = new Set(['revision', 'tree', 'paths-info', 'xet-read-token', 'refs', 'commits']);
 const MAX_BODY = 1024 * 1024;
+/**
+ * `GET /api/agent-harnesses`: the registry huggingface_hub ≥ 1.19 fetches (best effort, once a day,
+ * cached in $HF_HOME/.agent_harnesses.json) to name the calling AI agent in its user-agent
+ * (utils/_detect_agent.py::_fetch_registry, `Registry` = {standardEnvVars, harnesses}). The Hub
+ * serves its list of known harnesses; the emulator knows none, only the two standard variables the
+ * module documents (AI_AGENT, AGENT), so an agent named there is reported as "unknown".
+ */
+const AGENT_HARNESSES = { standardEnvVars: ['AI_AGENT', 'AGENT'], harnesses: {} } as const;
 
 interface Ctx {
   origin: Origin;
@@ -540,6 +548,7 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
           auth: { type: 'access_token', accessToken: { displayName: 'emulator', role: 'read' } },
         });
       }
+      if (segments[1] === 'agent-harnesses' && segments.length === 2) return sendJson(ctx, 200, AGENT_HARNESSES);
       const type = TYPE_BY_API_SEGMENT[segments[1] ?? ''];
       if (!type || segments.length < 3) return sendHubError(ctx, 404, undefined, 'Not Found');
       const { id, after } = splitRepoId(type, segments.slice(2), (s) => s !== undefined && API_KEYWORDS.has(s));

@@ -116,6 +116,15 @@ describe('repo info API', () => {
     expect((await get(`${hub().url}/api/whoami-v2`)).status).toBe(401);
     expect((await get(`${hub().url}/api/whoami-v2`, { authorization: 'Bearer hf_nope' })).status).toBe(401);
   });
+
+  it('serves the agent-harness registry huggingface_hub fetches for its user-agent (no 404)', async () => {
+    // huggingface_hub >= 1.19 utils/_detect_agent.py::_fetch_registry GETs this without a token and
+    // reads {standardEnvVars: [...], harnesses: {id: {envVars}}}; a 404 was answered before.
+    const res = await get(`${hub().url}/api/agent-harnesses`);
+    expect(res.status).toBe(200);
+    expect(header(res.headers, 'content-type')).toMatch(/^application\/json/);
+    expect(res.json()).toEqual({ standardEnvVars: ['AI_AGENT', 'AGENT'], harnesses: {} });
+  });
 });
 
 function gitSha1(data: Buffer): string {
