@@ -100,19 +100,12 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Nonces of the journals beside `destination` (any process's). */
-export async function findJournalNonces(destination: string): Promise<string[]> {
-  const dir = path.dirname(destination);
-  const pattern = new RegExp(`^${escapeRegExp(path.basename(destination))}\\.([0-9a-f]{8})\\.${JOURNAL_SUFFIX}$`);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  // blobs/ holds every blob of a repo and this runs once per file: a prefix test first keeps
-  // the regex off all the unrelated names.
-  const prefix = `${path.basename(destination)}.`;
+/** Nonces of the journals for `destination` among `names`, a listing of its folder. */
+export function journalNoncesAmong(names: readonly string[], destination: string): string[] {
+  const base = path.basename(destination);
+  const pattern = new RegExp(`^${escapeRegExp(base)}\\.([0-9a-f]{8})\\.${JOURNAL_SUFFIX}$`);
+  // blobs/ holds every blob of a repo: a prefix test first keeps the regex off unrelated names.
+  const prefix = `${base}.`;
   const out: string[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
@@ -120,6 +113,20 @@ export async function findJournalNonces(destination: string): Promise<string[]> 
     if (match?.[1]) out.push(match[1]);
   }
   return out;
+}
+
+/** The names in `dir`, or none when it cannot be read (no folder yet: nothing to resume). */
+export async function listFolder(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Nonces of the journals beside `destination` (any process's). */
+export async function findJournalNonces(destination: string): Promise<string[]> {
+  return journalNoncesAmong(await listFolder(path.dirname(destination)), destination);
 }
 
 export async function readJournalFile(file: string): Promise<JournalParse | undefined> {

@@ -10,6 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import { constants as fsConstants } from 'node:fs';
 import { access, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { IntegrityError, MlcacheError, isMlcacheError } from '../errors.js';
 import { createFileHashWorker, createHasher, type FileHashWorker, type Hasher } from '../util/hash.js';
 import { sleep } from '../util/net.js';
@@ -19,9 +20,10 @@ import { contiguousPrefix, mergeIntervals, totalLength, type Interval } from './
 import {
   JOURNAL_VERSION,
   claimJournal,
-  findJournalNonces,
   journalMatches,
+  journalNoncesAmong,
   journalPath,
+  listFolder,
   newNonce,
   partialPath,
   readJournalFile,
@@ -275,10 +277,21 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     return { source, generation: run.sourceGeneration };
   };
 
+  // Each destination folder (a repo's blobs/) is listed once per run, not once per file: only
+  // journals left by earlier runs matter here, and a partial this run keeps drops its folder's
+  // listing so a later attempt at the same file in this run still finds it.
+  const folderListings = new Map<string, Promise<string[]>>();
+  const journalNonces = async (destination: string): Promise<string[]> => {
+    const dir = path.dirname(destination);
+    let listing = folderListings.get(dir);
+    if (!listing) folderListings.set(dir, (listing = listFolder(dir)));
+    return journalNoncesAmong(await listing, destination);
+  };
+
   /** Find an earlier run's journal for this destination, claim it, and return what is on disk. */
   const claimResume = async (run: ItemRun, nonce: string): Promise<Interval[]> => {
     const { item } = run;
-    for (const other of await findJournalNonces(item.destination)) {
+    for (const other of await journalNonces(item.destination)) {
       const parsed = await readJournalFile(journalPath(item.destination, other));
       if (!parsed) continue; // claimed by someone else meanwhile
       const mismatch = parsed.ok ? journalMatches(parsed.journal, { size: item.size, digest: item.digest }) : parsed.reason;
@@ -541,6 +554,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
       }
       await file.close().catch(() => undefined);
       if (!journalWritten) await removePartial(item.destination, nonce).catch(() => undefined);
+      else folderListings.delete(path.dirname(item.destination));
       throw error;
     }
   };

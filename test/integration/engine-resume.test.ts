@@ -82,6 +82,24 @@ describe('transfer engine: resume, journals and concurrent processes', () => {
     expect(second.ev.of('file-started')[0]!.resumedBytes).toBe(result.bytesResumed);
   });
 
+  it('a later download in the same run resumes the partial an earlier failed attempt kept', async () => {
+    const dir = await tempDir();
+    const destination = path.join(dir, FILE);
+    // The engine lists a destination folder once per run; the failed attempt below writes its
+    // journal after that listing, and the second download must still find it.
+    emulator().setFaults({ perConnectionBytesPerSec: MB, rules: [{ match: { origin: 'cdn' }, action: { kind: 'drop', afterBytes: MB / 2 }, times: 1 }] });
+    const { engine } = engineFor({ retry: { maxRetries: 0, baseDelayMs: 5, maxDelayMs: 20 } });
+    const first = await engine.download(await item(destination)).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(MlcacheError);
+    expect(await partialsIn(dir)).toHaveLength(2);
+    emulator().setFaults({ perConnectionBytesPerSec: MB });
+    const second = await engine.download(await item(destination));
+    expect(second.bytesResumed).toBeGreaterThan(0);
+    expect((await readFile(destination)).equals(await emulator().contentOf(REPO, FILE))).toBe(true);
+    expect(await partialsIn(dir)).toEqual([]);
+    await engine.close();
+  });
+
   it('a file fetched in one request is extended to its full size before its journal, and resumes', async () => {
     const dir = await tempDir();
     const destination = path.join(dir, FILE);
