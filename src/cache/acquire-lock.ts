@@ -24,6 +24,7 @@ import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { sleep } from '../util/net.js';
 import { fsError, tempSibling } from './atomic-write.js';
+import { makeDirectory } from './make-directory.js';
 
 export interface LockHolder {
   pid: number;
@@ -70,11 +71,7 @@ export async function acquireLock(lockPath: string, options: AcquireLockOptions 
     nonce: randomBytes(8).toString('hex'),
   };
   const content = JSON.stringify(me);
-  try {
-    await fs.mkdir(path.dirname(lockPath), { recursive: true });
-  } catch (error) {
-    throw fsError(error, `create the lock folder ${path.dirname(lockPath)}`);
-  }
+  await makeDirectory(path.dirname(lockPath), `create the lock folder ${path.dirname(lockPath)}`);
 
   let lastReported: string | null = null;
   for (;;) {

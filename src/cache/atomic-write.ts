@@ -17,7 +17,11 @@ export function randomHex8(): string {
 
 /** `<dir>/<name>.<8hex>.tmp` next to `target`. */
 export function tempSibling(target: string, suffix = 'tmp'): string {
-  return path.join(path.dirname(target), `${path.basename(target)}.${randomHex8()}.${suffix}`);
+  const name = `${path.basename(target)}.${randomHex8()}.${suffix}`;
+  // A 255-byte file name (NAME_MAX, allowed by safe-path.ts) leaves no room for the suffix: such
+  // temps get a short name of their own (still unique, still in the same folder for the rename).
+  if (Buffer.byteLength(name) > 255) return path.join(path.dirname(target), `.mlcache-${randomHex8()}.${suffix}`);
+  return path.join(path.dirname(target), name);
 }
 
 /** Write `data` to `target` via a sibling temp file + rename. */
@@ -37,7 +41,10 @@ export function fsError(error: unknown, action: string): MlcacheError {
   if (error instanceof MlcacheError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new MlcacheError('DISK_FULL', `No space left to ${action}.`, { cause: error, hint: 'Free disk space or point the cache to a larger disk (HF_HUB_CACHE).' });
+    return new MlcacheError('DISK_FULL', `No space left to ${action}.`, {
+      cause: error,
+      hint: 'Free disk space (or point HF_HUB_CACHE at a larger disk), then run the same command again: what is finished is kept.',
+    });
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new MlcacheError('PERMISSION', `Permission denied to ${action} (${code}).`, {

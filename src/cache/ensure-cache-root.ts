@@ -1,7 +1,8 @@
 /** Cache root and repo folder creation. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteFile, fsError } from './atomic-write.js';
+import { atomicWriteFile } from './atomic-write.js';
+import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { repoPaths } from './repo-paths.js';
 
@@ -17,11 +18,7 @@ export const CACHEDIR_TAG_CONTENT =
 
 /** `mkdir -p <cache>` and write `CACHEDIR.TAG` if absent. */
 export async function ensureCacheRoot(cacheDir: string): Promise<void> {
-  try {
-    await fs.mkdir(cacheDir, { recursive: true });
-  } catch (error) {
-    throw fsError(error, `create the cache folder ${cacheDir}`);
-  }
+  await makeDirectory(cacheDir, `create the cache folder ${cacheDir}`);
   const tag = path.join(cacheDir, 'CACHEDIR.TAG');
   try {
     await fs.lstat(tag);
@@ -40,12 +37,25 @@ export async function ensureCacheRoot(cacheDir: string): Promise<void> {
 /**
  * `blobs/`, `snapshots/` and `refs/`. refs/ is created even when no ref will be written:
  * @huggingface/hub's scanCachedRepo stat()s it and reports the repo as a warning without it.
+ *
+ * A repo folder without snapshots/ or refs/ makes huggingface_hub's scan_cache_dir
+ * (CorruptedCacheException) and @huggingface/hub's scanCacheDir report the repo as corrupted, so
+ * when one of them cannot be created (a full disk: no inode left) a repo folder made by this call
+ * is removed again, as long as it is still empty.
  */
 export async function ensureRepoDirs(cacheDir: string, repo: CacheRepo): Promise<void> {
   const p = repoPaths(cacheDir, repo);
+  const repoDirExisted = await fs.lstat(p.repoDir).then(() => true, () => false);
+  const made: string[] = [];
   try {
-    await Promise.all([p.blobsDir, p.snapshotsDir, p.refsDir].map((dir) => fs.mkdir(dir, { recursive: true })));
+    for (const dir of [p.snapshotsDir, p.refsDir, p.blobsDir]) {
+      if ((await makeDirectory(dir, `create ${dir}`)) !== undefined) made.push(dir);
+    }
   } catch (error) {
-    throw fsError(error, `create the cache folders of ${repo.id} under ${p.repoDir}`);
+    if (!repoDirExisted) {
+      // rmdir, not rm -r: only empty folders go, whatever another process put there stays.
+      for (const dir of [...made.reverse(), p.repoDir]) await fs.rmdir(dir).catch(() => undefined);
+    }
+    throw error;
   }
 }

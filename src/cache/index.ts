@@ -12,7 +12,8 @@ export {
 } from './safe-path.js';
 export { blobPath, lockPath, refPath, relativeBlobTarget, repoPaths, snapshotDir, snapshotFilePath, treeCachePath } from './repo-paths.js';
 export type { RepoPaths } from './repo-paths.js';
-export { atomicWriteFile, randomHex8, tempSibling } from './atomic-write.js';
+export { atomicWriteFile, fsError, randomHex8, tempSibling } from './atomic-write.js';
+export { makeDirectory } from './make-directory.js';
 export { CACHEDIR_TAG_CONTENT, ensureCacheRoot, ensureRepoDirs } from './ensure-cache-root.js';
 export { readRef, writeRef } from './write-ref.js';
 export { linkSnapshotFile, symlinksSupported } from './link-snapshot-file.js';

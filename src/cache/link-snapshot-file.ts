@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { fsError, tempSibling } from './atomic-write.js';
+import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { blobPath, relativeBlobTarget, snapshotFilePath } from './repo-paths.js';
 
@@ -41,13 +42,21 @@ export function symlinksSupported(cacheDir: string): Promise<boolean> {
 }
 
 async function probeSymlinks(cacheDir: string): Promise<boolean> {
-  await fs.mkdir(cacheDir, { recursive: true });
-  const dir = await fs.mkdtemp(path.join(cacheDir, '.mlcache-symlink-probe-'));
+  await makeDirectory(cacheDir, `create the cache folder ${cacheDir}`);
+  let dir: string;
+  try {
+    dir = await fs.mkdtemp(path.join(cacheDir, '.mlcache-symlink-probe-'));
+  } catch (error) {
+    throw fsError(error, `create a folder in ${cacheDir}`);
+  }
   try {
     await fs.writeFile(path.join(dir, 'src'), '');
     await fs.symlink('src', path.join(dir, 'dst'));
     return true;
-  } catch {
+  } catch (error) {
+    // A full disk says nothing about symlinks; falling back to copies would need more space.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw fsError(error, `create a file in ${cacheDir}`);
     return false;
   } finally {
     await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -86,11 +95,7 @@ export async function linkSnapshotFile(
       details: { path: filePath, etag },
     });
   }
-  try {
-    await fs.mkdir(path.dirname(pointerPath), { recursive: true });
-  } catch (error) {
-    throw fsError(error, `create ${path.dirname(pointerPath)}`);
-  }
+  await makeDirectory(path.dirname(pointerPath));
 
   const useCopy = options.copy === true || !(await symlinksSupported(cacheDir));
   if (!useCopy) {

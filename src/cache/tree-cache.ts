@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteFile, fsError } from './atomic-write.js';
+import { atomicWriteFile } from './atomic-write.js';
+import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { treeCachePath } from './repo-paths.js';
 
@@ -67,11 +68,7 @@ export async function writeTreeCache(cacheDir: string, repo: CacheRepo, commit: 
   const file = treeCachePath(cacheDir, repo, commit);
   if (files.some((f) => f.xetHash !== undefined && !XET_HASH.test(f.xetHash))) return false;
   const text = serializeTreeCache(files);
-  try {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-  } catch (error) {
-    throw fsError(error, `create ${path.dirname(file)}`);
-  }
+  await makeDirectory(path.dirname(file));
   await atomicWriteFile(file, text);
   return true;
 }

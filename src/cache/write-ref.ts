@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { atomicWriteFile, fsError } from './atomic-write.js';
+import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { refPath } from './repo-paths.js';
 import { verifyCommitHash } from './safe-path.js';
@@ -21,11 +22,7 @@ export async function writeRef(cacheDir: string, repo: CacheRepo, revision: stri
   const file = refPath(cacheDir, repo, revision);
   if (revision === commit) return false;
   if ((await readRef(cacheDir, repo, revision)) === commit) return false;
-  try {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-  } catch (error) {
-    throw fsError(error, `create ${path.dirname(file)}`);
-  }
+  await makeDirectory(path.dirname(file));
   await atomicWriteFile(file, commit);
   return true;
 }

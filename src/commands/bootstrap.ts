@@ -4,8 +4,8 @@
  * changes), create the .cache tree, write config/hardware_cache.json, then optionally cache
  * the models through cache-models. A caching failure never undoes the first steps.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectory } from '../cache/index.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import type { CacheModelsEvent, CacheModelsOptions, CacheModelsPlan, CacheModelsResult } from './cache-models.js';
 import { cacheDirectories, cacheVariables, type CacheDirectories, type CacheVariables } from '../env/cache-variables.js';
@@ -98,12 +98,15 @@ function quoteArg(value: string): string {
 }
 
 async function ensureDir(dir: string, created: string[]): Promise<void> {
+  let first: string | undefined;
   try {
-    const first = await fs.mkdir(dir, { recursive: true });
-    if (first !== undefined) created.push(dir);
+    first = await makeDirectory(dir);
   } catch (error) {
+    // A full disk keeps its DISK_FULL (exit 9) and hint; anything else is about the root.
+    if (isMlcacheError(error) && error.code === 'DISK_FULL') throw error;
     throw new MlcacheError('FILESYSTEM', `Cannot create ${dir}.`, { cause: error, hint: 'Check the permissions of the project root, or pass --root DIR.' });
   }
+  if (first !== undefined) created.push(dir);
 }
 
 async function loadApi(source: BootstrapOptions['cacheModelsApi']): Promise<CacheModelsApi | undefined> {

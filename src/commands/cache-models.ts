@@ -8,10 +8,10 @@
  * Then one transfer engine carries everything; one entry's failure never stops the others.
  * docs/cache-models.md documents the behaviour.
  */
-import { mkdir, stat, statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
-import { repoFolderName } from '../cache/index.js';
+import { makeDirectory, repoFolderName } from '../cache/index.js';
 import {
   loadCatalog,
   selectEntries,
@@ -389,7 +389,7 @@ export async function planCacheModels(options: CacheModelsOptions): Promise<Cach
 }
 
 async function fetchUrlEntry(runtime: Runtime, entry: SelectedUrlEntry, destination: string): Promise<number> {
-  await mkdir(path.dirname(destination), { recursive: true });
+  await makeDirectory(path.dirname(destination));
   const item: TransferItem = {
     id: destination,
     label: `${entry.group}: ${entry.name}`,

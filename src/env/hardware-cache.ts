@@ -188,17 +188,36 @@ export function mergeHardwareCache(input: MergeHardwareCacheInput): HardwareCach
   };
 }
 
-/** Write through a temp file + rename so a reader never sees half a file. */
+/**
+ * Write through a temp file + rename so a reader never sees half a file: on a full disk the old
+ * file stays as it was (the temp file is removed) and the error is DISK_FULL.
+ */
 export async function writeHardwareCache(file: string, data: HardwareCache): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
+    await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(temp, `${JSON.stringify(data, null, 2)}\n`, { flag: 'wx' });
     await fs.rename(temp, file);
   } catch (error) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw new MlcacheError('FILESYSTEM', `Cannot write ${file}.`, { cause: error, hint: 'Check that the directory is writable.' });
+    throw writeError(error, `write ${file}`, `Cannot write ${file}.`);
   }
+}
+
+/**
+ * ENOSPC/EDQUOT → DISK_FULL; anything else stays a FILESYSTEM error. Node's recursive mkdir
+ * reports a full disk as ENOENT (nodejs/node#42808): ENOENT here, under a root bootstrap has just
+ * created, is most likely that, so it is named as a possible cause.
+ */
+function writeError(error: unknown, action: string, message: string): MlcacheError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new MlcacheError('DISK_FULL', `No space left to ${action}.`, { cause: error, hint: 'Free disk space, then run the same command again.' });
+  }
+  return new MlcacheError('FILESYSTEM', message, {
+    cause: error,
+    hint: code === 'ENOENT' ? 'Check that the directory exists, is writable and its disk is not full.' : 'Check that the directory is writable.',
+  });
 }
 
 /** Copy the file to `<file>.bak-<UTC timestamp>` (never overwriting an older backup). */
@@ -210,9 +229,7 @@ export async function backupHardwareCache(file: string, now: Date): Promise<stri
       await fs.copyFile(file, target, fs.constants.COPYFILE_EXCL);
       return target;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new MlcacheError('FILESYSTEM', `Cannot back up ${file}.`, { cause: error, hint: 'Check that the directory is writable.' });
-      }
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(error, `back up ${file}`, `Cannot back up ${file}.`);
       target = `${file}.bak-${stamp}-${n}`;
     }
   }

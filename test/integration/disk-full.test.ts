@@ -140,6 +140,7 @@ describe('a download bigger than the disk', () => {
       head -c 7m /dev/zero >"$MNT/filler"
       run first mlcache download ${REPO}
       snap after-failure
+      run still-full mlcache download ${REPO}
       rm "$MNT/filler"
       marker resume
       run second mlcache download ${REPO}
@@ -169,6 +170,9 @@ describe('a download bigger than the disk', () => {
       for (const file of revision.files) expect(blobs.final).toContain(path.basename(file.blob.path));
     }
 
+    // Running again before freeing space fails the same way and keeps the partial and journal.
+    expectCleanFailure(await step(run, 'still-full'), 9, /No space left/, /Free .*space.*run the same command again/);
+
     const second = await step(run, 'second');
     expect(second.exit, second.stderr).toBe(0);
     const commit = hub().commitOf(REPO, 'main');
@@ -188,5 +192,105 @@ describe('a download bigger than the disk', () => {
     const revision = [...scan.repos[0]!.revisions][0]!;
     expect(revision.refs).toEqual(['main']);
     expect(revision.files.map((f) => f.path.split('/').pop()).sort()).toEqual([...ALL_FILES].sort());
+  });
+});
+
+describe('a disk that is already full', () => {
+  const HINT = /Free disk space .*then run the same command again/;
+
+  it('fresh cache: DISK_FULL before a byte is downloaded, and a cache that scans cleanly', async () => {
+    const run = await scenario('4m', 'fill\nrun full mlcache download acme/big\nsnap after');
+    expectCleanFailure(await step(run, 'full'), 9, /^error: No space left to write .*trees\/[0-9a-f]{40}\.json\.$/, HINT);
+    expect(hub().stats.bytesServed).toBe(0);
+    const cache = path.join(run.out, 'after', 'hub');
+    expect((await expectOnlyVerifiedBlobs(path.join(cache, REPO_DIR, 'blobs'))).final).toEqual([]);
+    await expectScanClean(cache);
+  });
+
+  // Every blob is in the cache; only the snapshot pointers and the ref are left to write.
+  const rebuildLinks = (fillCommand: string) => `
+    run complete mlcache download ${REPO}
+    rm -r "$MNT/hub/${REPO_DIR}/refs/main" "$MNT/hub/${REPO_DIR}/snapshots/"*
+    ${fillCommand}
+    marker full
+    run full mlcache download ${REPO}
+    snap after
+  `;
+
+  async function expectLinksRefused(run: TmpfsRun, message: RegExp): Promise<void> {
+    expect((await step(run, 'complete')).exit).toBe(0);
+    expectCleanFailure(await step(run, 'full'), 9, message, HINT);
+    expect(requestsAfter('full').reduce((n, r) => n + (r.url.startsWith('/api/') ? 0 : r.bytesSent), 0)).toBe(0);
+    const cache = path.join(run.out, 'after', 'hub');
+    const blobs = await expectOnlyVerifiedBlobs(path.join(cache, REPO_DIR, 'blobs'));
+    expect(blobs.final).toHaveLength(ALL_FILES.length);
+    expect(blobs.other).toEqual([]);
+    expect(existsSync(path.join(cache, REPO_DIR, 'refs', 'main'))).toBe(false);
+    await expectScanClean(cache);
+  }
+
+  it('no bytes left for the ref: DISK_FULL naming the ref', async () => {
+    const run = await scenario('16m', rebuildLinks('fill'));
+    await expectLinksRefused(run, /No space left to write .*refs\/main\.$/);
+  });
+
+  const fillInodes = 'i=0; while touch "$MNT/inode-$i" 2>/dev/null; do i=$((i+1)); done';
+
+  it('no inodes left for the snapshot folder and pointers: DISK_FULL', async () => {
+    const run = await scenario('16m', rebuildLinks(`fill; ${fillInodes}`), 'nr_inodes=64');
+    await expectLinksRefused(run, /No space left to create /);
+  });
+
+  it('one inode left on a fresh cache: DISK_FULL, not a misleading ENOENT, and no repo folder without snapshots/', async () => {
+    // The last inode goes to the repo folder, snapshots/ cannot be made. Node's recursive mkdir
+    // reports that ENOSPC as ENOENT (nodejs/node#42808).
+    const run = await scenario(
+      '16m',
+      `mkdir "$MNT/hub"; touch "$MNT/hub/CACHEDIR.TAG"; ${fillInodes}; rm "$MNT/inode-0"\nrun full mlcache download ${REPO}\nsnap after`,
+      'nr_inodes=64',
+    );
+    expectCleanFailure(await step(run, 'full'), 9, /^error: No space left to create .*\/snapshots\.$/, HINT);
+    expect(await readdir(path.join(run.out, 'after', 'hub'))).toEqual(['CACHEDIR.TAG']);
+    await expectScanClean(path.join(run.out, 'after', 'hub'));
+  });
+});
+
+describe('cache-models preflight on a small disk', () => {
+  it('refuses before any byte is downloaded, from the real free space of the tmpfs', async () => {
+    const run = await scenario('16m', `marker start\nrun plan mlcache cache-models --model ${REPO} --yes\nsnap after`);
+    const result = await step(run, 'plan');
+    expect(result.exit, result.stderr).toBe(9);
+    const mnt = path.join(path.dirname(run.out), 'mnt');
+    // 12.6 MB needed + margin (5% + 1 GiB) against the 16 MiB the tmpfs really has free.
+    expect(result.stderr).toMatch(/^error: Not enough disk space; nothing was downloaded\.$/m);
+    expect(result.stderr).toContain(`16.8 MB free on ${mnt}`);
+    expect(result.stderr).toMatch(/^hint: Free some space, .*acme\/big/m);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(requestsAfter('start').reduce((n, r) => n + (r.url.startsWith('/api/') ? 0 : r.bytesSent), 0)).toBe(0);
+    expect(await readFile(path.join(run.out, 'after.list'), 'utf8')).toBe('');
+  });
+});
+
+describe('bootstrap on a full disk', () => {
+  it('fails with DISK_FULL and leaves config/hardware_cache.json as it was (or absent), with no temp file', async () => {
+    const run = await scenario(
+      '4m',
+      `
+      run first mlcache bootstrap --root "$MNT/project" --skip-cache
+      cp "$MNT/project/config/hardware_cache.json" "$OUT/before.json"
+      fill
+      run again mlcache bootstrap --root "$MNT/project" --skip-cache
+      run fresh mlcache bootstrap --root "$MNT/other" --skip-cache
+      snap after
+      `,
+    );
+    expect((await step(run, 'first')).exit).toBe(0);
+    const before = await readFile(path.join(run.out, 'before.json'), 'utf8');
+    expectCleanFailure(await step(run, 'again'), 9, /No space left to write .*hardware_cache\.json\.$/, /Free disk space/);
+    expectCleanFailure(await step(run, 'fresh'), 9, /No space left to write .*hardware_cache\.json\.$/, /Free disk space/);
+    const after = path.join(run.out, 'after');
+    expect(await readFile(path.join(after, 'project', 'config', 'hardware_cache.json'), 'utf8')).toBe(before);
+    expect(await readdir(path.join(after, 'project', 'config'))).toEqual(['hardware_cache.json']);
+    expect(existsSync(path.join(after, 'other', 'config', 'hardware_cache.json'))).toBe(false);
   });
 });
