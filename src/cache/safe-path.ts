@@ -17,9 +17,19 @@ function unsafe(kind: string, value: string, reason: string, hint: string): Mlca
   });
 }
 
+/** NAME_MAX of ext4, xfs, btrfs, APFS and NTFS (255 UTF-16 units there; bytes are the stricter bound). */
+export const MAX_SEGMENT_BYTES = 255;
+/**
+ * Linux PATH_MAX is 4096 bytes for the whole path, cache folder and `snapshots/<commit>/`
+ * included; 3072 leaves 1 KiB for those. Longer names could not be written anyway: refusing them
+ * while planning means nothing is downloaded for a snapshot that cannot be built.
+ */
+export const MAX_PATH_BYTES = 3072;
+
 /** Why `value` is not a safe relative POSIX path, or undefined when it is. */
 export function unsafePathReason(value: string): string | undefined {
   if (value === '') return 'it is empty';
+  if (Buffer.byteLength(value) > MAX_PATH_BYTES) return `it is longer than ${MAX_PATH_BYTES} bytes`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'it contains a NUL or other control character';
   if (value.includes('\\')) return 'it contains a backslash (a path separator on Windows)';
@@ -29,6 +39,7 @@ export function unsafePathReason(value: string): string | undefined {
     if (segment === '') return 'it has an empty path segment ("//")';
     if (segment === '..') return 'it has a ".." segment that would leave the target folder';
     if (segment === '.') return 'it has a "." segment';
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) return `it has a name longer than ${MAX_SEGMENT_BYTES} bytes, the limit of common filesystems`;
     // PureWindowsPath(segment).drive would be set: `C:`, `C:x` (drive-relative).
     if (/^[A-Za-z]:/.test(segment)) return 'it has a Windows drive prefix such as "C:"';
   }

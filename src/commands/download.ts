@@ -10,7 +10,7 @@ import { MlcacheError } from '../errors.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoType } from '../hub/types.js';
 import { executeSnapshot, planSnapshot, type SnapshotPlan, type FileFailure } from '../snapshot/index.js';
-import { createRuntime, verifyOnline } from './runtime.js';
+import { createRuntime, verifyOnline, type RuntimeTuning } from './runtime.js';
 
 export interface DownloadOptions {
   settings: Settings;
@@ -33,6 +33,8 @@ export interface DownloadOptions {
   onEvent?: ((event: TransferEvent) => void) | undefined;
   /** Warnings for the user (e.g. patterns ignored because files were named). */
   onWarning?: ((message: string) => void) | undefined;
+  /** Stall timeout, retries and request timeouts (runtime.ts); defaults otherwise. */
+  tuning?: RuntimeTuning | undefined;
 }
 
 export interface DownloadResult {

@@ -7,9 +7,9 @@ import { acquireLock } from '../cache/index.js';
 import type { Settings } from '../config/settings.js';
 import { resolveToken, type ResolvedToken } from '../config/token.js';
 import { createTransferEngine } from '../download/index.js';
-import type { TransferEngine, TransferEvent } from '../download/types.js';
+import type { TransferEngine, TransferEngineOptions, TransferEvent } from '../download/types.js';
 import { createDispatcher, createHubClient } from '../hub/index.js';
-import type { HubClient } from '../hub/types.js';
+import type { HubClient, HubClientOptions } from '../hub/types.js';
 import { MlcacheError } from '../errors.js';
 
 export interface RuntimeOptions {
@@ -24,6 +24,17 @@ export interface RuntimeOptions {
   maxRate?: number | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: ((event: TransferEvent) => void) | undefined;
+  /**
+   * Timing knobs for library callers and tests (a hostile server that hangs must not cost
+   * minutes): the engine's stall timeout and retry policy, the Hub client's per-request timeout
+   * and retries. Defaults are those of createTransferEngine / createHubClient.
+   */
+  tuning?: RuntimeTuning | undefined;
+}
+
+export interface RuntimeTuning {
+  engine?: Pick<TransferEngineOptions, 'stallTimeoutMs' | 'retry'> | undefined;
+  hub?: Pick<HubClientOptions, 'timeoutMs' | 'maxRetries' | 'baseDelayMs' | 'maxBackoffMs'> | undefined;
 }
 
 export interface Runtime {
@@ -49,6 +60,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ownDispatcher = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? createDispatcher(settings.proxy, { connections: options.connections });
   const hub = createHubClient({
+    ...options.tuning?.hub,
     endpoint: settings.endpoint,
     token: token?.value,
     dispatcher,
@@ -57,6 +69,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       options.onEvent?.({ type: 'retry', id: info.url, label: info.url, attempt: info.attempt, delayMs: info.delayMs, reason: info.reason }),
   });
   const engine = createTransferEngine({
+    ...options.tuning?.engine,
     dispatcher,
     connections: options.connections,
     maxRate: options.maxRate,

@@ -287,6 +287,8 @@ export function createHubClient(options: HubClientOptions): HubClient {
   async function listFiles(repo: RepoRef, commit: string): Promise<RepoFile[]> {
     const files: RepoFile[] = [];
     const seen = new Set<string>();
+    const listed = new Set<string>();
+    let pages = 0;
     let next: string | undefined = apiTreeUrl(endpoint, repo, commit);
     const ctx: RequestContext = { repo, revision: commit };
     while (next !== undefined) {
@@ -298,9 +300,24 @@ export function createHubClient(options: HubClientOptions): HubClient {
         );
       }
       seen.add(next);
+      pages++;
       const { final } = await follow('GET', next, { accept: 'application/json' }, ctx);
       const entries = parseJson(final, ApiTreeEntrySchema.array(), `the file listing of ${describeRepo(repo)}`);
       for (const [index, entry] of entries.entries()) {
+        // The recursive listing names each path once. A repeat means pagination that starts over
+        // under new cursors (a page URL check alone would read 100 000 pages first).
+        // (Keyed by type too: a file listed where a folder is gets the planner's clearer message.)
+        if (entry.path !== undefined) {
+          const key = `${entry.type}\0${entry.path}`;
+          if (listed.has(key)) {
+            throw protocolError(
+              `The file listing of ${describeRepo(repo)} names ${JSON.stringify(entry.path)} twice (page ${pages}); its pagination loops or is corrupt.`,
+              final.url,
+              'Nothing was written. Run the command again; if it keeps happening, the endpoint is misbehaving (check --endpoint / HF_ENDPOINT).',
+            );
+          }
+          listed.add(key);
+        }
         if (entry.type !== 'file') continue;
         const parsed = ApiTreeFileSchema.safeParse(entry);
         if (!parsed.success) {
@@ -321,6 +338,14 @@ export function createHubClient(options: HubClientOptions): HubClient {
         });
       }
       const link = nextPageUrl(headerValue(final.headers, 'link'), final.url);
+      if (link !== undefined && entries.length === 0) {
+        // An empty page that promises more would let a server keep us paging forever.
+        throw protocolError(
+          `The file listing of ${describeRepo(repo)} sent an empty page ${pages} that still points to a next page.`,
+          final.url,
+          'Nothing was written. Run the command again; if it keeps happening, the endpoint is misbehaving (check --endpoint / HF_ENDPOINT).',
+        );
+      }
       if (link !== undefined && !isSameOrigin(link, endpoint)) {
         // The token goes with every page; a next link elsewhere would leak it.
         throw protocolError(

@@ -4,7 +4,7 @@
  * the plan as is, and a hostile file list is refused before the first byte lands.
  */
 import { lstat, stat } from 'node:fs/promises';
-import { blobPath, readRef, readTreeCache, repoPaths, snapshotFilePath, validateRepoFilePath } from '../cache/index.js';
+import { blobPath, readRef, readTreeCache, repoPaths, snapshotFilePath, validateRepoFilePath, validateRevisionName } from '../cache/index.js';
 import type { HubClient, RepoFile, RepoRef } from '../hub/types.js';
 import { isCommitHash } from '../hub/index.js';
 import { MlcacheError } from '../errors.js';
@@ -140,6 +140,10 @@ function selectByPatterns(tree: RepoFile[], request: SnapshotRequest, commit: st
 export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): Promise<SnapshotPlan> {
   const revision = request.revision ?? 'main';
   const { repo } = request;
+  // The revision becomes refs/<revision>, written after every file is in place: a name that
+  // cannot be a ref (`..`, absolute, control characters) must fail before the first request, not
+  // after the whole download (UNSAFE_PATH, exit 10).
+  validateRevisionName(revision);
   const commit = isCommitHash(revision) ? revision : (await ctx.hub.resolveRevision(repo, revision)).commit;
 
   const cachedTree = await readTreeCache(ctx.cacheDir, repo, commit);

@@ -33,6 +33,7 @@ describe('validateRepoFilePath', () => {
     ['dir with space/ünïcode 文件.txt', ['dir with space', 'ünïcode 文件.txt']],
     ['weird:name', ['weird:name']],
     ['1:x', ['1:x']],
+    [`${'n'.repeat(251)}.bin`, [`${'n'.repeat(251)}.bin`]],
   ])('accepts %j', (p, segments) => {
     expect(validateRepoFilePath(p)).toEqual(segments);
   });

@@ -21,4 +21,8 @@ export const UNSAFE_PATHS: Array<[string, RegExp]> = [
   ['a\u0000b', /control/],
   ['a\nb', /control/],
   ['a\u007fb', /control/],
+  ['a\u001b[2Jb', /control/],
+  [`d/${'n'.repeat(256)}`, /longer than 255 bytes/],
+  [`${'é'.repeat(128)}.bin`, /longer than 255 bytes/],
+  [Array.from({ length: 20 }, () => 'd'.repeat(200)).join('/'), /longer than 3072 bytes/],
 ];
