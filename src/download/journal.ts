@@ -10,7 +10,7 @@
  * Parsing is pure and strict: anything unexpected means "discard and start over".
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Digest } from './types.js';
@@ -147,6 +147,38 @@ export async function writeJournalFile(file: string, journal: Journal): Promise<
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Rewrite an existing journal in place, for a full disk, where `writeJournalFile` cannot create its
+ * temp file. The new text is never longer than the file already is (so it lands in blocks the
+ * file already owns): when it would be, the smallest ranges after the first are left out (they are
+ * fetched again), and the rest is padded with spaces, which JSON allows. A crash mid-write leaves
+ * text that does not parse, which the next run discards (the hash check guards the bytes anyway).
+ * Returns false when even the shortest form does not fit.
+ */
+export async function overwriteJournalInPlace(file: string, journal: Journal): Promise<boolean> {
+  const handle = await open(file, 'r+');
+  try {
+    const room = (await handle.stat()).size;
+    const ranges = mergeIntervals(journal.completed);
+    let text = serializeJournal({ ...journal, completed: ranges });
+    while (Buffer.byteLength(text) > room && ranges.length > 1) {
+      let smallest = 1;
+      for (let i = 2; i < ranges.length; i++) if (ranges[i]![1] - ranges[i]![0] < ranges[smallest]![1] - ranges[smallest]![0]) smallest = i;
+      ranges.splice(smallest, 1);
+      text = serializeJournal({ ...journal, completed: ranges });
+    }
+    const bytes = Buffer.from(text);
+    if (bytes.length > room) return false;
+    const padded = Buffer.alloc(room, 0x20);
+    bytes.copy(padded);
+    padded[room - 1] = 0x0a;
+    await handle.write(padded, 0, room, 0);
+    return true;
+  } finally {
+    await handle.close();
   }
 }
 

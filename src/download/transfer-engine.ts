@@ -25,6 +25,7 @@ import {
   journalPath,
   listFolder,
   newNonce,
+  overwriteJournalInPlace,
   partialPath,
   readJournalFile,
   removePartial,
@@ -61,11 +62,18 @@ export const DEFAULTS = {
 const WORKER_HASH_MIN = 16 * MiB;
 /** Feed the hash worker when the contiguous prefix has grown by this much. */
 const HASH_STEP = 8 * MiB;
+/** On a full disk with no journal yet, the partial keeps its contiguous prefix less this much. */
+const FULL_DISK_SLACK = 64 * 1024;
 /** Refresh a signed URL this long before its announced expiry. */
 const EXPIRY_SKEW_MS = 5_000;
 
 function interrupted(): MlcacheError {
   return new MlcacheError('INTERRUPTED', 'Interrupted.', { hint: 'Run the same command again to resume; finished ranges are kept.' });
+}
+
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -375,10 +383,17 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     let unrecorded = 0;
     let lastSyncAt = 0;
     let finished = false;
-    const writeJournalNow = async (): Promise<void> => {
+    const journalOf = (completed: Interval[]) => ({ version: JOURNAL_VERSION, size: item.size, digest: { algorithm: item.digest.algorithm, hex: item.digest.hex.toLowerCase() }, chunkSize, completed });
+    const warnJournal = (error: unknown) => {
+      if (journalWarned) return;
+      journalWarned = true;
+      emit({ type: 'warning', id: item.id, message: `Could not save the resume journal of ${item.label} (${(error as NodeJS.ErrnoException).code ?? String(error)}).` });
+    };
+    /** Record what is on disk; a failure is returned (and warned about unless `quiet`), never thrown. */
+    const writeJournalNow = async (quiet = false): Promise<unknown> => {
       unrecorded = 0;
       const snapshot = onDisk();
-      if (totalLength(snapshot) === 0) return;
+      if (totalLength(snapshot) === 0) return undefined;
       try {
         if (!preallocated) {
           await file.truncate(item.size);
@@ -388,14 +403,37 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
           await file.datasync();
           lastSyncAt = Date.now();
         }
-        await writeJournalFile(journalFile, { version: JOURNAL_VERSION, size: item.size, digest: { algorithm: item.digest.algorithm, hex: item.digest.hex.toLowerCase() }, chunkSize, completed: snapshot });
+        await writeJournalFile(journalFile, journalOf(snapshot));
         journalWritten = true;
         stats.journalWrites++;
+        return undefined;
       } catch (error) {
-        if (!journalWarned) {
-          journalWarned = true;
-          emit({ type: 'warning', id: item.id, message: `Could not save the resume journal of ${item.label} (${(error as NodeJS.ErrnoException).code ?? String(error)}).` });
+        if (!quiet) warnJournal(error);
+        return error;
+      }
+    };
+    /**
+     * The disk is full, so the journal cannot get a new temp file: rewrite the existing one in
+     * place, or, with none yet, shrink the partial to its contiguous prefix (freeing the blocks
+     * after it) and record just that. Either way the next run fetches only what is missing.
+     */
+    const saveJournalOnFullDisk = async (): Promise<unknown> => {
+      try {
+        if (journalWritten) {
+          if (await overwriteJournalInPlace(journalFile, journalOf(onDisk()))) return undefined;
+          return new Error('the journal does not fit in place');
         }
+        // Back a little from the prefix end: the freed pages make room for the journal itself.
+        const keep = Math.max(0, contiguousPrefix(onDisk()) - FULL_DISK_SLACK);
+        if (keep === 0) return new Error('nothing contiguous to keep');
+        await file.truncate(keep);
+        await file.truncate(item.size);
+        preallocated = true;
+        await writeJournalFile(journalFile, journalOf([[0, keep]]));
+        journalWritten = true;
+        return undefined;
+      } catch (error) {
+        return error;
       }
     };
     const persistJournal = (): Promise<void> => {
@@ -550,7 +588,9 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
       // Keep what we have for the next run; a partial with nothing worth keeping goes.
       if (totalLength(onDisk()) > 0 && !(error instanceof MlcacheError && error.code === 'INTEGRITY')) {
         lastSyncAt = 0;
-        await writeJournalNow();
+        let failure = await writeJournalNow(true);
+        if (failure && isDiskFull(failure)) failure = await saveJournalOnFullDisk();
+        if (failure) warnJournal(failure);
       }
       await file.close().catch(() => undefined);
       if (!journalWritten) await removePartial(item.destination, nonce).catch(() => undefined);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import {
   findJournalNonces,
   journalMatches,
   journalPath,
+  overwriteJournalInPlace,
   parseJournal,
   partialPath,
   readJournalFile,
@@ -81,5 +82,31 @@ describe('journal files', () => {
     expect(await readdir(dir)).toEqual(['x.abcdef12.mlcache-journal']);
     const read = await readJournalFile(file);
     expect(read).toMatchObject({ ok: true, journal: { completed: [[0, 50]] } });
+  });
+
+  it('rewrites in place within the file\'s current length, dropping the smallest later ranges when needed', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-journal-'));
+    const file = journalPath(path.join(dir, 'x'), 'abcdef12');
+    await writeJournalFile(file, { ...journal, completed: [[0, 100], [500, 600]] });
+    const room = (await stat(file)).size;
+    // Shorter: fits, padded with whitespace to the same length, still valid JSON.
+    expect(await overwriteJournalInPlace(file, { ...journal, completed: [[0, 400]] })).toBe(true);
+    expect((await stat(file)).size).toBe(room);
+    expect(await readJournalFile(file)).toMatchObject({ ok: true, journal: { completed: [[0, 400]] } });
+    // Longer: the smallest ranges after the first go until it fits; the prefix always stays.
+    const many: Array<[number, number]> = [[0, 300], [310, 311], [320, 400], [410, 412], [420, 425]];
+    expect(await overwriteJournalInPlace(file, { ...journal, completed: many })).toBe(true);
+    expect((await stat(file)).size).toBe(room);
+    const read = await readJournalFile(file);
+    expect(read?.ok).toBe(true);
+    const kept = read?.ok ? read.journal.completed : [];
+    expect(kept[0]).toEqual([0, 300]);
+    expect(kept.length).toBeLessThan(many.length);
+    expect(kept).toContainEqual([320, 400]);
+    expect(kept).not.toContainEqual([310, 311]);
+    // Nowhere near fitting: refused, the file untouched.
+    await writeFile(file, '{}');
+    expect(await overwriteJournalInPlace(file, journal)).toBe(false);
+    expect(await readFile(file, 'utf8')).toBe('{}');
   });
 });
