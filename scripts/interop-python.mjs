@@ -516,10 +516,11 @@ if (probe.code !== 0) {
 const pyInfo = JSON.parse(probe.stdout.trim().split('\n').pop());
 const [pyMajor, pyMinor] = String(pyInfo.version).split('.').map(Number);
 const atLeast = (major, minor) => pyMajor > major || (pyMajor === major && pyMinor >= minor);
-// huggingface_hub < 1.9 scans CACHEDIR.TAG as if it were a repo folder and warns "Repo path is not a
-// directory" (utils/_cache_manager.py::scan_cache_dir; skipped since 1.9, huggingface_hub#4036, the
-// release that also started writing the file). mlcache writes it as Python >= 1.9 does.
-const knownScanWarnings = atLeast(1, 9) ? [] : ['^Repo path is not a directory: .*CACHEDIR\\.TAG$'];
+// No known scan warnings: huggingface_hub < 1.9 warns "Repo path is not a directory" about a
+// CACHEDIR.TAG at the cache root (utils/_cache_manager.py::scan_cache_dir; skipped since 1.9,
+// huggingface_hub#4036), which is why mlcache does not write one (docs/decisions.md). Any warning
+// is a failure.
+const knownScanWarnings = [];
 // huggingface_hub 0.x (requests) does not resume a body cut short: file_download.py::http_get catches
 // only requests.ConnectionError/ReadTimeout, and a cut body raises ChunkedEncodingError.
 const resumesCutBodies = atLeast(1, 0);

@@ -1,37 +1,17 @@
 /** Cache root and repo folder creation. */
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { atomicWriteFile } from './atomic-write.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { repoPaths } from './repo-paths.js';
 
 /**
- * Byte-for-byte the tag huggingface_hub writes (_local_folder.py::CACHEDIR_TAG_CONTENT), so that
- * backup tools skip the cache (https://bford.info/cachedir/). Python writes it only if absent.
+ * `mkdir -p <cache>`. No `CACHEDIR.TAG`: huggingface_hub ≥ 1.9 writes one on its first download,
+ * but the 0.x line (what transformers 4.x pins) scans it as a repo folder and warns "Repo path is
+ * not a directory" in `scan_cache_dir` / `huggingface-cli scan-cache`. A tag another tool wrote
+ * is left alone, and our scanner skips it (docs/decisions.md).
  */
-export const CACHEDIR_TAG_CONTENT =
-  'Signature: 8a477f597d28d172789f06886806bc55\n' +
-  '# This file is a cache directory tag created by huggingface_hub.\n' +
-  '# For information about cache directory tags, see:\n' +
-  '#\thttps://bford.info/cachedir/\n';
-
-/** `mkdir -p <cache>` and write `CACHEDIR.TAG` if absent. */
 export async function ensureCacheRoot(cacheDir: string): Promise<void> {
   await makeDirectory(cacheDir, `create the cache folder ${cacheDir}`);
-  const tag = path.join(cacheDir, 'CACHEDIR.TAG');
-  try {
-    await fs.lstat(tag);
-    return;
-  } catch {
-    // absent: write it below
-  }
-  try {
-    await atomicWriteFile(tag, CACHEDIR_TAG_CONTENT);
-  } catch {
-    // Like huggingface_hub _create_cachedir_tag: the tag is a courtesy to backup tools, and a
-    // read-only cache root must still be usable for reading.
-  }
 }
 
 /**

@@ -14,7 +14,7 @@ export { blobPath, lockPath, refPath, relativeBlobTarget, repoPaths, snapshotDir
 export type { RepoPaths } from './repo-paths.js';
 export { atomicWriteFile, fsError, randomHex8, tempSibling } from './atomic-write.js';
 export { makeDirectory } from './make-directory.js';
-export { CACHEDIR_TAG_CONTENT, ensureCacheRoot, ensureRepoDirs } from './ensure-cache-root.js';
+export { ensureCacheRoot, ensureRepoDirs } from './ensure-cache-root.js';
 export { readRef, writeRef } from './write-ref.js';
 export { linkSnapshotFile, symlinksSupported } from './link-snapshot-file.js';
 export type { LinkSnapshotFileOptions, LinkSnapshotFileResult } from './link-snapshot-file.js';

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  CACHEDIR_TAG_CONTENT,
   blobPath,
   commitBlob,
   ensureCacheRoot,
@@ -51,17 +50,15 @@ async function putBlob(etag: string, content: string): Promise<string> {
 }
 
 describe('ensureCacheRoot / ensureRepoDirs', () => {
-  it('writes CACHEDIR.TAG with exactly huggingface_hub bytes, once', async () => {
-    await ensureCacheRoot(cache);
-    const tag = await fs.readFile(path.join(cache, 'CACHEDIR.TAG'));
-    expect(tag.toString('latin1')).toBe(
-      'Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by huggingface_hub.\n# For information about cache directory tags, see:\n#\thttps://bford.info/cachedir/\n',
-    );
-    expect(tag.toString()).toBe(CACHEDIR_TAG_CONTENT);
-    await fs.writeFile(path.join(cache, 'CACHEDIR.TAG'), 'custom');
-    await ensureCacheRoot(cache);
-    expect(await fs.readFile(path.join(cache, 'CACHEDIR.TAG'), 'utf8')).toBe('custom');
-    expect(await listAll(cache)).toEqual(['CACHEDIR.TAG']); // no temp files left
+  it('creates the cache root without a CACHEDIR.TAG, and keeps one another tool wrote', async () => {
+    const root = path.join(cache, 'nested', 'hub');
+    await ensureCacheRoot(root);
+    expect(await listAll(root)).toEqual([]);
+    const tag = 'Signature: 8a477f597d28d172789f06886806bc55\n# written by huggingface_hub >= 1.9\n';
+    await fs.writeFile(path.join(root, 'CACHEDIR.TAG'), tag);
+    await ensureCacheRoot(root);
+    expect(await fs.readFile(path.join(root, 'CACHEDIR.TAG'), 'utf8')).toBe(tag);
+    expect(await listAll(root)).toEqual(['CACHEDIR.TAG']);
   });
 
   it('creates blobs/, snapshots/ and refs/ (refs/ even with no ref)', async () => {
