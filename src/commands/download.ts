@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
-import { MlcacheError } from '../errors.js';
+import { MlcacheError, type ErrorCode } from '../errors.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoType } from '../hub/types.js';
 import { executeSnapshot, planSnapshot, type SnapshotPlan, type FileFailure } from '../snapshot/index.js';
@@ -106,19 +106,24 @@ function interrupted(): MlcacheError {
   });
 }
 
-/** One failure is reported as itself; several as a summary whose first cause decides the exit code. */
+/** Failure codes that tell the user what to fix, before the rest (a full disk fails every file). */
+const DECIDING_CODES: readonly ErrorCode[] = ['DISK_FULL', 'PERMISSION', 'GATED_REPO', 'TOKEN_MISSING', 'TOKEN_INVALID', 'FORBIDDEN'];
+
+/**
+ * One failure is reported as itself. Several with the same message (a full disk, say) are one
+ * sentence naming the files; otherwise a short list. The most actionable cause decides the code
+ * and the hint (DISK_FULL over a network error that followed it, for instance).
+ */
 function failuresError(repoId: string, failures: FileFailure[]): MlcacheError {
-  const first = failures[0]!;
-  if (failures.length === 1) {
-    return new MlcacheError(first.code as MlcacheError['code'], `${repoId}: ${first.path}: ${first.message}`, {
-      hint: first.hint ?? 'Run the same command again; finished files are kept.',
-      details: { failures },
-    });
+  const deciding = DECIDING_CODES.map((code) => failures.find((f) => f.code === code)).find((f) => f !== undefined) ?? failures[0]!;
+  const options = { hint: deciding.hint ?? 'Run the same command again; finished files are kept.', details: { failures } };
+  const code = deciding.code as ErrorCode;
+  if (failures.length === 1) return new MlcacheError(code, `${repoId}: ${deciding.path}: ${deciding.message}`, options);
+  const names = (list: FileFailure[]) => `${list.slice(0, 5).map((f) => f.path).join(', ')}${list.length > 5 ? ` and ${list.length - 5} more` : ''}`;
+  if (failures.every((f) => f.message === deciding.message)) {
+    return new MlcacheError(code, `${failures.length} files of ${repoId} failed: ${deciding.message.replace(/\.$/, '')} (${names(failures)}).`, options);
   }
   const lines = failures.slice(0, 5).map((f) => `  ${f.path}: ${f.message}`);
   const more = failures.length > 5 ? `\n  … and ${failures.length - 5} more` : '';
-  return new MlcacheError(first.code as MlcacheError['code'], `${failures.length} files of ${repoId} failed:\n${lines.join('\n')}${more}`, {
-    hint: first.hint ?? 'Run the same command again; finished files are kept.',
-    details: { failures },
-  });
+  return new MlcacheError(code, `${failures.length} files of ${repoId} failed:\n${lines.join('\n')}${more}`, options);
 }

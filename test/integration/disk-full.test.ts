@@ -43,6 +43,10 @@ const hub = useEmulator(() => ({
         },
       ],
     },
+    {
+      id: 'acme/shards',
+      revisions: [{ refs: ['main'], files: [1, 2, 3, 4].map((i) => ({ path: `shard-${i}.safetensors`, generated: { size: 4 * MiB, seed: 10 + i } })) }],
+    },
   ],
 }));
 
@@ -268,6 +272,16 @@ describe('cache-models preflight on a small disk', () => {
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(requestsAfter('start').reduce((n, r) => n + (r.url.startsWith('/api/') ? 0 : r.bytesSent), 0)).toBe(0);
     expect(await readFile(path.join(run.out, 'after.list'), 'utf8')).toBe('');
+  });
+});
+
+describe('several files failing on one full disk', () => {
+  it('is one sentence naming the files, with DISK_FULL deciding the exit code', async () => {
+    // Four 4 MiB shards on a 6 MiB disk at the same pace: all four run out of space.
+    hub().setFaults({ perConnectionBytesPerSec: 8_000_000 });
+    const run = await scenario('6m', `run full mlcache download acme/shards --connections 4`);
+    const result = await step(run, 'full');
+    expectCleanFailure(result, 9, /^error: \d files of acme\/shards failed: No space left on the device .*\(shard-\d\.safetensors(, shard-\d\.safetensors)+\)\.$/, /Free some disk space/);
   });
 });
 
