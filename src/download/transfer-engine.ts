@@ -62,6 +62,8 @@ export const DEFAULTS = {
 const WORKER_HASH_MIN = 16 * MiB;
 /** Feed the hash worker when the contiguous prefix has grown by this much. */
 const HASH_STEP = 8 * MiB;
+/** Bytes an attempt must add to a range for its retry budget to start over. */
+const PROGRESS_RESETS_RETRIES = MiB;
 /** On a full disk with no journal yet, the partial keeps its contiguous prefix less this much. */
 const FULL_DISK_SLACK = 64 * 1024;
 /** Refresh a signed URL this long before its announced expiry. */
@@ -296,37 +298,52 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     return journalNoncesAmong(await listing, destination);
   };
 
-  /** Find an earlier run's journal for this destination, claim it, and return what is on disk. */
+  /**
+   * Find an earlier run's journal for this destination, claim it, and return what is on disk. A
+   * journal that vanished or was claimed since this run listed the folder means another process
+   * (perhaps killed since) renamed it to its own nonce: the folder is listed again, once.
+   */
   const claimResume = async (run: ItemRun, nonce: string): Promise<Interval[]> => {
     const { item } = run;
-    for (const other of await journalNonces(item.destination)) {
-      const parsed = await readJournalFile(journalPath(item.destination, other));
-      if (!parsed) continue; // claimed by someone else meanwhile
-      const mismatch = parsed.ok ? journalMatches(parsed.journal, { size: item.size, digest: item.digest }) : parsed.reason;
-      if (!parsed.ok || mismatch) {
-        emit({ type: 'warning', id: item.id, message: `Discarded the resume journal of ${item.label} (${mismatch}); starting the file over.` });
-        await removePartial(item.destination, other);
-        continue;
-      }
-      const claim = await claimJournal(item.destination, other, nonce);
-      if (claim === 'taken') continue;
-      if (claim === 'no-partial') {
-        emit({ type: 'warning', id: item.id, message: `The partial file of ${item.label} is missing; starting the file over.` });
-        await removePartial(item.destination, nonce);
-        continue;
-      }
-      try {
-        const info = await stat(partialPath(item.destination, nonce));
-        if (info.size !== item.size) {
-          emit({ type: 'warning', id: item.id, message: `The partial file of ${item.label} has the wrong size (${info.size}); starting the file over.` });
+    for (let listing = 0; listing < 2; listing++) {
+      let stale = false;
+      for (const other of await journalNonces(item.destination)) {
+        const parsed = await readJournalFile(journalPath(item.destination, other));
+        if (!parsed) {
+          stale = true; // claimed by someone else meanwhile
+          continue;
+        }
+        const mismatch = parsed.ok ? journalMatches(parsed.journal, { size: item.size, digest: item.digest }) : parsed.reason;
+        if (!parsed.ok || mismatch) {
+          emit({ type: 'warning', id: item.id, message: `Discarded the resume journal of ${item.label} (${mismatch}); starting the file over.` });
+          await removePartial(item.destination, other);
+          continue;
+        }
+        const claim = await claimJournal(item.destination, other, nonce);
+        if (claim === 'taken') {
+          stale = true;
+          continue;
+        }
+        if (claim === 'no-partial') {
+          emit({ type: 'warning', id: item.id, message: `The partial file of ${item.label} is missing; starting the file over.` });
+          await removePartial(item.destination, nonce);
+          continue;
+        }
+        try {
+          const info = await stat(partialPath(item.destination, nonce));
+          if (info.size !== item.size) {
+            emit({ type: 'warning', id: item.id, message: `The partial file of ${item.label} has the wrong size (${info.size}); starting the file over.` });
+            await removePartial(item.destination, nonce);
+            return [];
+          }
+        } catch {
           await removePartial(item.destination, nonce);
           return [];
         }
-      } catch {
-        await removePartial(item.destination, nonce);
-        return [];
+        return parsed.journal.completed;
       }
-      return parsed.journal.completed;
+      if (!stale) break;
+      folderListings.delete(path.dirname(item.destination));
     }
     return [];
   };
@@ -545,7 +562,9 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
           await resolveSource(run, 'expired', generation);
           continue;
         }
-        if (range.written > writtenBefore) attempt = 0; // progress resets the budget
+        // Real progress resets the budget; a server that trickles a few bytes per attempt and
+        // then stalls does not, or it would be retried forever.
+        if (range.written - writtenBefore >= Math.min(PROGRESS_RESETS_RETRIES, range.end - range.start - writtenBefore)) attempt = 0;
         attempt++;
         if (attempt > retryPolicy.maxRetries) throw failure.error;
         const delayMs = retryDelayMs(attempt, retryPolicy, failure.retryAfterSeconds);
@@ -615,10 +634,16 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
       if (await exists(item.destination)) return result(true);
       let lock: { release(): Promise<void> } | undefined;
       if (item.lockPath && options.acquireLock) {
+        let waited = false;
         lock = await options.acquireLock(item.lockPath, {
           signal: run.controller.signal,
-          onWait: () => emit({ type: 'waiting-for-lock', id: item.id, label: item.label, lockPath: item.lockPath! }),
+          onWait: () => {
+            waited = true;
+            emit({ type: 'waiting-for-lock', id: item.id, label: item.label, lockPath: item.lockPath! });
+          },
         });
+        // The lock's last owner may have left a journal since this run listed the folder.
+        if (waited) folderListings.delete(path.dirname(item.destination));
       }
       try {
         // Someone else may have delivered it while we waited for the lock.
