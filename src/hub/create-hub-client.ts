@@ -9,10 +9,10 @@
 import { createRequire } from 'node:module';
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import type * as ApiSchemasModule from './api-schemas.js';
 import { HubHttpError, MlcacheError, NetworkError } from '../errors.js';
 import { backoffDelay, classifyNetworkError, isRetryableNetworkError, networkRetryLimit, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
 import { redactUrl, registerSecret } from '../util/redact.js';
-import { ApiRevisionInfoSchema, ApiTreeEntrySchema, ApiTreeFileSchema, ApiWhoAmISchema, formatIssues } from './api-schemas.js';
 import { proxyForUrl } from './create-dispatcher.js';
 import { errorFromResponse, formatSeconds } from './error-from-response.js';
 import { headerGetter, headerValue } from './header-value.js';
@@ -46,6 +46,16 @@ function mlcacheVersion(): string {
 }
 
 /** `mlcache/<version>; node/<version>`, in huggingface_hub's `name/version; name/version` style. */
+
+type ApiSchemas = typeof ApiSchemasModule;
+/**
+ * The response schemas (and zod with them, ~90 ms of start-up) load on the first JSON answer, not
+ * with the client: resolving and downloading files never parses JSON.
+ */
+function apiSchemas(): Promise<ApiSchemas> {
+  return import('./api-schemas.js');
+}
+
 export function defaultUserAgent(version: string = mlcacheVersion()): string {
   return `mlcache/${version}; node/${process.versions.node}`;
 }
@@ -262,7 +272,9 @@ export function createHubClient(options: HubClientOptions): HubClient {
     }
   }
 
-  function parseJson<T>(exchange: Exchange, schema: z.ZodType<T>, what: string): T {
+  async function parseJson<T>(exchange: Exchange, pick: (schemas: ApiSchemas) => z.ZodType<T>, what: string): Promise<T> {
+    const schemas = await apiSchemas();
+    const schema = pick(schemas);
     let json: unknown;
     try {
       json = JSON.parse(exchange.body);
@@ -271,7 +283,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw protocolError(`${endpoint} answered ${what} with unexpected data (${formatIssues(parsed.error)}).`, exchange.url, 'Check the endpoint (--endpoint / HF_ENDPOINT); if it is the real Hub, please report this.', parsed.error);
+      throw protocolError(`${endpoint} answered ${what} with unexpected data (${schemas.formatIssues(parsed.error)}).`, exchange.url, 'Check the endpoint (--endpoint / HF_ENDPOINT); if it is the real Hub, please report this.', parsed.error);
     }
     return parsed.data;
   }
@@ -279,8 +291,9 @@ export function createHubClient(options: HubClientOptions): HubClient {
   async function resolveRevision(repo: RepoRef, revision: string): Promise<RevisionInfo> {
     // snapshot_download skips repo_info when the revision is already a commit (REGEX_COMMIT_HASH).
     if (isCommitHash(revision)) return { commit: revision, gated: false, private: false };
+    void apiSchemas(); // load zod while the request is on its way
     const { final } = await follow('GET', apiRevisionUrl(endpoint, repo, revision), { accept: 'application/json' }, { repo, revision });
-    const info = parseJson(final, ApiRevisionInfoSchema, `the revision info of ${describeRepo(repo)}@${revision}`);
+    const info = await parseJson(final, (s) => s.ApiRevisionInfoSchema, `the revision info of ${describeRepo(repo)}@${revision}`);
     return { commit: info.sha, gated: info.gated, private: info.private };
   }
 
@@ -302,7 +315,8 @@ export function createHubClient(options: HubClientOptions): HubClient {
       seen.add(next);
       pages++;
       const { final } = await follow('GET', next, { accept: 'application/json' }, ctx);
-      const entries = parseJson(final, ApiTreeEntrySchema.array(), `the file listing of ${describeRepo(repo)}`);
+      const entries = await parseJson(final, (s) => s.ApiTreeEntrySchema.array(), `the file listing of ${describeRepo(repo)}`);
+      const { ApiTreeFileSchema, formatIssues } = await apiSchemas();
       for (const [index, entry] of entries.entries()) {
         // The recursive listing names each path once. A repeat means pagination that starts over
         // under new cursors (a page URL check alone would read 100 000 pages first).
@@ -412,7 +426,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
       }
       throw error;
     }
-    const me = parseJson(final, ApiWhoAmISchema, 'whoami');
+    const me = await parseJson(final, (s) => s.ApiWhoAmISchema, 'whoami');
     return { name: me.name, type: me.type };
   }
 

@@ -20,8 +20,8 @@ const digest = { algorithm: 'sha256' as const, hex: 'ab'.repeat(32) };
 const journal: Journal = { version: 1, size: 1000, digest, chunkSize: 100, completed: [[200, 300], [0, 100], [100, 150]] };
 
 describe('journal parse/serialize', () => {
-  it('round-trips and merges the completed ranges', () => {
-    const parsed = parseJournal(serializeJournal(journal));
+  it('round-trips and merges the completed ranges', async () => {
+    const parsed = await parseJournal(serializeJournal(journal));
     expect(parsed).toEqual({ ok: true, journal: { ...journal, completed: [[0, 150], [200, 300]] } });
   });
 
@@ -32,8 +32,8 @@ describe('journal parse/serialize', () => {
     ['range past the end', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), completed: [[0, 1001]] }), /outside/],
     ['empty range', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), completed: [[5, 5]] }), /outside/],
     ['bad digest', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), digest: { algorithm: 'md5', hex: 'x' } }), /digest/],
-  ])('rejects %s', (_name, text, reason) => {
-    const parsed = parseJournal(text);
+  ])('rejects %s', async (_name, text, reason) => {
+    const parsed = await parseJournal(text);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.reason).toMatch(reason);
   });
