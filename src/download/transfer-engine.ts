@@ -12,7 +12,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { IntegrityError, MlcacheError, isMlcacheError } from '../errors.js';
-import { createFileHashWorker, createHasher, type FileHashWorker, type Hasher } from '../util/hash.js';
+import { createHashWorkerPool, createHasher, type FileHashWorker, type HashWorkerPool, type Hasher } from '../util/hash.js';
 import { sleep } from '../util/net.js';
 import { planChunks, type PlannedRange } from './chunk-plan.js';
 import { AttemptError, diskError, fetchRange } from './fetch-range.js';
@@ -135,26 +135,29 @@ function createInlinePrefixHasher(algorithm: 'sha256' | 'git-sha1', size: number
   };
 }
 
-function createWorkerPrefixHasher(file: string, algorithm: 'sha256' | 'git-sha1', size: number): PrefixHasher {
-  const worker: FileHashWorker = createFileHashWorker(file, algorithm, size);
+function createWorkerPrefixHasher(pool: HashWorkerPool, file: string, algorithm: 'sha256' | 'git-sha1', size: number): PrefixHasher {
+  // The job starts with the first bytes to hash, not with the file: a download's first
+  // connections do not wait behind a worker's start-up.
+  let worker: FileHashWorker | undefined;
+  const job = () => (worker ??= pool.open(file, algorithm, size));
   let sent = 0;
   return {
     offer() {},
     advanceTo(end) {
       if (end >= size || end - sent >= HASH_STEP) {
         sent = end;
-        worker.advanceTo(end);
+        job().advanceTo(end);
       }
     },
     finish() {
-      worker.advanceTo(size);
-      return worker.digest();
+      job().advanceTo(size);
+      return job().digest();
     },
     reset() {
       throw new Error('a chunked file is never rewritten from 0');
     },
     close() {
-      void worker.terminate();
+      void worker?.terminate();
     },
   };
 }
@@ -192,6 +195,8 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
   const tailChunkSize = Math.min(chunkSize, options.tailChunkSize ?? Math.max(MiB, Math.floor(chunkSize / 4)));
   const tailBytes = tailChunkSize < chunkSize ? connections * chunkSize : 0;
   const stats = { journalWrites: 0 };
+  // Two workers hash every large file of the run (started when first needed).
+  const hashPool: HashWorkerPool = createHashWorkerPool(2);
   const dispatcher = options.dispatcher;
   const bucket: TokenBucket | undefined = options.maxRate ? createTokenBucket(options.maxRate) : undefined;
   const connectionSlots: Semaphore = createSemaphore(connections);
@@ -380,7 +385,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
 
     const ranges: RangeState[] = planChunks({ size: item.size, chunkThreshold, chunkSize, completed, tailBytes, tailChunkSize }).map((r) => ({ ...r, written: 0, done: false }));
     const hasher: PrefixHasher =
-      item.size >= WORKER_HASH_MIN ? createWorkerPrefixHasher(partial, item.digest.algorithm, item.size) : createInlinePrefixHasher(item.digest.algorithm, item.size);
+      item.size >= WORKER_HASH_MIN ? createWorkerPrefixHasher(hashPool, partial, item.digest.algorithm, item.size) : createInlinePrefixHasher(item.digest.algorithm, item.size);
 
     const onDisk = (): Interval[] => mergeIntervals([...completed, ...ranges.map((r): Interval => [r.start, r.start + r.written])]);
     let doneBytes = resumed;
@@ -744,12 +749,12 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     get totals() {
       return { ...totals };
     },
-    close() {
+    async close() {
       closed = true;
       if (totalsTimer) clearInterval(totalsTimer);
       totalsTimer = undefined;
       options.signal?.removeEventListener('abort', onOuterAbort);
-      return Promise.resolve();
+      await hashPool.close();
     },
   };
 }

@@ -102,87 +102,188 @@ export interface FileHashWorker {
 
 /*
  * The worker is evaluated from source (CommonJS) rather than loaded from a file, so the same code
- * runs from dist/ and under vitest (which cannot start a worker from a .ts file).
+ * runs from dist/ and under vitest (which cannot start a worker from a .ts file). One worker hashes
+ * any number of files ("jobs"), each up to the target its owner last announced, in 4 MiB reads.
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
-const { path, algorithm, size } = workerData;
-const hash = createHash(algorithm === 'git-sha1' ? 'sha1' : 'sha256');
-if (algorithm === 'git-sha1') hash.update(Buffer.from('blob ' + size + '\\0', 'utf8'));
-const fd = fs.openSync(path, 'r');
 const buffer = Buffer.allocUnsafe(${READ_SIZE});
-let position = 0;
-let target = 0;
-function pump() {
-  while (position < target) {
-    const n = fs.readSync(fd, buffer, 0, Math.min(buffer.length, target - position), position);
-    if (n === 0) throw new Error('unexpected end of file at ' + position);
-    hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
-    position += n;
+const jobs = new Map();
+function pump(id, job) {
+  while (job.position < job.target) {
+    const n = fs.readSync(job.fd, buffer, 0, Math.min(buffer.length, job.target - job.position), job.position);
+    if (n === 0) throw new Error('unexpected end of file at ' + job.position);
+    job.hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+    job.position += n;
   }
-  parentPort.postMessage({ type: 'progress', hashed: position });
-  if (position >= size) {
-    fs.closeSync(fd);
-    parentPort.postMessage({ type: 'done', hex: hash.digest('hex') });
+  parentPort.postMessage({ type: 'progress', id, hashed: job.position });
+  if (job.position >= job.size) {
+    jobs.delete(id);
+    fs.closeSync(job.fd);
+    parentPort.postMessage({ type: 'done', id, hex: job.hash.digest('hex') });
   }
 }
 parentPort.on('message', (message) => {
+  const { id } = message;
+  let job = jobs.get(id);
   try {
-    if (message.to > target) target = Math.min(message.to, size);
-    pump();
+    if (message.type === 'open') {
+      const hash = createHash(message.algorithm === 'git-sha1' ? 'sha1' : 'sha256');
+      if (message.algorithm === 'git-sha1') hash.update(Buffer.from('blob ' + message.size + '\\0', 'utf8'));
+      job = { fd: fs.openSync(message.path, 'r'), hash, size: message.size, position: 0, target: 0 };
+      jobs.set(id, job);
+      if (message.size === 0) pump(id, job);
+    } else if (message.type === 'advance' && job) {
+      if (message.to > job.target) job.target = Math.min(message.to, job.size);
+      pump(id, job);
+    } else if (message.type === 'cancel' && job) {
+      jobs.delete(id);
+      fs.closeSync(job.fd);
+    }
   } catch (error) {
-    parentPort.postMessage({ type: 'error', message: String(error && error.message || error) });
+    if (job) {
+      jobs.delete(id);
+      try { fs.closeSync(job.fd); } catch {}
+    }
+    parentPort.postMessage({ type: 'error', id, message: String(error && error.message || error) });
   }
 });
 `;
 
-export function createFileHashWorker(filePath: string, algorithm: HashAlgorithm, size: number): FileHashWorker {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: filePath, algorithm, size } });
-  // The worker must not keep a finished CLI alive; digest() re-refs it while awaited.
-  worker.unref();
-  let hashedBytes = 0;
-  let requested = 0;
-  let settled = false;
-  let result: { hex: string } | { error: Error } | undefined;
-  const waiters: Array<{ resolve: (hex: string) => void; reject: (error: Error) => void }> = [];
-  const settle = (value: { hex: string } | { error: Error }) => {
-    if (settled) return;
-    settled = true;
-    result = value;
-    worker.unref();
-    for (const waiter of waiters.splice(0)) {
-      if ('hex' in value) waiter.resolve(value.hex);
-      else waiter.reject(value.error);
-    }
-    void worker.terminate();
+/** Hash workers shared by many files: started on first use, at most `size`, the least busy first. */
+export interface HashWorkerPool {
+  /** Hash `filePath`'s prefix as it fills (see FileHashWorker). */
+  open(filePath: string, algorithm: HashAlgorithm, size: number): FileHashWorker;
+  /** Stop every worker; unfinished files reject. */
+  close(): Promise<void>;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  /** Jobs in progress, by id. */
+  jobs: Map<number, (value: { hex: string } | { error: Error }) => void>;
+  /** Jobs whose digest is being awaited: the worker keeps the process alive only for those. */
+  awaited: number;
+}
+
+/**
+ * A pool of hash workers. Starting a worker costs ~40 ms of CPU (a V8 isolate), which a repo of
+ * many shards would otherwise pay per file, and which competes with the first connections of a
+ * download on a small machine; one worker hashes faster (~1.7 GB/s sha256) than most links fill.
+ */
+export function createHashWorkerPool(maxWorkers = 2): HashWorkerPool {
+  const workers: PoolWorker[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  const spawn = (): PoolWorker => {
+    const entry: PoolWorker = { worker: new Worker(WORKER_SOURCE, { eval: true }), jobs: new Map(), awaited: 0 };
+    // An idle worker must not keep a finished CLI alive; digest() refs it while awaited.
+    entry.worker.unref();
+    const failAll = (error: Error) => {
+      const index = workers.indexOf(entry);
+      if (index >= 0) workers.splice(index, 1);
+      for (const settle of [...entry.jobs.values()]) settle({ error });
+      entry.jobs.clear();
+    };
+    entry.worker.on('message', (message: { type: string; id: number; hashed?: number; hex?: string; message?: string }) => {
+      const settle = entry.jobs.get(message.id);
+      if (!settle) return;
+      if (message.type === 'progress') progress.get(message.id)?.(message.hashed ?? 0);
+      else if (message.type === 'done') settle({ hex: message.hex ?? '' });
+      else if (message.type === 'error') settle({ error: new Error(`hash worker: ${message.message ?? 'failed'}`) });
+    });
+    entry.worker.on('error', (error) => failAll(error));
+    entry.worker.on('exit', () => failAll(new Error('hash worker exited before finishing')));
+    workers.push(entry);
+    return entry;
   };
-  worker.on('message', (message: { type: string; hashed?: number; hex?: string; message?: string }) => {
-    if (message.type === 'progress') hashedBytes = message.hashed ?? hashedBytes;
-    else if (message.type === 'done') settle({ hex: message.hex ?? '' });
-    else if (message.type === 'error') settle({ error: new Error(`hash worker: ${message.message ?? 'failed'}`) });
-  });
-  worker.on('error', (error) => settle({ error }));
-  worker.on('exit', () => settle({ error: new Error('hash worker exited before finishing') }));
-  if (size === 0) worker.postMessage({ to: 0 });
+  const progress = new Map<number, (hashed: number) => void>();
+
+  const pick = (): PoolWorker => {
+    let best = workers[0];
+    for (const w of workers) if (best === undefined || w.jobs.size < best.jobs.size) best = w;
+    if (best === undefined || (best.jobs.size > 0 && workers.length < maxWorkers)) return spawn();
+    return best;
+  };
+
   return {
-    advanceTo(end: number) {
-      if (settled || end <= requested) return;
-      requested = Math.min(end, size);
-      worker.postMessage({ to: requested });
+    open(filePath, algorithm, size) {
+      if (closed) throw new Error('the hash worker pool is closed');
+      const entry = pick();
+      const id = nextId++;
+      let hashedBytes = 0;
+      let requested = 0;
+      let result: { hex: string } | { error: Error } | undefined;
+      let awaited = false;
+      const waiters: Array<{ resolve: (hex: string) => void; reject: (error: Error) => void }> = [];
+      const settle = (value: { hex: string } | { error: Error }) => {
+        if (result) return;
+        result = value;
+        entry.jobs.delete(id);
+        progress.delete(id);
+        if (awaited && --entry.awaited === 0) entry.worker.unref();
+        for (const waiter of waiters.splice(0)) {
+          if ('hex' in value) waiter.resolve(value.hex);
+          else waiter.reject(value.error);
+        }
+      };
+      entry.jobs.set(id, settle);
+      progress.set(id, (hashed) => (hashedBytes = hashed));
+      entry.worker.postMessage({ type: 'open', id, path: filePath, algorithm, size });
+      return {
+        advanceTo(end: number) {
+          if (result || end <= requested) return;
+          requested = Math.min(end, size);
+          entry.worker.postMessage({ type: 'advance', id, to: requested });
+        },
+        get hashedBytes() {
+          return hashedBytes;
+        },
+        digest() {
+          if (result) return 'hex' in result ? Promise.resolve(result.hex) : Promise.reject(result.error);
+          if (!awaited) {
+            awaited = true;
+            if (entry.awaited++ === 0) entry.worker.ref();
+          }
+          return new Promise<string>((resolve, reject) => waiters.push({ resolve, reject }));
+        },
+        terminate() {
+          if (!result) {
+            entry.worker.postMessage({ type: 'cancel', id });
+            settle({ error: new Error('hash worker terminated') });
+          }
+          return Promise.resolve();
+        },
+      };
     },
+    async close() {
+      closed = true;
+      await Promise.all(workers.splice(0).map((w) => w.worker.terminate()));
+    },
+  };
+}
+
+/** One file's hash in a worker of its own (closed once the digest is known or it is terminated). */
+export function createFileHashWorker(filePath: string, algorithm: HashAlgorithm, size: number): FileHashWorker {
+  const pool = createHashWorkerPool(1);
+  const job = pool.open(filePath, algorithm, size);
+  const done = () => void pool.close();
+  return {
+    advanceTo: (end) => job.advanceTo(end),
     get hashedBytes() {
-      return hashedBytes;
+      return job.hashedBytes;
     },
-    digest() {
-      if (result) return 'hex' in result ? Promise.resolve(result.hex) : Promise.reject(result.error);
-      worker.ref();
-      return new Promise<string>((resolve, reject) => waiters.push({ resolve, reject }));
+    digest: () => {
+      const digest = job.digest();
+      digest.then(done, done);
+      return digest;
     },
     async terminate() {
-      settle({ error: new Error('hash worker terminated') });
-      await worker.terminate();
+      await job.terminate();
+      await pool.close();
     },
   };
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFileHashWorker, createHasher, hashFile } from '../../../src/util/hash.js';
+import { createFileHashWorker, createHasher, createHashWorkerPool, hashFile } from '../../../src/util/hash.js';
 
 const gitSha1 = (data: Buffer) => createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 
@@ -61,5 +61,42 @@ describe('hashing', () => {
     const worker = createFileHashWorker(file, 'sha256', 20);
     worker.advanceTo(20);
     await expect(worker.digest()).rejects.toThrow(/unexpected end/);
+  });
+
+  it('a pool hashes several files on shared workers; a failed or cancelled file leaves the others alone', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-hash-'));
+    const files = await Promise.all(
+      [3, 5, 2].map(async (mib, i) => {
+        const data = randomBytes(mib * 1024 * 1024 + i);
+        const file = path.join(dir, `f${i}`);
+        await writeFile(file, data);
+        return { file, data };
+      }),
+    );
+    await writeFile(path.join(dir, 'short'), Buffer.alloc(10));
+    const pool = createHashWorkerPool(1);
+    try {
+      const [a, b, c] = files.map(({ file, data }, i) => pool.open(file, i === 1 ? 'git-sha1' : 'sha256', data.length));
+      const short = pool.open(path.join(dir, 'short'), 'sha256', 20);
+      // Interleaved on the one worker: a and b advance in turns, c is cancelled half way.
+      a!.advanceTo(1024 * 1024);
+      b!.advanceTo(2 * 1024 * 1024);
+      c!.advanceTo(1024 * 1024);
+      short.advanceTo(20);
+      await c!.terminate();
+      a!.advanceTo(files[0]!.data.length);
+      b!.advanceTo(files[1]!.data.length);
+      await expect(short.digest()).rejects.toThrow(/unexpected end/);
+      await expect(c!.digest()).rejects.toThrow(/terminated/);
+      expect(await a!.digest()).toBe(createHash('sha256').update(files[0]!.data).digest('hex'));
+      expect(await b!.digest()).toBe(gitSha1(files[1]!.data));
+      // The same worker serves a file opened after the others finished.
+      const again = pool.open(files[2]!.file, 'sha256', files[2]!.data.length);
+      again.advanceTo(files[2]!.data.length);
+      expect(await again.digest()).toBe(createHash('sha256').update(files[2]!.data).digest('hex'));
+    } finally {
+      await pool.close();
+    }
+    expect(() => pool.open(files[0]!.file, 'sha256', 1)).toThrow(/closed/);
   });
 });
