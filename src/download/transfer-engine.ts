@@ -630,9 +630,12 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
       retries: run.retries,
       durationMs: Date.now() - run.startedAt,
     });
+    if (await exists(item.destination)) return result(true);
+    // The URL is resolved while the item waits for its turn (a HEAD for LFS files, at most
+    // `connections` at once): its first range then starts the moment a connection is free.
+    resolveAhead(run);
     const releaseItem = await itemSlots.acquire({ signal: run.controller.signal });
     try {
-      if (await exists(item.destination)) return result(true);
       let lock: { release(): Promise<void> } | undefined;
       if (item.lockPath && options.acquireLock) {
         let waited = false;
