@@ -31,7 +31,7 @@ describe('a server that trickles a few bytes per request, then stalls', () => {
           size: content.length,
           digest: { algorithm: 'sha256', hex: sha },
           destination: path.join(dir, sha),
-          resolve: async () => ({ url: `${origin.url}/blob`, headers: {} }),
+          resolve: () => Promise.resolve({ url: `${origin.url}/blob`, headers: {} }),
         }),
       );
       await engine.close();
