@@ -10,7 +10,8 @@
  * neither shares an event loop with the bench nor counts to any tool. "aria2c + sha256sum" is
  * aria2c followed by the hash check mlcache does (sha256sum, git hash-object). Sizes can be scaled down for a quick look, and the workloads
  * (big, small, faults, resume, uncapped; default: all) and tools (mlcache, baseline, hfjs,
- * aria2c; default: all) chosen:
+ * aria2c, writer; default: all) chosen. "writer" is a reference, not a peer: 16 ranged streams
+ * written at their offsets and nothing else, the most a writing client gets from this machine:
  *   BENCH_SCALE=0.25 npm run bench
  *   node scripts/bench.mjs --only small --tools mlcache,baseline --repeat 3
  */
@@ -42,6 +43,7 @@ async function childMain(args) {
     if (spec.tool === 'mlcache') await runMlcache(spec, out);
     else if (spec.tool === 'baseline') await runBaseline(spec);
     else if (spec.tool === 'hfjs') await runHfJs(spec);
+    else if (spec.tool === 'writer') await runWriter(spec);
     else throw new Error(`unknown tool ${spec.tool}`);
   } catch (error) {
     out.ok = false;
@@ -122,6 +124,40 @@ async function runBaseline(spec) {
     }
   };
   await Promise.all(Array.from({ length: spec.parallelFiles ?? 8 }, worker));
+}
+
+/**
+ * The floor of any client on this machine: 16 ranged streams written at their offsets with
+ * undici, nothing else (no hashing, no journal, no retries, no progress). Not a tool anyone would
+ * ship; it shows what the emulator, loopback and the page cache leave for a client that writes.
+ */
+async function runWriter(spec) {
+  const { Agent, request } = await import('undici');
+  const { open } = await import('node:fs/promises');
+  const dispatcher = new Agent({ connections: 64 });
+  const chunk = 16 * MiB;
+  const jobs = [];
+  const handles = [];
+  for (const f of spec.files) {
+    const url = await resolveLocation(spec.hubUrl, spec.repo, f.path);
+    const handle = await open(path.join(spec.outDir, f.path.replaceAll('/', '__')), 'w');
+    handles.push(handle);
+    for (let o = 0; o < f.size; o += chunk) jobs.push({ url, handle, start: o, end: Math.min(f.size, o + chunk) - 1 });
+  }
+  const worker = async () => {
+    for (let job = jobs.shift(); job; job = jobs.shift()) {
+      const res = await request(job.url, { dispatcher, headers: { range: `bytes=${job.start}-${job.end}` } });
+      if (res.statusCode !== 206 && res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+      let at = job.start;
+      for await (const piece of res.body) {
+        await job.handle.write(piece, 0, piece.length, at);
+        at += piece.length;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  await Promise.all(handles.map((h) => h.close()));
+  await dispatcher.close();
 }
 
 async function runHfJs(spec) {
@@ -360,6 +396,7 @@ async function parentMain() {
     await measure('big repo (capped)', 'hfjs', 'bench/big', bigFiles, capped);
     if (hasAria2) await measure('big repo (capped)', 'aria2c', 'bench/big', bigFiles, capped);
     if (hasAria2) await measure('big repo (capped)', 'aria2c + sha256sum', 'bench/big', bigFiles, capped, { spec: { tool: 'aria2c', verify: true } });
+    await measure('big repo (capped)', 'plain writer (reference)', 'bench/big', bigFiles, capped, { spec: { tool: 'writer' } });
   }
   if (want('small')) {
     await measure('200 small files (capped)', 'mlcache', 'bench/small', smallSpecs, capped);
