@@ -171,24 +171,32 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
 
     /** Write what is queued, one batch at a time; a write failure stops the request. */
     let writes: Promise<void> = Promise.resolve();
+    /** Set by a failed write: nothing queued after it may be written (its offset is unknown). */
+    let writeFailed = false;
     const writeBatch = async (): Promise<void> => {
+      if (writeFailed) return;
       const buffers = pending;
       const length = pendingBytes;
       pending = [];
       pendingBytes = 0;
       let written = 0;
+      let whole: Buffer | undefined;
       try {
         // writev may write less than asked on some filesystems; finish with plain writes.
         written = (await file.writev(buffers, position)).bytesWritten;
         if (written < length) {
-          const rest = Buffer.concat(buffers).subarray(written);
-          let offset = 0;
-          while (offset < rest.length) {
-            const { bytesWritten } = await file.write(rest, offset, rest.length - offset, position + written + offset);
-            offset += bytesWritten;
-          }
+          whole = Buffer.concat(buffers);
+          while (written < length) written += (await file.write(whole, written, length - written, position + written)).bytesWritten;
         }
       } catch (error) {
+        writeFailed = true;
+        pending = [];
+        pendingBytes = 0;
+        // What did land (a full disk may take part of a batch) is good and counts for the resume.
+        if (written > 0) {
+          options.onWritten(position, [(whole ?? Buffer.concat(buffers)).subarray(0, written)], written);
+          position += written;
+        }
         throw new AttemptError('fatal', 'write failed', diskError(error, 'the partial download'));
       }
       options.onWritten(position, buffers, length);
@@ -211,7 +219,7 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
     /** After the body (or a failure): every received byte inside the range goes to disk. */
     const drain = async (): Promise<void> => {
       await writes.catch(() => undefined);
-      while (pendingBytes > 0) await writeBatch();
+      while (pendingBytes > 0 && !writeFailed) await writeBatch();
     };
 
     const finish = (error: unknown, result?: { whole: boolean }) => {
