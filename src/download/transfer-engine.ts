@@ -367,7 +367,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     const journalFile = journalPath(item.destination, nonce);
     const chunked = item.size >= chunkThreshold;
 
-    let file: FileHandle;
+    let file: FileHandle | undefined;
     try {
       file = await open(partial, resumed > 0 ? 'r+' : 'w+');
       // Chunked files are preallocated up front (ranges land at their offsets); a file fetched in
@@ -376,6 +376,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
       // and the saved ftruncate shows in profiles of repos with many small files.
       if (resumed === 0 && chunked) await file.truncate(item.size);
     } catch (error) {
+      await file?.close().catch(() => undefined);
       await rm(partial, { force: true }).catch(() => undefined);
       throw diskError(error, partial);
     }

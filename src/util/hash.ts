@@ -211,7 +211,9 @@ export function createHashWorkerPool(maxWorkers = 2): HashWorkerPool {
 
   return {
     open(filePath, algorithm, size) {
-      if (closed) throw new Error('the hash worker pool is closed');
+      // A closed pool answers with a job that has already failed (its digest() rejects), so
+      // callers meet the error where they await the digest, not at an unexpected call site.
+      if (closed) return failedJob(new Error('the hash worker pool is closed'));
       const entry = pick();
       const id = nextId++;
       let hashedBytes = 0;
@@ -263,6 +265,15 @@ export function createHashWorkerPool(maxWorkers = 2): HashWorkerPool {
       closed = true;
       await Promise.all(workers.splice(0).map((w) => w.worker.terminate()));
     },
+  };
+}
+
+function failedJob(error: Error): FileHashWorker {
+  return {
+    advanceTo() {},
+    hashedBytes: 0,
+    digest: () => Promise.reject(error),
+    terminate: () => Promise.resolve(),
   };
 }
 

@@ -97,6 +97,6 @@ describe('hashing', () => {
     } finally {
       await pool.close();
     }
-    expect(() => pool.open(files[0]!.file, 'sha256', 1)).toThrow(/closed/);
+    await expect(pool.open(files[0]!.file, 'sha256', 1).digest()).rejects.toThrow(/closed/);
   });
 });
