@@ -6,7 +6,9 @@
 import type { Catalog, MachinePlatform } from '../catalog/index.js';
 import { nothingSelected } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
-import { checkHubEntryOffline, checkUrlEntryOffline, selectForMaintenance, type OfflineEntryResult } from '../maintenance/index.js';
+// The modules one by one, not the barrel: offline-check must not load the Hub client or undici.
+import { checkHubEntryOffline, checkUrlEntryOffline, type OfflineEntryResult } from '../maintenance/offline-resolve.js';
+import { selectForMaintenance } from '../maintenance/select-from-catalog.js';
 
 export interface OfflineCheckOptions {
   settings: Settings;

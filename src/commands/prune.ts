@@ -8,8 +8,12 @@ import { repoFolderName, scanCache, type CacheScan } from '../cache/index.js';
 import type { Catalog, MachinePlatform } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
 import { MlcacheError } from '../errors.js';
-import { isCommitHash } from '../hub/index.js';
-import { planPrune, readLockStates, removeTargets, selectForMaintenance, type PrunePlan, type RemovalTarget } from '../maintenance/index.js';
+import { isCommitHash } from '../util/commit-hash.js';
+// The modules one by one, not the barrel (which loads the Hub client and undici for doctor/repair).
+import { removeTargets, type RemovalTarget } from '../maintenance/apply-removal.js';
+import { readLockStates } from '../maintenance/lock-state.js';
+import { planPrune, type PrunePlan } from '../maintenance/prune-plan.js';
+import { selectForMaintenance } from '../maintenance/select-from-catalog.js';
 
 export interface PruneOptions {
   settings: Settings;

@@ -5,9 +5,13 @@
 import { repoFolderName, scanCache } from '../cache/index.js';
 import type { Settings } from '../config/settings.js';
 import { MlcacheError } from '../errors.js';
-import { isCommitHash, parseRepoSpec } from '../hub/index.js';
+import { parseRepoSpec } from '../hub/repo-id.js';
+import { isCommitHash } from '../util/commit-hash.js';
 import type { RepoType } from '../hub/types.js';
-import { planRemoval, removeTargets, repoLabel, type RemovalPlan } from '../maintenance/index.js';
+// The modules one by one, not the barrel (which loads the Hub client and undici for doctor/repair).
+import { removeTargets } from '../maintenance/apply-removal.js';
+import { repoLabel } from '../maintenance/findings.js';
+import { planRemoval, type RemovalPlan } from '../maintenance/prune-plan.js';
 
 export interface RmOptions {
   settings: Settings;

@@ -4,7 +4,10 @@
  */
 import type { Catalog, MachinePlatform } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
-import { buildStatus, selectForMaintenance, type StatusReport } from '../maintenance/index.js';
+// The maintenance modules one by one, not the barrel: it would load the Hub client and undici
+// (doctor, repair) into a command that never touches the network.
+import { selectForMaintenance } from '../maintenance/select-from-catalog.js';
+import { buildStatus, type StatusReport } from '../maintenance/status-report.js';
 
 export interface StatusOptions {
   settings: Settings;
