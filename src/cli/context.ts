@@ -117,6 +117,7 @@ export function transferOptions(): Option[] {
   return [
     new Option('--connections <n>', 'global connection budget').argParser(parsePositiveInt('--connections')).default(16),
     new Option('--max-rate <rate>', 'global bandwidth cap, e.g. 50MB (per second)'),
+    new Option('--stall-timeout <seconds>', 'retry a connection that received nothing for this long').argParser(parsePositiveInt('--stall-timeout')).default(30),
   ];
 }
 

@@ -28,7 +28,7 @@ import type { HubClient } from '../hub/types.js';
 import { cachedCommit, executeSnapshot, planSnapshot, type SnapshotPlan } from '../snapshot/index.js';
 import { formatBytes } from '../util/bytes.js';
 import type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
-import { createRuntime, verifyOnline, type Runtime } from './runtime.js';
+import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from './runtime.js';
 
 export type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 
@@ -68,6 +68,8 @@ export interface CacheModelsOptions {
   dispatcher?: Dispatcher;
   connections?: number;
   maxRate?: number;
+  /** Engine and Hub client timing (--stall-timeout); see RuntimeOptions.tuning. */
+  tuning?: RuntimeTuning;
   /** Platform for catalog constraints. @default { os: process.platform, arch: process.arch } */
   platform?: { os: string; arch: string };
   /** Use this catalog instead of the shipped one (tests). */
@@ -372,6 +374,7 @@ function runtimeFor(options: CacheModelsOptions): Promise<Runtime> {
     dispatcher: options.dispatcher,
     connections: options.connections,
     maxRate: options.maxRate,
+    tuning: options.tuning,
     signal: options.signal,
     onEvent: options.onEvent,
   });

@@ -182,4 +182,27 @@ describe('start-up', () => {
     expect(stderr).not.toContain('EPIPE');
     expect(code).toBe(0);
   });
+
+  it('--stall-timeout sets how long a silent connection is given before its range is retried', async () => {
+    // The CDN goes silent for 20 s after 500 kB, once: with --stall-timeout 1 the range is
+    // retried after a second and the run finishes long before the server would have resumed.
+    hub().setFaults({ rules: [{ match: { origin: 'cdn' }, action: { kind: 'stall', afterBytes: 500_000, ms: 20_000 }, times: 1 }] });
+    try {
+      const started = Date.now();
+      const result = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir, '--stall-timeout', '1', '--json']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const retries = result.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { type: string; reason?: string })
+        .filter((e) => e.type === 'retry');
+      expect(retries.map((e) => e.reason)).toEqual(['stalled: no data for 1000 ms']);
+    } finally {
+      hub().setFaults({});
+    }
+    const bad = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir, '--stall-timeout', '0']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/--stall-timeout/);
+  });
 });

@@ -31,6 +31,7 @@ interface CacheModelsFlags extends GroupSelectionFlags {
   endpoint?: string;
   catalog?: string;
   connections: number;
+  stallTimeout: number;
   maxRate?: string;
   verbose?: boolean;
   quiet?: boolean;
@@ -150,6 +151,7 @@ Examples:
       catalogPath: flags.catalog,
       connections: flags.connections,
       maxRate: await parseRate(flags.maxRate),
+      tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
       signal: context.signal,
       confirm: confirmOnTerminal,
       onEvent: (event: CacheModelsEvent) => {

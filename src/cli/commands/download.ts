@@ -15,6 +15,7 @@ interface DownloadFlags {
   quiet?: boolean;
   verbose?: boolean;
   connections: number;
+  stallTimeout: number;
   maxRate?: string;
 }
 
@@ -60,6 +61,7 @@ Examples:
         dryRun: flags.dryRun,
         connections: flags.connections,
         maxRate: await parseRate(flags.maxRate),
+        tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
         signal: context.signal,
         onEvent: (e) => reporter.onEvent(e),
         onWarning: (m) => reporter.warn(m),
