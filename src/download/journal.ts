@@ -115,11 +115,6 @@ export async function listFolder(dir: string): Promise<string[]> {
   }
 }
 
-/** Nonces of the journals beside `destination` (any process's). */
-export async function findJournalNonces(destination: string): Promise<string[]> {
-  return journalNoncesAmong(await listFolder(path.dirname(destination)), destination);
-}
-
 export async function readJournalFile(file: string): Promise<JournalParse | undefined> {
   try {
     return await parseJournal(await readFile(file, 'utf8'));

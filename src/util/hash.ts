@@ -4,9 +4,9 @@
  * utils/_verification.py::verify_maps uses the same two). Three shapes:
  * - `createHasher`: incremental, in this thread (small files, or bytes fed in order);
  * - `hashFile`: a whole file, streamed (never read whole), optionally in a worker thread;
- * - `createFileHashWorker`: a worker that hashes a file's prefix as it fills, so that a chunked
+ * - `createHashWorkerPool`: workers that hash files' prefixes as they fill, so that a chunked
  *   download only has a little left to hash when its last range lands (the bytes are read back
- *   from the page cache, off the event loop).
+ *   from the page cache, off the event loop); `createFileHashWorker` is one file on a pool of one.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';

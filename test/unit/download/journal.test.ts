@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   claimJournal,
-  findJournalNonces,
   journalMatches,
+  journalNoncesAmong,
   journalPath,
+  listFolder,
   overwriteJournalInPlace,
   parseJournal,
   partialPath,
@@ -59,7 +60,8 @@ describe('journal files', () => {
     await writeFile(partialPath(dest, '0000aaaa'), Buffer.alloc(1000));
     await writeFile(path.join(dir, 'blob.incomplete'), 'python partial');
     await writeFile(path.join(dir, 'blobby.1111bbbb.mlcache-journal'), '{}');
-    expect(await findJournalNonces(dest)).toEqual(['0000aaaa']);
+    expect(journalNoncesAmong(await listFolder(dir), dest)).toEqual(['0000aaaa']);
+    expect(await listFolder(path.join(dir, 'missing'))).toEqual([]);
 
     expect(await claimJournal(dest, '0000aaaa', '1234abcd')).toBe('claimed');
     expect(await claimJournal(dest, '0000aaaa', '99999999')).toBe('taken');
