@@ -8,7 +8,7 @@ import { nothingSelected } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
 // The modules one by one, not the barrel: offline-check must not load the Hub client or undici.
 import { checkHubEntryOffline, checkUrlEntryOffline, type OfflineEntryResult } from '../maintenance/offline-resolve.js';
-import { selectForMaintenance } from '../maintenance/select-from-catalog.js';
+import { catalogSelection, selectForMaintenance } from '../maintenance/select-from-catalog.js';
 
 export interface OfflineCheckOptions {
   settings: Settings;
@@ -36,15 +36,7 @@ export interface OfflineCheckResult {
 
 export async function offlineCheck(options: OfflineCheckOptions): Promise<OfflineCheckResult> {
   const { settings } = options;
-  const selection = await selectForMaintenance({
-    settings,
-    catalog: options.catalog,
-    catalogPath: options.catalogPath,
-    all: options.all,
-    groups: options.groups,
-    models: options.models,
-    platform: options.platform,
-  });
+  const selection = await selectForMaintenance(catalogSelection(options));
   if (selection.empty) throw nothingSelected(selection.catalog);
   const entries: OfflineCheckEntry[] = [];
   for (const entry of selection.entries) {

@@ -13,7 +13,7 @@ import { isCommitHash } from '../util/commit-hash.js';
 import { removeTargets, type RemovalTarget } from '../maintenance/apply-removal.js';
 import { readLockStates } from '../maintenance/lock-state.js';
 import { planPrune, type PrunePlan } from '../maintenance/prune-plan.js';
-import { selectForMaintenance } from '../maintenance/select-from-catalog.js';
+import { catalogSelection, selectForMaintenance } from '../maintenance/select-from-catalog.js';
 
 export interface PruneOptions {
   settings: Settings;
@@ -50,14 +50,7 @@ export interface PruneResult {
 
 async function pinnedCommits(options: PruneOptions): Promise<Set<string>> {
   try {
-    const selection = await selectForMaintenance({
-      settings: options.settings,
-      catalog: options.catalog,
-      catalogPath: options.catalogPath,
-      platform: options.platform,
-      all: true,
-      usePresets: false,
-    });
+    const selection = await selectForMaintenance({ ...catalogSelection(options), all: true, usePresets: false });
     const pins = new Set<string>();
     for (const e of selection.entries) if (e.kind === 'hub' && isCommitHash(e.revision)) pins.add(`${repoFolderName(e.repo)}/${e.revision}`);
     return pins;

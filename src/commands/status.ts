@@ -6,7 +6,7 @@ import type { Catalog, MachinePlatform } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
 // The maintenance modules one by one, not the barrel: it would load the Hub client and undici
 // (doctor, repair) into a command that never touches the network.
-import { selectForMaintenance } from '../maintenance/select-from-catalog.js';
+import { catalogSelection, selectForMaintenance } from '../maintenance/select-from-catalog.js';
 import { buildStatus, type StatusReport } from '../maintenance/status-report.js';
 
 export interface StatusOptions {
@@ -28,16 +28,7 @@ export type StatusResult = StatusReport;
 
 export async function status(options: StatusOptions): Promise<StatusResult> {
   const { settings } = options;
-  const selection = await selectForMaintenance({
-    settings,
-    catalog: options.catalog,
-    catalogPath: options.catalogPath,
-    groups: options.groups,
-    models: options.models,
-    platform: options.platform,
-    defaultToAll: true,
-    usePresets: false,
-  });
+  const selection = await selectForMaintenance({ ...catalogSelection(options), defaultToAll: true, usePresets: false });
   return buildStatus({
     hubCache: settings.hubCache,
     torchHome: settings.torchHome,

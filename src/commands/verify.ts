@@ -12,6 +12,7 @@ import type { RepoType } from '../hub/types.js';
 import {
   isIntact,
   repairFindings,
+  catalogSelection,
   selectForMaintenance,
   verifyCache,
   type Finding,
@@ -58,15 +59,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const repos = (options.repos ?? []).map((spec) => parseRepoSpec(spec, options.repoType ?? 'model').repo);
   let entries: SelectedEntry[] = [];
   if (options.all === true || (options.groups?.length ?? 0) > 0) {
-    const selection = await selectForMaintenance({
-      settings,
-      catalog: options.catalog,
-      catalogPath: options.catalogPath,
-      all: options.all,
-      groups: options.groups,
-      platform: options.platform,
-      usePresets: false,
-    });
+    const selection = await selectForMaintenance({ ...catalogSelection(options), usePresets: false });
     entries = selection.entries;
   }
   if (options.repair === true) verifyOnline(settings);

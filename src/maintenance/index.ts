@@ -23,5 +23,5 @@ export { findHardwareCache, gatherDoctorFacts, parseHardwareCache } from './gath
 export type { GatherDoctorFactsOptions } from './gather-doctor-facts.js';
 export { buildStatus, dirSize, partialProgress } from './status-report.js';
 export type { BuildStatusOptions, PartialProgress, StatusEntry, StatusGroup, StatusReport, StatusRepo, StatusRevision } from './status-report.js';
-export { selectForMaintenance } from './select-from-catalog.js';
+export { catalogSelection, selectForMaintenance } from './select-from-catalog.js';
 export type { MaintenanceSelection, MaintenanceSelectionOptions } from './select-from-catalog.js';

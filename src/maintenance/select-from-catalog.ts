@@ -25,6 +25,14 @@ export interface MaintenanceSelection {
   empty: boolean;
 }
 
+type SelectionFields = 'settings' | 'catalog' | 'catalogPath' | 'all' | 'groups' | 'models' | 'platform';
+
+/** The selection flags out of a command's options (each command has some of them). */
+export function catalogSelection(options: Pick<MaintenanceSelectionOptions, 'settings'> & Partial<Pick<MaintenanceSelectionOptions, SelectionFields>>): Pick<MaintenanceSelectionOptions, SelectionFields> {
+  const { settings, catalog, catalogPath, all, groups, models, platform } = options;
+  return { settings, catalog, catalogPath, all, groups, models, platform };
+}
+
 export async function selectForMaintenance(options: MaintenanceSelectionOptions): Promise<MaintenanceSelection> {
   const { settings } = options;
   const catalog =
