@@ -286,7 +286,7 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
         controller = ctrl;
         if (stopReason !== undefined) ctrl.abort(asError(stopReason));
       },
-      onResponseStart(ctrl, status, headers) {
+      onResponseStart(_ctrl, status, headers) {
         if (status < 200 || settled || stopReason !== undefined) return;
         armStall();
         const verdict = classifyStatus(status);
@@ -312,7 +312,6 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
         }
         accepted = { whole: check.whole, end: check.writeAt + check.length };
         position = check.writeAt;
-        controller = ctrl;
       },
       onResponseData(_ctrl, chunk) {
         if (settled || stopReason !== undefined) return;

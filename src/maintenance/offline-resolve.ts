@@ -79,20 +79,14 @@ async function listSnapshot(dir: string, base = dir): Promise<string[]> {
   return out;
 }
 
+/** A result with nothing checked yet (not ok until the checks below say so). */
+function pendingResult(kind: OfflineEntryResult['kind'], entry: { group: string; name: string; revision?: string }, target: string): OfflineEntryResult {
+  const revision = entry.revision === undefined ? {} : { revision: entry.revision };
+  return { kind, group: entry.group, name: entry.name, target, ...revision, ok: false, problems: [], missingFiles: [], files: [], treeCache: false, notes: [] };
+}
+
 export async function checkHubEntryOffline(cacheDir: string, entry: SelectedHubEntry): Promise<OfflineEntryResult> {
-  const result: OfflineEntryResult = {
-    kind: 'hub',
-    group: entry.group,
-    name: entry.name,
-    target: entry.repo.type === 'model' ? entry.repo.id : `${entry.repo.type}:${entry.repo.id}`,
-    revision: entry.revision,
-    ok: false,
-    problems: [],
-    missingFiles: [],
-    files: [],
-    treeCache: false,
-    notes: [],
-  };
+  const result = pendingResult('hub', entry, entry.repo.type === 'model' ? entry.repo.id : `${entry.repo.type}:${entry.repo.id}`);
   const paths = repoPaths(cacheDir, entry.repo);
   if ((await statOrUndefined(paths.repoDir))?.isDirectory() !== true) {
     result.problems.push(`not in the cache (no ${paths.repoDir})`);
@@ -168,18 +162,7 @@ export async function checkHubEntryOffline(cacheDir: string, entry: SelectedHubE
 /** A URL artifact is in place: a regular file at TORCH_HOME/<destination> with the catalog's size. */
 export async function checkUrlEntryOffline(torchHome: string, entry: SelectedUrlEntry): Promise<OfflineEntryResult> {
   const file = path.join(torchHome, ...entry.destination.split('/'));
-  const result: OfflineEntryResult = {
-    kind: 'url',
-    group: entry.group,
-    name: entry.name,
-    target: entry.destination,
-    ok: false,
-    problems: [],
-    missingFiles: [],
-    files: [],
-    treeCache: false,
-    notes: [],
-  };
+  const result = pendingResult('url', entry, entry.destination);
   const st = await statOrUndefined(file);
   if (st === undefined) {
     result.missingFiles.push(entry.destination);
