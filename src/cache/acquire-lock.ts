@@ -52,6 +52,11 @@ export interface AcquireLockOptions {
 export interface LockHandle {
   readonly path: string;
   readonly holder: LockHolder;
+  /**
+   * Someone else held the lock file when we first tried (we waited, or took over a dead owner's):
+   * what it protects may have changed since the caller last looked.
+   */
+  readonly contended: boolean;
   /** Removes the lock file if it is still ours. Safe to call twice. */
   release(): Promise<void>;
 }
@@ -74,14 +79,14 @@ export async function acquireLock(lockPath: string, options: AcquireLockOptions 
   await makeDirectory(path.dirname(lockPath), `create the lock folder ${path.dirname(lockPath)}`);
 
   let lastReported: string | null = null;
-  for (;;) {
+  for (let tries = 0; ; tries++) {
     options.signal?.throwIfAborted();
-    if (await createExclusive(lockPath, content)) return holdLock(lockPath, me, staleMs);
+    if (await createExclusive(lockPath, content)) return holdLock(lockPath, me, staleMs, tries > 0);
 
     const seen = await inspect(lockPath);
     if (seen !== undefined) {
       if (isStale(seen, me.host, staleMs) && (await takeOver(lockPath, content, me.nonce, seen.raw, pollMs))) {
-        return holdLock(lockPath, me, staleMs);
+        return holdLock(lockPath, me, staleMs, true);
       }
       const key = seen.holder?.nonce ?? 'foreign';
       if (key !== lastReported) {
@@ -198,7 +203,7 @@ async function takeOver(lockPath: string, content: string, nonce: string, staleR
   return after !== undefined && parseHolder(after)?.nonce === nonce;
 }
 
-function holdLock(lockPath: string, me: LockHolder, staleMs: number): LockHandle {
+function holdLock(lockPath: string, me: LockHolder, staleMs: number, contended: boolean): LockHandle {
   const beat = setInterval(() => {
     void heartbeat(lockPath, me.nonce);
   }, Math.max(50, Math.floor(staleMs / 3)));
@@ -207,6 +212,7 @@ function holdLock(lockPath: string, me: LockHolder, staleMs: number): LockHandle
   return {
     path: lockPath,
     holder: me,
+    contended,
     async release() {
       if (released) return;
       released = true;

@@ -1,23 +1,34 @@
 /**
- * The resume journal: a small JSON file beside the partial download recording which byte ranges
- * are on disk, so the next run (after Ctrl-C, kill -9 or a reboot) fetches only the rest.
+ * The resume journal: a small file beside the partial download recording which byte ranges are on
+ * disk, so the next run (after Ctrl-C, kill -9 or a reboot) fetches only the rest.
  *
- *   <destination>.<8hex>.incomplete        the partial file (preallocated to the full size)
+ *   <destination>.<8hex>.incomplete        the partial file
  *   <destination>.<8hex>.mlcache-journal   this journal
  *
  * The 8-hex nonce keeps us off `<destination>.incomplete`, which huggingface_hub v0.23–v1.17
- * opens in append mode and would corrupt (hub-protocol.md §3 "Partial files and resume").
- * Parsing is pure and strict: anything unexpected means "discard and start over".
+ * opens in append mode and would corrupt (its `file_download.py::_download_to_tmp_and_move`).
+ *
+ * Format (version 2), append-only so that recording a write batch is one small `write()` and no
+ * rename: a header line, then one `[start,end]` line per range of bytes that landed on disk.
+ *
+ *   {"format":"mlcache-journal","version":2,"size":…,"digest":{…},"chunkSize":…}
+ *   [0,524288]
+ *   [16777216,17301504]
+ *
+ * A record is appended only after its bytes were written, so after a kill -9 (the page cache
+ * keeps both) every record is true. A torn last line (killed mid-append) is ignored. Version 1
+ * journals (one JSON object with `completed`) from earlier releases are still read. Parsing is
+ * pure and strict: anything else unexpected means "discard and start over".
  */
 import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Digest } from './types.js';
 import { mergeIntervals, type Interval } from './intervals.js';
 
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
 export const JOURNAL_SUFFIX = 'mlcache-journal';
 export const PARTIAL_SUFFIX = 'incomplete';
+export const TEMP_SUFFIX = 'tmp';
 
 export interface Journal {
   version: number;
@@ -28,41 +39,73 @@ export interface Journal {
   completed: Interval[];
 }
 
-export function serializeJournal(journal: Journal): string {
+/** The header line (with its newline). */
+export function journalHeader(journal: Omit<Journal, 'completed' | 'version'>): string {
   return `${JSON.stringify({
     format: 'mlcache-journal',
-    version: journal.version,
+    version: JOURNAL_VERSION,
     size: journal.size,
-    digest: journal.digest,
+    digest: { algorithm: journal.digest.algorithm, hex: journal.digest.hex.toLowerCase() },
     chunkSize: journal.chunkSize,
-    completed: mergeIntervals(journal.completed),
-    updatedAt: new Date().toISOString(),
   })}\n`;
+}
+
+/** One record line: bytes [start, end) are on disk. */
+export function journalRecord(start: number, end: number): string {
+  return `[${start},${end}]\n`;
+}
+
+/** The compact form: the header and one record per merged range. */
+export function serializeJournal(journal: Journal): string {
+  return journalHeader(journal) + mergeIntervals(journal.completed).map(([s, e]) => journalRecord(s, e)).join('');
 }
 
 export type JournalParse = { ok: true; journal: Journal } | { ok: false; reason: string };
 
+const RECORD = /^\[(\d+),(\d+)\]$/;
+
 /**
- * Parse and validate journal text. Never throws. The schema (and zod with it, ~90 ms of start-up)
- * loads on the first journal read: a run that resumes nothing never needs it.
+ * Parse and validate journal text. Never throws. The header's schema (and zod with it, ~90 ms of
+ * start-up) loads on the first journal read: a run that resumes nothing never needs it.
  */
 export async function parseJournal(text: string): Promise<JournalParse> {
-  const { JournalSchema } = await import('./journal-schema.js');
+  const { JournalHeaderSchema } = await import('./journal-schema.js');
+  const newline = text.indexOf('\n');
+  const first = newline < 0 ? text : text.slice(0, newline);
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(first);
   } catch {
     return { ok: false, reason: 'not valid JSON' };
   }
-  const parsed = JournalSchema.safeParse(raw);
+  const parsed = JournalHeaderSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, reason: issue ? `${issue.path.join('.') || 'journal'}: ${issue.message}` : 'invalid' };
   }
-  const j = parsed.data;
+  const header = parsed.data;
+  const ranges: Interval[] = [];
+  if (header.version === 1) {
+    if (!header.completed) return { ok: false, reason: 'completed: missing' };
+    ranges.push(...header.completed);
+  } else if (newline >= 0) {
+    const lines = text.slice(newline + 1).split('\n');
+    // Only complete lines count: the last element is '' after a final newline, or a torn record.
+    lines.pop();
+    for (const line of lines) {
+      const trimmed = line.trim();
+      if (trimmed === '') continue; // padding left by an in-place rewrite
+      const match = RECORD.exec(trimmed);
+      if (!match) return { ok: false, reason: `unreadable record "${trimmed.slice(0, 40)}"` };
+      ranges.push([Number(match[1]), Number(match[2])]);
+    }
+  }
+  if (!ranges.every(([s, e]) => Number.isSafeInteger(s) && Number.isSafeInteger(e) && s < e && e <= header.size)) {
+    return { ok: false, reason: 'completed ranges outside the file' };
+  }
   return {
     ok: true,
-    journal: { version: j.version, size: j.size, digest: j.digest, chunkSize: j.chunkSize, completed: mergeIntervals(j.completed) },
+    journal: { version: header.version, size: header.size, digest: header.digest, chunkSize: header.chunkSize, completed: mergeIntervals(ranges) },
   };
 }
 
@@ -87,23 +130,49 @@ export function partialPath(destination: string, nonce: string): string {
   return `${destination}.${nonce}.${PARTIAL_SUFFIX}`;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** What a folder holds of the engine's own files for one destination name. */
+export interface Leftovers {
+  /** Nonces with a journal. */
+  journals: string[];
+  /** Nonces with a partial file. */
+  partials: string[];
+  /** Names of journal temp files (a compaction killed before its rename). */
+  temps: string[];
+}
+
+const OWN_FILE = new RegExp(`^(.+)\\.([0-9a-f]{8})\\.(${JOURNAL_SUFFIX}|${PARTIAL_SUFFIX})$`);
+const OWN_TEMP = new RegExp(`^(.+)\\.[0-9a-f]{8}\\.${JOURNAL_SUFFIX}\\.[0-9a-f]{8}\\.${TEMP_SUFFIX}$`);
+
+/**
+ * Index a folder listing by destination name, in one pass: a lookup per file is then O(1), where
+ * scanning the listing per file was O(n²) for a folder of a million blobs. Names that are not
+ * the engine's (blobs, huggingface_hub's `<etag>.incomplete`) are skipped.
+ */
+export function indexLeftovers(names: readonly string[]): Map<string, Leftovers> {
+  const index = new Map<string, Leftovers>();
+  const entry = (base: string) => {
+    let found = index.get(base);
+    if (!found) index.set(base, (found = { journals: [], partials: [], temps: [] }));
+    return found;
+  };
+  for (const name of names) {
+    if (!name.endsWith(JOURNAL_SUFFIX) && !name.endsWith(PARTIAL_SUFFIX) && !name.endsWith(TEMP_SUFFIX)) continue;
+    const own = OWN_FILE.exec(name);
+    if (own) {
+      const found = entry(own[1]!);
+      (own[3] === JOURNAL_SUFFIX ? found.journals : found.partials).push(own[2]!);
+      continue;
+    }
+    const temp = OWN_TEMP.exec(name);
+    if (temp) entry(temp[1]!).temps.push(name);
+  }
+  return index;
 }
 
 /** Nonces of the journals for `destination` among `names`, a listing of its folder. */
 export function journalNoncesAmong(names: readonly string[], destination: string): string[] {
-  const base = path.basename(destination);
-  const pattern = new RegExp(`^${escapeRegExp(base)}\\.([0-9a-f]{8})\\.${JOURNAL_SUFFIX}$`);
-  // blobs/ holds every blob of a repo: a prefix test first keeps the regex off unrelated names.
-  const prefix = `${base}.`;
-  const out: string[] = [];
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const match = pattern.exec(name);
-    if (match?.[1]) out.push(match[1]);
-  }
-  return out;
+  const base = destination.slice(Math.max(destination.lastIndexOf('/'), destination.lastIndexOf('\\')) + 1);
+  return indexLeftovers(names).get(base)?.journals ?? [];
 }
 
 /** The names in `dir`, or none when it cannot be read (no folder yet: nothing to resume). */
@@ -124,9 +193,14 @@ export async function readJournalFile(file: string): Promise<JournalParse | unde
   }
 }
 
-/** Write the journal atomically: a unique temp file, then rename over the old journal. */
+/** A temp name for rewriting `file` that the engine recognizes as its own (indexLeftovers). */
+export function journalTempPath(file: string): string {
+  return `${file}.${newNonce()}.${TEMP_SUFFIX}`;
+}
+
+/** Write the journal atomically in its compact form: a unique temp file, then rename over the old. */
 export async function writeJournalFile(file: string, journal: Journal): Promise<void> {
-  const temp = `${file}.${newNonce()}.tmp`;
+  const temp = journalTempPath(file);
   try {
     await writeFile(temp, serializeJournal(journal));
     await rename(temp, file);
@@ -140,8 +214,8 @@ export async function writeJournalFile(file: string, journal: Journal): Promise<
  * Rewrite an existing journal in place, for a full disk, where `writeJournalFile` cannot create its
  * temp file. The new text is never longer than the file already is (so it lands in blocks the
  * file already owns): when it would be, the smallest ranges after the first are left out (they are
- * fetched again), and the rest is padded with spaces, which JSON allows. A crash mid-write leaves
- * text that does not parse, which the next run discards (the hash check guards the bytes anyway).
+ * fetched again), and the rest is padded with spaces, which the parser skips. A crash mid-write
+ * leaves at worst fewer records (the hash check guards the bytes anyway).
  * Returns false when even the shortest form does not fit.
  */
 export async function overwriteJournalInPlace(file: string, journal: Journal): Promise<boolean> {

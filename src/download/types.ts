@@ -52,6 +52,12 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Cap for one backoff delay in ms (default 30000). */
   maxDelayMs: number;
+  /**
+   * Time budget in ms for one range's retries since its last real progress (default 300000): a
+   * retry whose delay would end past it fails the file instead. Attempts and time both bound a
+   * retry loop; whichever runs out first ends it.
+   */
+  maxElapsedMs: number;
 }
 
 export interface TransferEngineOptions {

@@ -15,6 +15,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scanCacheDir } from '@huggingface/hub';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseJournal } from '../../src/download/journal.js';
 import type { RecordedRequest } from '../../src/emulator/index.js';
 import { ensureBuilt } from '../helpers/cli.js';
 import { useEmulator } from '../helpers/emulator.js';
@@ -162,7 +163,9 @@ describe('a download bigger than the disk', () => {
     expect(blobs.final).not.toContain(model.sha256);
     // The model is kept as a partial + journal (nonce names), for the next run.
     expect(blobs.other).toEqual([expect.stringMatching(new RegExp(`^${model.sha256}\\.[0-9a-f]{8}\\.incomplete$`)), expect.stringMatching(/\.mlcache-journal$/)]);
-    const journal = JSON.parse(await readFile(path.join(failedCache, REPO_DIR, 'blobs', blobs.other[1]!), 'utf8')) as { completed: Array<[number, number]> };
+    const parsed = await parseJournal(await readFile(path.join(failedCache, REPO_DIR, 'blobs', blobs.other[1]!), 'utf8'));
+    if (!parsed.ok) throw new Error(`unreadable journal: ${parsed.reason}`);
+    const journal = parsed.journal;
     expect(journal.completed[0]![0]).toBe(0);
     const journaled = journal.completed.reduce((n, [s, e]) => n + e - s, 0);
     expect(journaled).toBeGreaterThan(0);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { parseJournal } from '../../src/download/journal.js';
 import { MlcacheError } from '../../src/errors.js';
 import { createTransferEngine, type TransferEngineOptions, type TransferItem } from '../../src/download/index.js';
 import { useEmulator } from '../helpers/emulator.js';
@@ -100,7 +101,7 @@ describe('transfer engine: resume, journals and concurrent processes', () => {
     await engine.close();
   });
 
-  it('a file fetched in one request is extended to its full size before its journal, and resumes', async () => {
+  it('a file fetched in one request is not preallocated, its journal never claims past its end, and it resumes', async () => {
     const dir = await tempDir();
     const destination = path.join(dir, FILE);
     const controller = new AbortController();
@@ -116,7 +117,13 @@ describe('transfer engine: resume, journals and concurrent processes', () => {
     expect(await pending).toMatchObject({ code: 'INTERRUPTED' });
     expect(first.ev.of('file-started')[0]!.chunks).toBe(1);
     const partial = (await partialsIn(dir)).find((n) => n.endsWith('.incomplete'))!;
-    expect((await stat(path.join(dir, partial))).size).toBe(SIZE);
+    const partialSize = (await stat(path.join(dir, partial))).size;
+    const parsed = await parseJournal(await readFile(path.join(dir, partial.replace(/incomplete$/, 'mlcache-journal')), 'utf8'));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    // Filled in order from 0: exactly what is recorded is on disk, nothing sparse past it.
+    expect(parsed.journal.completed).toEqual([[0, partialSize]]);
+    expect(partialSize).toBeGreaterThan(0.3 * SIZE);
+    expect(partialSize).toBeLessThan(SIZE);
     const servedFirst = emulator().stats.bytesServed;
 
     emulator().resetStats();

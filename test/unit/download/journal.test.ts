@@ -4,8 +4,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   claimJournal,
+  indexLeftovers,
+  journalHeader,
   journalMatches,
   journalNoncesAmong,
+  journalRecord,
   journalPath,
   listFolder,
   overwriteJournalInPlace,
@@ -18,7 +21,9 @@ import {
 } from '../../../src/download/journal.js';
 
 const digest = { algorithm: 'sha256' as const, hex: 'ab'.repeat(32) };
-const journal: Journal = { version: 1, size: 1000, digest, chunkSize: 100, completed: [[200, 300], [0, 100], [100, 150]] };
+const journal: Journal = { version: 2, size: 1000, digest, chunkSize: 100, completed: [[200, 300], [0, 100], [100, 150]] };
+const header = () => JSON.parse(journalHeader(journal)) as Record<string, unknown>;
+const v1 = (fields: Record<string, unknown>) => JSON.stringify({ ...header(), version: 1, completed: [[0, 100]], ...fields });
 
 describe('journal parse/serialize', () => {
   it('round-trips and merges the completed ranges', async () => {
@@ -26,13 +31,24 @@ describe('journal parse/serialize', () => {
     expect(parsed).toEqual({ ok: true, journal: { ...journal, completed: [[0, 150], [200, 300]] } });
   });
 
+  it('reads appended records, ignores a torn last line and padding, and still reads version 1', async () => {
+    const text = `${journalHeader(journal)}${journalRecord(0, 100)}${journalRecord(300, 400)}   \n${journalRecord(100, 200)}[400,5`;
+    expect(await parseJournal(text)).toMatchObject({ ok: true, journal: { completed: [[0, 200], [300, 400]] } });
+    // A header alone (a partial just created) is a valid, empty journal.
+    expect(await parseJournal(journalHeader(journal))).toMatchObject({ ok: true, journal: { completed: [] } });
+    expect(await parseJournal(v1({ completed: [[0, 100], [100, 250]] }))).toMatchObject({ ok: true, journal: { version: 1, completed: [[0, 250]] } });
+  });
+
   it.each([
     ['truncated JSON', '{"format":"mlcache-journal",', /not valid JSON/],
-    ['wrong format tag', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), format: 'other' }), /format/],
-    ['future version', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), version: 2 }), /version/],
-    ['range past the end', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), completed: [[0, 1001]] }), /outside/],
-    ['empty range', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), completed: [[5, 5]] }), /outside/],
-    ['bad digest', JSON.stringify({ ...JSON.parse(serializeJournal(journal)), digest: { algorithm: 'md5', hex: 'x' } }), /digest/],
+    ['wrong format tag', JSON.stringify({ ...header(), format: 'other' }), /format/],
+    ['future version', JSON.stringify({ ...header(), version: 3 }), /version/],
+    ['range past the end (v2)', `${journalHeader(journal)}[0,1001]\n`, /outside/],
+    ['empty range (v2)', `${journalHeader(journal)}[5,5]\n`, /outside/],
+    ['garbage record in the middle', `${journalHeader(journal)}[0,10]\nxx\n[10,20]\n`, /unreadable record/],
+    ['range past the end (v1)', v1({ completed: [[0, 1001]] }), /outside/],
+    ['v1 without ranges', v1({ completed: undefined }), /completed/],
+    ['bad digest', JSON.stringify({ ...header(), digest: { algorithm: 'md5', hex: 'x' } }), /digest/],
   ])('rejects %s', async (_name, text, reason) => {
     const parsed = await parseJournal(text);
     expect(parsed.ok).toBe(false);
@@ -61,6 +77,12 @@ describe('journal files', () => {
     await writeFile(path.join(dir, 'blob.incomplete'), 'python partial');
     await writeFile(path.join(dir, 'blobby.1111bbbb.mlcache-journal'), '{}');
     expect(journalNoncesAmong(await listFolder(dir), dest)).toEqual(['0000aaaa']);
+    await writeFile(`${journalPath(dest, '0000aaaa')}.1234abcd.tmp`, 'x');
+    const index = indexLeftovers(await listFolder(dir));
+    // Python's `<etag>.incomplete` is never the engine's; a compaction temp is.
+    expect(index.get('blob')).toEqual({ journals: ['0000aaaa'], partials: ['0000aaaa'], temps: ['blob.0000aaaa.mlcache-journal.1234abcd.tmp'] });
+    expect(index.get('blobby')).toEqual({ journals: ['1111bbbb'], partials: [], temps: [] });
+    await rm(`${journalPath(dest, '0000aaaa')}.1234abcd.tmp`);
     expect(await listFolder(path.join(dir, 'missing'))).toEqual([]);
 
     expect(await claimJournal(dest, '0000aaaa', '1234abcd')).toBe('claimed');

@@ -7,7 +7,7 @@ describe('retry decisions', () => {
   it.each([
     [206, 'ok'], [200, 'ok'],
     [403, 'expired'], [410, 'expired'],
-    [408, 'retry'], [429, 'retry'], [500, 'retry'], [502, 'retry'], [503, 'retry'], [504, 'retry'], [520, 'retry'],
+    [408, 'transient'], [429, 'transient'], [500, 'transient'], [502, 'transient'], [503, 'transient'], [504, 'transient'], [520, 'transient'],
     [401, 'fatal'], [404, 'fatal'], [416, 'fatal'], [400, 'fatal'], [302, 'redirect'], [301, 'redirect'], [307, 'redirect'], [308, 'redirect'], [304, 'fatal'], [300, 'fatal'],
   ])('status %i → %s', (status, verdict) => {
     expect(classifyStatus(status)).toBe(verdict);
