@@ -5,7 +5,7 @@
  * or right after it is delivered (links, ref) — then one last run that must succeed. Afterwards the
  * cache must be exactly right (every blob's hash, every link, refs/main, @huggingface/hub's scanner,
  * `mlcache verify`), no lock may be left held, resume must have worked across the storm (bytes
- * served ≤ 1.5 × the repo), and any leftover partial must be one that `mlcache prune` reports.
+ * served ≤ 1.10 × the repo), and no partial, journal or temporary file may be left anywhere.
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir, readlink, rm, mkdtemp } from 'node:fs/promises';
@@ -200,15 +200,20 @@ describe('crash storm', () => {
       if (pid !== undefined) expect(isProcessAlive(pid), `${name} held by live pid ${pid}`).toBe(false);
     }
 
-    // Resume worked across the storm: every kill lost at most what was not yet journaled.
-    expect(hub().stats.bytesServed, `served ${hub().stats.bytesServed} for ${repoSize}`).toBeLessThanOrEqual(1.5 * repoSize);
+    // Resume worked across the storm: every kill lost at most the batches in flight (the journal
+    // gets a record per batch that lands, from the partial's creation on).
+    expect(hub().stats.bytesServed, `served ${hub().stats.bytesServed} for ${repoSize}`).toBeLessThanOrEqual(1.1 * repoSize);
 
-    // Leftover partials (a killed twin's, claimed by nobody) are prune's to report or remove.
-    const leftovers = blobNames.filter((n) => n.endsWith('.incomplete') || n.endsWith('.mlcache-journal'));
-    if (leftovers.length > 0) {
-      const prune = await runCli(['prune', '--dry-run', '--json', '--cache-dir', cacheDir], { env: env(), cwd: root });
-      expect(prune.exitCode, prune.stderr).toBe(0);
-      for (const name of leftovers) expect(prune.stdout, name).toContain(name);
-    }
-  }, 60_000);
+    // The final run adopted or removed everything the storm left: no partial, journal or temp.
+    const debris: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (/\.(incomplete|mlcache-journal|tmp)$/.test(entry.name)) debris.push(path.relative(cacheDir, full));
+      }
+    };
+    await walk(cacheDir);
+    expect(debris).toEqual([]);
+  }, 90_000);
 });

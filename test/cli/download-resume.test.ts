@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseJournal } from '../../src/download/journal.js';
 import { runCli } from '../helpers/cli.js';
 import { useEmulator } from '../helpers/emulator.js';
 
@@ -43,12 +44,8 @@ async function journaledBytes(): Promise<number> {
   const names = await readdir(blobsDir()).catch(() => [] as string[]);
   const journal = names.find((n) => n.endsWith('.mlcache-journal'));
   if (!journal) return 0;
-  try {
-    const parsed = JSON.parse(await readFile(path.join(blobsDir(), journal), 'utf8')) as { completed: Array<[number, number]> };
-    return parsed.completed.reduce((sum, [s, e]) => sum + (e - s), 0);
-  } catch {
-    return 0; // caught mid-rename
-  }
+  const parsed = await parseJournal(await readFile(path.join(blobsDir(), journal), 'utf8').catch(() => ''));
+  return parsed.ok ? parsed.journal.completed.reduce((sum, [s, e]) => sum + (e - s), 0) : 0; // 0: caught mid-rename
 }
 
 async function waitForProgress(minBytes: number, timeoutMs = 20_000): Promise<void> {

@@ -1,0 +1,124 @@
+/**
+ * Interrupt hygiene at the engine's level: a partial never exists without a journal (an empty
+ * one from the moment it is created), the next run adopts the best partial a dead run left and —
+ * holding the blob's lock — removes every other leftover of that blob, so at most one partial per
+ * blob is ever on disk; a run that ends leaves nothing no later run can use.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { acquireLock } from '../../src/cache/index.js';
+import { createTransferEngine, type TransferEngineOptions } from '../../src/download/index.js';
+import { journalHeader, journalRecord, parseJournal } from '../../src/download/journal.js';
+import { useEmulator } from '../helpers/emulator.js';
+import { collectEvents, itemFor, tempDir, testAgent } from '../helpers/transfer-items.js';
+
+const REPO = 'org/hygiene';
+const MB = 1024 * 1024;
+const FILE = 'weights.safetensors';
+const SIZE = 6 * MB + 7;
+
+const emulator = useEmulator({
+  repos: [{ id: REPO, revisions: [{ refs: ['main'], files: [{ path: FILE, generated: { size: SIZE, seed: 5 } }, { path: 'a.txt', content: 'a\n' }] }] }],
+});
+
+function engineFor(extra: Partial<TransferEngineOptions> = {}) {
+  const ev = collectEvents();
+  const engine = createTransferEngine({ dispatcher: testAgent(), chunkThreshold: MB, chunkSize: MB, connections: 4, retry: { baseDelayMs: 5, maxDelayMs: 20 }, onEvent: ev.onEvent, ...extra });
+  return { engine, ev };
+}
+
+const leftovers = async (dir: string) => (await readdir(dir)).filter((n) => /\.(incomplete|mlcache-journal|tmp)$/.test(n)).sort();
+
+/** What a dead run leaves: a partial holding the real bytes of `ranges`, and (optionally) its journal. */
+async function deadRun(dir: string, etag: string, nonce: string, ranges: Array<[number, number]>, options: { journal?: boolean } = {}) {
+  const truth = await emulator().contentOf(REPO, FILE);
+  const partial = Buffer.alloc(SIZE);
+  for (const [s, e] of ranges) truth.copy(partial, s, s, e);
+  await writeFile(path.join(dir, `${etag}.${nonce}.incomplete`), partial);
+  if (options.journal !== false) {
+    const digest = await emulator().digestOf(REPO, FILE);
+    const text = journalHeader({ size: SIZE, digest: { algorithm: 'sha256', hex: digest.sha256 }, chunkSize: MB }) + ranges.map(([s, e]) => journalRecord(s, e)).join('');
+    await writeFile(path.join(dir, `${etag}.${nonce}.mlcache-journal`), text);
+  }
+}
+
+describe('transfer engine: interrupt hygiene', () => {
+  beforeEach(() => {
+    emulator().resetStats();
+    emulator().setFaults({});
+  });
+
+  it('the journal exists, valid and empty, before the first byte lands', async () => {
+    const dir = await tempDir();
+    const digest = await emulator().digestOf(REPO, FILE);
+    // Headers come 1.5 s late: the partial and its journal are on disk while nothing is.
+    emulator().setFaults({ rules: [{ match: { origin: 'cdn' }, action: { kind: 'delay', ms: 1500 } }] });
+    const controller = new AbortController();
+    const { engine, ev } = engineFor({ signal: controller.signal });
+    const pending = engine.download(await itemFor(emulator(), { repo: REPO, file: FILE, destination: path.join(dir, digest.etag), dispatcher: testAgent() })).catch((e: unknown) => e);
+    for (let i = 0; i < 100 && ev.of('file-started').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const names = await leftovers(dir);
+    expect(names).toEqual([expect.stringMatching(/\.incomplete$/), expect.stringMatching(/\.mlcache-journal$/)]);
+    const parsed = await parseJournal(await readFile(path.join(dir, names[1]!), 'utf8'));
+    expect(parsed).toMatchObject({ ok: true, journal: { size: SIZE, completed: [] } });
+    controller.abort();
+    expect(await pending).toMatchObject({ code: 'INTERRUPTED' });
+    await engine.close();
+    // Nothing landed, so nothing is worth keeping: no partial, no journal.
+    expect(await leftovers(dir)).toEqual([]);
+  });
+
+  it('adopts the partial with the most journaled bytes and, under the lock, removes every other leftover of the blob', async () => {
+    const dir = await tempDir();
+    const digest = await emulator().digestOf(REPO, FILE);
+    await deadRun(dir, digest.etag, 'aaaaaaaa', [[0, 3 * MB]]);
+    await deadRun(dir, digest.etag, 'bbbbbbbb', [[0, MB]]);
+    await deadRun(dir, digest.etag, 'cccccccc', [[0, 2 * MB]], { journal: false });
+    await writeFile(path.join(dir, `${digest.etag}.dddddddd.mlcache-journal`), journalHeader({ size: SIZE, digest: { algorithm: 'sha256', hex: digest.sha256 }, chunkSize: MB }));
+    await writeFile(path.join(dir, `${digest.etag}.aaaaaaaa.mlcache-journal.12345678.tmp`), 'half a compaction');
+    await writeFile(path.join(dir, `${digest.etag}.incomplete`), 'huggingface_hub\'s own partial: never ours to touch');
+    const { engine, ev } = engineFor({ acquireLock: (p, o) => acquireLock(p, o) });
+    // While the file transfers, exactly one partial of it is on disk.
+    let during: string[] = [];
+    const watcher = setInterval(() => {
+      if (ev.of('file-started').length > 0 && during.length === 0) void leftovers(dir).then((n) => (during = n));
+    }, 5);
+    emulator().setFaults({ perConnectionBytesPerSec: 2 * MB });
+    const result = await engine.download(
+      await itemFor(emulator(), { repo: REPO, file: FILE, destination: path.join(dir, digest.etag), dispatcher: testAgent(), lockPath: path.join(dir, 'locks', `${digest.etag}.lock`) }),
+    );
+    clearInterval(watcher);
+    await engine.close();
+    expect(result.bytesResumed).toBe(3 * MB);
+    expect(emulator().stats.bytesServed).toBe(SIZE - 3 * MB);
+    expect(during.filter((n) => /\.[0-9a-f]{8}\.incomplete$/.test(n))).toHaveLength(1);
+    expect(during.filter((n) => n.endsWith('.mlcache-journal'))).toHaveLength(1);
+    expect((await readdir(dir)).sort()).toEqual([digest.etag, `${digest.etag}.incomplete`, 'locks'].sort());
+  });
+
+  it('without a lock, adopts the best journaled partial but leaves a partial without a journal (it may be a live process\'s)', async () => {
+    const dir = await tempDir();
+    const digest = await emulator().digestOf(REPO, FILE);
+    await deadRun(dir, digest.etag, 'aaaaaaaa', [[0, 2 * MB]]);
+    await deadRun(dir, digest.etag, 'cccccccc', [[0, 4 * MB]], { journal: false });
+    const { engine } = engineFor();
+    const result = await engine.download(await itemFor(emulator(), { repo: REPO, file: FILE, destination: path.join(dir, digest.etag), dispatcher: testAgent() }));
+    await engine.close();
+    expect(result.bytesResumed).toBe(2 * MB);
+    expect(await leftovers(dir)).toEqual([`${digest.etag}.cccccccc.incomplete`]);
+  });
+
+  it('a blob already in place: its leftovers are useless and go', async () => {
+    const dir = await tempDir();
+    const digest = await emulator().digestOf(REPO, FILE);
+    await writeFile(path.join(dir, digest.etag), await emulator().contentOf(REPO, FILE));
+    await deadRun(dir, digest.etag, 'aaaaaaaa', [[0, 2 * MB]]);
+    const { engine } = engineFor();
+    const result = await engine.download(await itemFor(emulator(), { repo: REPO, file: FILE, destination: path.join(dir, digest.etag), dispatcher: testAgent() }));
+    await engine.close();
+    expect(result.deliveredByOther).toBe(true);
+    expect(emulator().stats.bytesServed).toBe(0);
+    expect(await leftovers(dir)).toEqual([]);
+  });
+});
