@@ -69,6 +69,8 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
   let closed = false;
 
   const compact = async () => {
+    // Everything recorded so far, including what is still queued: the queue is covered.
+    queued = '';
     recorded = mergeIntervals(recorded);
     await writeJournalFile(file, { ...meta, version: 2, completed: recorded });
     // The rename replaced the file: appends must go to the new one.

@@ -1,7 +1,8 @@
 /**
  * Renders transfer events (src/download/types.ts) for a person or a program:
  * - tty: cli-progress bars, one overall (bytes, rate, ETA) plus the active files (at most 6);
- * - plain (not a TTY: CI logs): one line every ~5 s, plus failures (and retries with --verbose);
+ * - plain (not a TTY: CI logs): one line every ~5 s, plus failures and retries (each file's first
+ *   retry for a given reason; every retry with --verbose);
  * - json: one JSON object per event per line (NDJSON, schema in docs/download.md), redacted;
  * - quiet: nothing.
  * The engine never prints; this is the only place transfer progress becomes text.
@@ -37,6 +38,28 @@ function redactEvent(value: unknown): unknown {
   return value;
 }
 
+type RetryEvent = Extract<TransferEvent, { type: 'retry' }>;
+
+function retryLine(event: RetryEvent): string {
+  const wait = event.delayMs > 0 ? ` in ${(event.delayMs / 1000).toFixed(1)}s` : ' now';
+  return `retry ${event.attempt}${wait}: ${event.label}: ${event.reason}`;
+}
+
+/**
+ * Retries are shown, so a slow run says why it is slow; without --verbose only a file's first retry
+ * for each reason (a flaky CDN retrying 16 ranges would otherwise flood a CI log).
+ */
+function retryFilter(verbose: boolean): (event: RetryEvent) => boolean {
+  const seen = new Set<string>();
+  return (event) => {
+    if (verbose) return true;
+    const key = `${event.id}\u0000${event.reason.replace(/\d+/g, '#')}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+}
+
 export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
   switch (options.mode) {
     case 'json':
@@ -57,6 +80,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
 }
 
 function createPlainRenderer(options: ProgressRendererOptions): ProgressRenderer {
+  const shouldShowRetry = retryFilter(options.verbose ?? false);
   const interval = options.plainIntervalMs ?? 5000;
   const write = (line: string) => options.stream.write(`${redact(line)}\n`);
   const meter = createRateMeter();
@@ -83,7 +107,7 @@ function createPlainRenderer(options: ProgressRendererOptions): ProgressRenderer
           write(`warning: ${event.message}`);
           break;
         case 'retry':
-          if (options.verbose) write(`retry ${event.attempt} in ${(event.delayMs / 1000).toFixed(1)}s: ${event.label}: ${event.reason}`);
+          if (shouldShowRetry(event)) write(retryLine(event));
           break;
         case 'waiting-for-lock':
           write(`waiting for another process to finish ${event.label} (${event.lockPath})`);
@@ -107,6 +131,7 @@ function createPlainRenderer(options: ProgressRendererOptions): ProgressRenderer
 }
 
 function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
+  const shouldShowRetry = retryFilter(options.verbose ?? false);
   const maxBars = options.maxFileBars ?? 6;
   const multibar = new cliProgress.MultiBar(
     {
@@ -182,7 +207,7 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
           log(`failed: ${event.label}: ${event.message}`);
           break;
         case 'retry':
-          if (options.verbose) log(`retry ${event.attempt} in ${(event.delayMs / 1000).toFixed(1)}s: ${event.label}: ${event.reason}`);
+          if (shouldShowRetry(event)) log(retryLine(event));
           break;
         case 'warning':
           log(`warning: ${event.message}`);

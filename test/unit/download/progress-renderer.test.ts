@@ -52,14 +52,17 @@ describe('progress renderer', () => {
     expect(out.text()).not.toContain('secret123');
   });
 
-  it('plain: failures and warnings always, retries only with verbose, a progress line per interval', () => {
+  it('plain: failures, warnings and each file\'s first retry per reason always, every retry with verbose, a progress line per interval', () => {
     const quiet = sink();
     const r1 = createProgressRenderer({ mode: 'plain', stream: quiet.stream, plainIntervalMs: 0 });
-    for (const e of events) r1.onEvent(e);
+    const again = { ...events[2]!, attempt: 2, delayMs: 1000 } as TransferEvent;
+    const other = { ...events[2]!, attempt: 3, delayMs: 0, reason: 'body longer than announced: resolving the URL again for one fresh attempt' } as TransferEvent;
+    for (const e of [...events.slice(0, 3), again, other, ...events.slice(3)]) r1.onEvent(e);
     r1.finish();
     expect(quiet.text()).toMatch(/failed: org\/m: model.safetensors: HTTP 503/);
     expect(quiet.text()).toMatch(/warning: token hf_\*\*\*/);
-    expect(quiet.text()).not.toMatch(/retry/);
+    expect(quiet.text().match(/^retry .*HTTP 503$/gm)).toEqual(['retry 1 in 0.5s: org/m: model.safetensors: HTTP 503']);
+    expect(quiet.text()).toMatch(/^retry 3 now: org\/m: model.safetensors: body longer than announced: resolving the URL again/m);
     expect(quiet.text()).not.toContain('secret123');
     expect(quiet.text()).toMatch(/\[ 40%\] 1\.20 GB \/ 3\.00 GB/);
 
