@@ -87,11 +87,6 @@ export interface TransferEngineOptions {
    * it, items are downloaded unlocked: correctness rests on unique temp names + atomic rename.
    */
   acquireLock?: (lockPath: string, options: { signal?: AbortSignal; onWait?: () => void }) => Promise<{ release(): Promise<void> }>;
-  /**
-   * How long completed bytes may stay unrecorded in the resume journal, in ms (default 250).
-   * After kill -9 at most this much of each in-flight range is fetched again.
-   */
-  journalIntervalMs?: number;
 }
 
 export interface TransferResult {
