@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MlcacheError } from '../errors.js';
-import { readAll, readRange, type ContentSource } from './content.js';
+import { readAll, readRange, readResized, type ContentSource } from './content.js';
 import { FaultEngine, TokenBucket, rateLimitBucket, throttleSliceSize, type Origin } from './faults.js';
 import { parseRange } from './range.js';
 import {
@@ -279,19 +279,23 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
   async function serveContent(ctx: Ctx, source: ContentSource, size: number, opts: ContentOptions): Promise<void> {
     const faults: FaultAction[] = ctx.method === 'GET' ? engine.take(ctx.origin, ctx.method, ctx.pathname, 'body') : [];
     const find = <K extends FaultAction['kind']>(kind: K) => faults.find((f): f is Extract<FaultAction, { kind: K }> => f.kind === kind);
-    let range = parseRange(ctx.req.headers.range, size);
-    if (find('ignore-range')) range = { kind: 'none' };
+    // wrong-length / wrong-total: the server holds a different-size object than the Hub announced.
+    const wrongLength = find('wrong-length');
+    const resize = wrongLength ?? find('wrong-total');
+    const served = Math.max(0, size + (resize?.delta ?? 0));
+    let range = parseRange(ctx.req.headers.range, served);
+    if (find('ignore-range') || wrongLength) range = { kind: 'none' };
     if (range.kind === 'unsatisfiable') {
       const body = ctx.origin === 'cdn' ? s3Error('InvalidRange', 'The requested range is not satisfiable') : JSON.stringify({ error: 'Requested Range Not Satisfiable' });
-      sendBody(ctx, 416, { 'Content-Range': `bytes */${size}`, 'Content-Type': ctx.origin === 'cdn' ? 'application/xml' : 'application/json; charset=utf-8' }, body);
+      sendBody(ctx, 416, { 'Content-Range': `bytes */${served}`, 'Content-Type': ctx.origin === 'cdn' ? 'application/xml' : 'application/json; charset=utf-8' }, body);
       return;
     }
     const start = range.kind === 'range' ? range.start : 0;
-    const end = range.kind === 'range' ? range.end + 1 : size;
+    const end = range.kind === 'range' ? range.end + 1 : served;
     const headers: Record<string, string | number> = { ...opts.headers, 'Accept-Ranges': 'bytes', 'Content-Length': end - start };
     if (range.kind === 'range') {
       const shift = find('wrong-content-range')?.shift ?? 0;
-      headers['Content-Range'] = `bytes ${start + shift}-${end - 1 + shift}/${size}`;
+      headers['Content-Range'] = `bytes ${start + shift}-${end - 1 + shift}/${served}`;
     }
     const short = find('short-body');
     // Close after a short body so the client sees the connection end before Content-Length bytes.
@@ -314,7 +318,7 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
       ctx.res.socket?.destroy();
     };
     if (drop && drop.afterBytes <= 0) return dropNow();
-    for (const chunk of readRange(source, start, bodyEnd)) {
+    for (const chunk of resize ? readResized(source, served, start, bodyEnd) : readRange(source, start, bodyEnd)) {
       let rest = chunk;
       if (corrupt && corrupt.offset >= position && corrupt.offset < position + rest.length) {
         rest = Buffer.from(rest);

@@ -57,6 +57,18 @@ export type FaultAction =
   | { kind: 'ignore-range' }
   /** Send a Content-Range whose start is shifted by `shift` bytes (data still from the real start). */
   | { kind: 'wrong-content-range'; shift: number }
+  /**
+   * A CDN that serves a different object: the body is the file resized by `delta` bytes (positive:
+   * deterministic extra bytes appended; negative: truncated), with an honest Content-Length for
+   * what is sent, as a 200 whole body even when a Range was asked for (Range ignored).
+   */
+  | { kind: 'wrong-length'; delta: number }
+  /**
+   * The same resized object, but Range is honoured against it: 206 with `Content-Range: bytes
+   * a-b/(size+delta)` (a range past its end gets 416 `bytes *\/(size+delta)`); no Range → 200 with
+   * size+delta bytes.
+   */
+  | { kind: 'wrong-total'; delta: number }
   /** Declare the full length but end the body `missing` bytes early (then close cleanly). */
   | { kind: 'short-body'; missing: number }
   /** Stop sending mid-body for `ms` milliseconds (a stall) after `afterBytes` bytes. */
