@@ -7,7 +7,8 @@
  *          tree pages of 1000: time to plan (first file-queued/file-started event), time to the
  *          first content request (the emulator's log), total wall, peak RSS of mlcache, and the
  *          time to exit after a SIGINT sent a few seconds into the transfer.
- *   storm  a ~400 MB repo, 20 SIGKILLs at seeded random moments (7 in the first 500 ms of a run),
+ *   storm  a ~400 MB repo, 20 SIGKILLs at seeded random moments (7 in the first 500 ms of a run,
+ *          13 within 1 s of its first content byte),
  *          then one final run: bytes served ÷ repo size, leftovers under the cache, disk high-water.
  *   lying  a CDN that lies deterministically (body 1000 bytes longer / shorter with an honest
  *          Content-Length, a 206 whose Content-Range start is shifted, a 206 whose total is wrong):
@@ -236,9 +237,11 @@ export async function benchCrashStorm({ startEmulator, kills = 20, earlyKills = 
   await hub.resetStats();
   const cacheDir = await tempDir('storm');
   const args = ['download', id, '--endpoint', hub.url, '--cache-dir', cacheDir, '--json'];
-  // Kill moments: `earlyKills` in the first 500 ms of a run, the rest in 0.5–1.5 s, shuffled.
+  // Kill moments, shuffled: `earlyKills` in the first 500 ms of a run (counted from the spawn:
+  // start-up, planning, claiming partials), the rest 0–1 s after the run's first content byte
+  // (mid-transfer; 13 such kills at 40 MB/s leave part of the repo for the final run).
   const rng = createRng(seed);
-  const moments = Array.from({ length: kills }, (_, i) => (i < earlyKills ? rng() * 500 : 500 + rng() * 1000));
+  const moments = Array.from({ length: kills }, (_, i) => (i < earlyKills ? { fromStart: rng() * 500 } : { afterFirstByte: rng() * 1000 }));
   for (let i = moments.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [moments[i], moments[j]] = [moments[j], moments[i]];
@@ -248,9 +251,18 @@ export async function benchCrashStorm({ startEmulator, kills = 20, earlyKills = 
   const result = { repoBytes, kills, earlyKills, seed, rateMb: rate / MB };
   try {
     log(`crash storm: ${(repoBytes / MB).toFixed(0)} MB, ${kills} SIGKILLs (seed ${seed}), ${rate / MB} MB/s cap…`);
-    for (const ms of moments) {
+    for (const moment of moments) {
+      const servedBefore = (await hub.stats()).bytesServed;
       const run = runMlcache(args, { timeoutMs: 120_000 });
-      const killAt = setTimeout(() => run.child.kill('SIGKILL'), ms);
+      let killAt;
+      if (moment.fromStart !== undefined) {
+        killAt = setTimeout(() => run.child.kill('SIGKILL'), moment.fromStart);
+      } else {
+        // Wait (bounded) for this run's first content byte, then for the moment.
+        const giveUp = performance.now() + 60_000;
+        while (run.child.exitCode === null && performance.now() < giveUp && (await hub.stats()).bytesServed === servedBefore) await sleep(20);
+        killAt = setTimeout(() => run.child.kill('SIGKILL'), moment.afterFirstByte);
+      }
       const end = await run.exited;
       clearTimeout(killAt);
       if (end.signal !== 'SIGKILL') completedEarly++;
@@ -342,7 +354,7 @@ export function formatRobustness({ huge, storm, lying, python }) {
     const s = storm;
     const left = Object.entries(s.leftovers).map(([k, v]) => `${v} ${k}`).join(', ');
     out.push(
-      `Crash storm: ${(s.repoBytes / MB).toFixed(0)} MB repo (3 LFS files + 9 small), ${s.kills} SIGKILLs (${s.earlyKills} in the first 500 ms of a run, the rest 0.5–1.5 s in; seed ${s.seed}), CDN capped at ${s.rateMb} MB/s, then one final run. Target: served ≤ 1.10 × repo, zero leftovers.`,
+      `Crash storm: ${(s.repoBytes / MB).toFixed(0)} MB repo (3 LFS files + 9 small), ${s.kills} SIGKILLs (${s.earlyKills} in the first 500 ms of a run, the rest 0–1 s after the run's first content byte; seed ${s.seed}), CDN capped at ${s.rateMb} MB/s, then one final run. Target: served ≤ 1.10 × repo, zero leftovers.`,
       '',
       '| served ÷ repo | served during the storm | final run | leftovers after the final run | disk high-water MB | runs that finished before their kill |',
       '| ---: | ---: | --- | --- | ---: | ---: |',

@@ -33,6 +33,7 @@ export class SyntheticSet {
   /** `prefix` and each of its ancestors, outermost first (`a`, `a/b`). */
   private readonly ancestors: string[];
   private readonly filePattern: RegExp;
+  private readonly dirPattern: RegExp;
 
   constructor(spec: SyntheticFiles) {
     if (!Number.isInteger(spec.files) || spec.files < 0) throw new Error(`synthetic.files must be a non-negative integer, got ${spec.files}`);
@@ -51,6 +52,7 @@ export class SyntheticSet {
     this.fileSize = spec.size ?? natural;
     const escaped = this.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     this.filePattern = new RegExp(`^${escaped}/(\\d{${this.dirWidth}})/(\\d{${this.fileWidth}})\\.txt$`);
+    this.dirPattern = new RegExp(`^${escaped}/(\\d{${this.dirWidth}})$`);
   }
 
   get totalBytes(): number {
@@ -86,7 +88,7 @@ export class SyntheticSet {
   isDir(path: string): boolean {
     if (this.count === 0) return false;
     if (this.ancestors.includes(path)) return true;
-    const m = new RegExp(`^(\\d{${this.dirWidth}})$`).exec(path.startsWith(`${this.prefix}/`) ? path.slice(this.prefix.length + 1) : '');
+    const m = this.dirPattern.exec(path);
     return m !== null && Number(m[1]) < this.dirCount;
   }
 
