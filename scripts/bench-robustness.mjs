@@ -78,7 +78,8 @@ function runMlcache(args, { timeoutMs }) {
       if (/"type":"file-(queued|started)"/.test(pending)) run.firstEventMs = performance.now() - t0;
       else if (pending.length > 1 << 20) pending = pending.slice(-4096);
     }
-    run.tail = (run.tail + text).slice(-256 * 1024);
+    run.tail += text;
+    if (run.tail.length > 512 * 1024) run.tail = run.tail.slice(-256 * 1024);
   });
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text) => (run.stderr = (run.stderr + text).slice(-16 * 1024)));
