@@ -99,6 +99,21 @@ describe('tree pages over explicit and synthetic files', () => {
     expect(paths.filter((p) => p === 'data')).toHaveLength(1);
   });
 
+  it('costs O(page) wherever the cursor is, even in a 10,000,000-file revision', () => {
+    const huge = buildRepo({ id: 'org/huge', revisions: [{ refs: ['main'], files: [], synthetic: { files: 10_000_000 } }] }).revisions[0]!;
+    const listing = listTree(huge, '', true)!;
+    let reads = 0;
+    const counted = { ...listing, synthetic: { length: listing.synthetic.length, at: (p: number) => (reads++, listing.synthetic.at(p)) } };
+    const page = treePage(counted, { explicit: 0, synthetic: 9_000_000 }, 1000);
+    expect(page.items).toHaveLength(1000);
+    expect(reads).toBeLessThanOrEqual(2 * 1000 + 1);
+    expect(page.next).toEqual({ explicit: 0, synthetic: 9_001_000 });
+    // The last page ends the listing.
+    const last = treePage(counted, { explicit: 0, synthetic: listing.synthetic.length - 10 }, 1000);
+    expect(last.items.map((i) => i.path).at(-1)).toBe('data/09999/9999999.txt');
+    expect(last.next).toBeUndefined();
+  });
+
   it('finds explicit and synthetic files by path, and refuses colliding fixtures', () => {
     expect(fileAt(rev, 'data/00002/002499.txt')?.size).toBe('data/00002/002499.txt\n'.length);
     expect(fileAt(rev, 'data/README.md')?.lfs).toBe(false);
