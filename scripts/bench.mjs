@@ -14,6 +14,10 @@
  * written at their offsets and nothing else, the most a writing client gets from this machine:
  *   BENCH_SCALE=0.25 npm run bench
  *   node scripts/bench.mjs --only small --tools mlcache,baseline --repeat 3
+ * The robustness rows of issue 10 are workloads too (scripts/bench-robustness.mjs): `huge` (the
+ * 1M-file listing; --files N or BENCH_HUGE_FILES), `storm` (20 SIGKILLs) and `lying` (a lying CDN):
+ *   node scripts/bench.mjs --only huge --files 200000
+ *   node scripts/bench.mjs --only storm,lying
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -211,8 +215,8 @@ async function runAria2(spec, urls) {
  * the served bytes on its own event loop, and its CPU is nobody's column. Stats, faults and
  * digests go over the child's bench-only control server.
  */
-async function startEmulator(repos) {
-  const child = spawn(process.execPath, [path.join(here, 'bench-emulator.mjs'), JSON.stringify({ repos })], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startEmulator(repos, options = {}) {
+  const child = spawn(process.execPath, [path.join(here, 'bench-emulator.mjs'), JSON.stringify({ repos, options })], { stdio: ['pipe', 'pipe', 'inherit'] });
   const info = await new Promise((resolve, reject) => {
     let text = '';
     const onData = (d) => {
@@ -242,7 +246,7 @@ async function startEmulator(repos) {
     stats: () => call('GET', '/stats'),
     resetStats: () => call('POST', '/reset'),
     setFaults: (faults) => call('POST', '/faults', { faults }),
-    digests: (repo, paths) => call('POST', '/digests', { repo, paths }),
+    digests: (repo, paths, type) => call('POST', '/digests', { repo, paths, type }),
     close: async () => {
       await call('POST', '/close').catch(() => undefined);
       child.stdin.end();
@@ -309,6 +313,15 @@ async function listFiles(dir) {
 }
 
 async function parentMain() {
+  const only = flag('--only') ?? process.env.BENCH_ONLY;
+  const workloads = only ? new Set(only.split(',')) : undefined;
+  const want = (w) => !workloads || workloads.has(w);
+  if (!['big', 'small', 'faults', 'resume', 'uncapped'].some(want)) {
+    // Only robustness rows: no need for the big fixtures' emulator and digests.
+    const robustness = await robustnessRows(want);
+    if (robustness) process.stdout.write(`\n${machineLine()}\n\n${robustness}\n`);
+    return;
+  }
   const { hashFile } = await import(path.join(dist, 'util', 'hash.js'));
   const scale = Number(process.env.BENCH_SCALE ?? '1');
   const perConn = 40 * 1000 * 1000;
@@ -387,9 +400,6 @@ async function parentMain() {
     return { row, outDir };
   };
 
-  const only = flag('--only') ?? process.env.BENCH_ONLY;
-  const workloads = only ? new Set(only.split(',')) : undefined;
-  const want = (w) => !workloads || workloads.has(w);
   if (want('big')) {
     await measure('big repo (capped)', 'mlcache', 'bench/big', bigFiles, capped);
     await measure('big repo (capped)', 'baseline', 'bench/big', bigFiles, capped);
@@ -421,6 +431,7 @@ async function parentMain() {
     await measure('big repo (uncapped loopback)', 'baseline (1 stream/file)', 'bench/big', bigFiles, {}, { spec: { tool: 'baseline', parallelFiles: 1 } });
   }
   await hub.close();
+  const robustness = await robustnessRows(want);
 
   const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
   const lines = [
@@ -428,6 +439,14 @@ async function parentMain() {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map((r) => `| ${r.workload} | ${r.tool} | ${fmt(r.wall)} | ${fmt(r.mbps, 0)} | ${fmt(r.capRatio, 2)} | ${fmt(r.servedRatio, 3)} | ${fmt(r.rss, 0)} | ${fmt(r.cpu)} | ${r.ok ? 'yes' : `NO${r.error ? ` (${r.error.slice(0, 60)})` : ''}`} |`),
   ];
+  process.stdout.write(`\n${machineLine()}\n`);
+  process.stdout.write(`Emulator caps: ${perConn / 1e6} MB/s per connection, ${aggregate / 1e6} MB/s aggregate, ${latencyMs} ms latency; scale ${scale}; aria2c ${hasAria2 ? 'installed' : 'not installed (skipped)'}\n\n`);
+  if (rows.length) process.stdout.write(`${lines.join('\n')}\n`);
+  if (robustness) process.stdout.write(`\n${robustness}\n`);
+
+}
+
+function machineLine() {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   let disk = '';
   try {
@@ -435,10 +454,33 @@ async function parentMain() {
   } catch {
     // df is optional: the table is still useful without the disk line.
   }
-  process.stdout.write(`\nMachine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1e9).toFixed(0)} GB RAM, Node ${process.version}, ${os.platform()} ${os.release()}; tmp: ${disk}\n`);
-  process.stdout.write(`Emulator caps: ${perConn / 1e6} MB/s per connection, ${aggregate / 1e6} MB/s aggregate, ${latencyMs} ms latency; scale ${scale}; aria2c ${hasAria2 ? 'installed' : 'not installed (skipped)'}\n\n`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return `Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1e9).toFixed(0)} GB RAM, Node ${process.version}, ${os.platform()} ${os.release()}; tmp: ${disk}`;
+}
 
+/**
+ * The robustness rows (scripts/bench-robustness.mjs): `huge` (--files N or BENCH_HUGE_FILES,
+ * default 1,000,000; BENCH_HUGE_TIMEOUT seconds, default 1800), `storm` and `lying`.
+ */
+async function robustnessRows(want) {
+  if (!want('huge') && !want('storm') && !want('lying')) return undefined;
+  const { benchHugeListing, benchCrashStorm, benchLyingCdn, formatRobustness } = await import('./bench-robustness.mjs');
+  const python = spawnSync('python3', ['-c', 'import huggingface_hub; print(huggingface_hub.__version__)'], { encoding: 'utf8' });
+  const results = {
+    python: python.status === 0 ? `huggingface_hub ${python.stdout.trim()} is importable but this script does not run it yet` : undefined,
+  };
+  if (want('huge')) {
+    results.huge = await benchHugeListing({
+      startEmulator,
+      files: Number(flag('--files') ?? process.env.BENCH_HUGE_FILES ?? 1_000_000),
+      timeoutSec: Number(process.env.BENCH_HUGE_TIMEOUT ?? 1800),
+      sigintAfterSec: Number(process.env.BENCH_SIGINT_AFTER ?? 3),
+      sigintCapSec: Number(process.env.BENCH_SIGINT_CAP ?? 60),
+      planWaitSec: Number(process.env.BENCH_SIGINT_PLAN_WAIT ?? 20),
+    });
+  }
+  if (want('storm')) results.storm = await benchCrashStorm({ startEmulator, seed: Number(process.env.BENCH_STORM_SEED ?? 10) });
+  if (want('lying')) results.lying = await benchLyingCdn({ startEmulator, timeoutSec: Number(process.env.BENCH_LIE_TIMEOUT ?? 180) });
+  return formatRobustness(results);
 }
 
 if (process.argv[2] === '--child') await childMain(process.argv.slice(3));

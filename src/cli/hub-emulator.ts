@@ -3,7 +3,7 @@
  *
  *   node dist/cli/hub-emulator.js --port 8080 --cdn-port 8081 [--repos FILE.json] [--page-size N]
  *     [--latency MS] [--per-connection-rate 40MB] [--aggregate-rate 100MB] [--cdn-ttl SEC]
- *     [--token T]... [--any-token] [--host H] [--log]
+ *     [--token T]... [--any-token] [--host H] [--log] [--synthetic [TYPE:]ORG/NAME:FILES]...
  *
  * Prints the hub and CDN URLs and the repos it serves, then runs until SIGINT/SIGTERM.
  */
@@ -28,6 +28,9 @@ const USAGE = `Usage: node dist/cli/hub-emulator.js [options]
   --cdn-ttl SEC            lifetime of signed CDN URLs (default 3600)
   --token T                accept this token (repeatable; the default token stays valid)
   --any-token              accept any bearer token (e.g. your real HF_TOKEN)
+  --synthetic [TYPE:]ID:N  also serve a repo of N tiny generated files (data/00000/000000.txt …),
+                           listed and served without materialising them; TYPE is dataset
+                           (default), model or space (repeatable), e.g. --synthetic org/huge:1000000
   --log                    print one line per request
   -h, --help               show this help
 `;
@@ -43,7 +46,14 @@ const FixtureRepoSchema = z.object({
   id: z.string().min(1),
   type: z.enum(['model', 'dataset', 'space']).optional(),
   revisions: z
-    .array(z.object({ commit: z.string().regex(/^[0-9a-f]{40}$/).optional(), refs: z.array(z.string()), files: z.array(FixtureFileSchema) }))
+    .array(
+      z.object({
+        commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+        refs: z.array(z.string()),
+        files: z.array(FixtureFileSchema),
+        synthetic: z.object({ files: z.number().int().nonnegative(), size: z.number().int().positive().optional(), prefix: z.string().min(1).optional() }).optional(),
+      }),
+    )
     .min(1),
   gated: z.union([z.literal(false), z.literal('auto'), z.literal('manual')]).optional(),
   private: z.boolean().optional(),
@@ -69,6 +79,14 @@ function intOption(value: string | undefined, name: string, fallback: number | u
   return n;
 }
 
+/** `--synthetic [TYPE:]ORG/NAME:FILES` → a fixture repo of FILES synthetic files on `main`. */
+export function parseSyntheticFlag(value: string): FixtureRepo {
+  const match = /^(?:(model|dataset|space):)?([^:\s]+):(\d+)$/.exec(value);
+  const files = match ? Number(match[3]) : Number.NaN;
+  if (!match || !Number.isSafeInteger(files)) throw new Error(`--synthetic expects [TYPE:]ORG/NAME:FILES (e.g. org/huge:1000000), got "${value}".`);
+  return { id: match[2]!, type: (match[1] as FixtureRepo['type']) ?? 'dataset', revisions: [{ refs: ['main'], files: [], synthetic: { files } }] };
+}
+
 function fileSize(file: FixtureRepo['revisions'][number]['files'][number]): number {
   if (file.generated) return file.generated.size;
   const c = file.content ?? '';
@@ -86,14 +104,16 @@ export function describeEmulator(emulator: HubEmulator, repos: FixtureRepo[], to
       const refs = rev.refs.length > 0 ? rev.refs.join(', ') : '(no ref)';
       const total = rev.files.reduce((n, f) => n + fileSize(f), 0);
       const commit = rev.refs[0] ? emulator.commitOf(repo.id, rev.refs[0], type) : (rev.commit ?? '?');
-      lines.push(`    ${refs.padEnd(12)} ${commit}  ${rev.files.length} files, ${formatBytes(total)}`);
+      const synthetic = rev.synthetic ? ` + ${rev.synthetic.files} synthetic under ${rev.synthetic.prefix ?? 'data'}/` : '';
+      lines.push(`    ${refs.padEnd(12)} ${commit}  ${rev.files.length} files${synthetic}, ${formatBytes(total)}`);
       for (const f of rev.files) lines.push(`      ${f.path}  ${formatBytes(fileSize(f))}${(f.lfs ?? (f.generated !== undefined || fileSize(f) >= 10_000_000)) ? '  (LFS)' : ''}`);
     }
   }
   const first = repos[0];
   if (first) {
     lines.push('', 'Try:');
-    lines.push(`  mlcache download ${first.id} --endpoint ${emulator.url} --cache-dir ./.emulator-cache`);
+    const typeFlag = first.type && first.type !== 'model' ? ` --repo-type ${first.type}` : '';
+    lines.push(`  mlcache download ${first.id}${typeFlag} --endpoint ${emulator.url} --cache-dir ./.emulator-cache`);
     lines.push(`  HF_ENDPOINT=${emulator.url} hf download ${first.id}${first.type && first.type !== 'model' ? ` --repo-type ${first.type}` : ''}`);
   }
   lines.push('', 'Press Ctrl-C to stop.');
@@ -116,6 +136,7 @@ export async function runHubEmulator(argv: string[]): Promise<void> {
       token: { type: 'string', multiple: true },
       'any-token': { type: 'boolean' },
       log: { type: 'boolean' },
+      synthetic: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -124,7 +145,7 @@ export async function runHubEmulator(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const repos = values.repos ? await loadRepos(values.repos) : demoRepos();
+  const repos = [...(values.repos ? await loadRepos(values.repos) : demoRepos()), ...(values.synthetic ?? []).map(parseSyntheticFlag)];
   const tokens = [DEFAULT_TOKEN, ...(values.token ?? [])];
   const options: HubEmulatorOptions = {
     repos,

@@ -76,3 +76,24 @@ export function readAll(source: ContentSource): Buffer {
   if (source.kind === 'literal') return source.bytes;
   return Buffer.concat([...readRange(source, 0, source.size)]);
 }
+
+/** Byte `offset` of the padding a `wrong-length`/`wrong-total` fault appends past a file's end. */
+export function padByte(offset: number): number {
+  return ((offset % 256) * 131 + 17) & 0xff;
+}
+
+/**
+ * The bytes [start, end) of `source` resized to `servedSize` bytes: truncated when smaller, padded
+ * with `padByte` when larger. What a CDN serving a different object than the Hub announced sends.
+ */
+export function* readResized(source: ContentSource, servedSize: number, start: number, end: number, chunkSize = BLOCK_SIZE): Generator<Buffer> {
+  const size = sizeOf(source);
+  const stop = Math.min(end, servedSize);
+  if (start >= stop) return;
+  yield* readRange(source, start, Math.min(stop, size), chunkSize);
+  for (let o = Math.max(start, size); o < stop; o += chunkSize) {
+    const piece = Buffer.allocUnsafe(Math.min(chunkSize, stop - o));
+    for (let i = 0; i < piece.length; i++) piece[i] = padByte(o + i);
+    yield piece;
+  }
+}

@@ -9,18 +9,22 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MlcacheError } from '../errors.js';
-import { readAll, readRange, type ContentSource } from './content.js';
+import { readAll, readRange, readResized, type ContentSource } from './content.js';
 import { FaultEngine, TokenBucket, rateLimitBucket, throttleSliceSize, type Origin } from './faults.js';
 import { parseRange } from './range.js';
 import {
   buildRepo,
+  fileAt as findFile,
   findRevision,
+  isDirectory,
   listTree,
   resolveFile,
   splitRevisionPath,
   treeEntry,
+  treePage,
   type StoredRepo,
   type StoredRevision,
+  type TreeCursor,
   type TreeItem,
 } from './repo-store.js';
 import { signCdnPath, verifyCdnUrl } from './signing.js';
@@ -37,6 +41,8 @@ export const DISABLED_MESSAGE = 'Access to this resource is disabled.';
 const TYPE_BY_API_SEGMENT: Record<string, RepoType> = { models: 'model', datasets: 'dataset', spaces: 'space' };
 const API_KEYWORDS = new Set(['revision', 'tree', 'paths-info', 'xet-read-token', 'refs', 'commits']);
 const MAX_BODY = 1024 * 1024;
+/** Most siblings a repo info lists (see siblingsOf). */
+const SIBLINGS_LIMIT = 100_000;
 /**
  * `GET /api/agent-harnesses`: the registry huggingface_hub ≥ 1.19 fetches (best effort, once a day,
  * cached in $HF_HOME/.agent_harnesses.json) to name the calling AI agent in its user-agent
@@ -120,7 +126,8 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
   }
   /** LFS blobs the CDN can serve, registered when the hub first redirects to them. */
   const blobs = new Map<string, ContentSource>();
-  const stats: EmulatorStats = { bytesServed: 0, requests: [] };
+  const stats: EmulatorStats = { bytesServed: 0, requestCount: 0, requests: [] };
+  const maxRecorded = options.maxRecordedRequests ?? Number.POSITIVE_INFINITY;
   const perConnection = new WeakMap<Socket, TokenBucket>();
   let aggregate: TokenBucket | undefined;
   const closing = new AbortController();
@@ -279,19 +286,23 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
   async function serveContent(ctx: Ctx, source: ContentSource, size: number, opts: ContentOptions): Promise<void> {
     const faults: FaultAction[] = ctx.method === 'GET' ? engine.take(ctx.origin, ctx.method, ctx.pathname, 'body') : [];
     const find = <K extends FaultAction['kind']>(kind: K) => faults.find((f): f is Extract<FaultAction, { kind: K }> => f.kind === kind);
-    let range = parseRange(ctx.req.headers.range, size);
-    if (find('ignore-range')) range = { kind: 'none' };
+    // wrong-length / wrong-total: the server holds a different-size object than the Hub announced.
+    const wrongLength = find('wrong-length');
+    const resize = wrongLength ?? find('wrong-total');
+    const served = Math.max(0, size + (resize?.delta ?? 0));
+    let range = parseRange(ctx.req.headers.range, served);
+    if (find('ignore-range') || wrongLength) range = { kind: 'none' };
     if (range.kind === 'unsatisfiable') {
       const body = ctx.origin === 'cdn' ? s3Error('InvalidRange', 'The requested range is not satisfiable') : JSON.stringify({ error: 'Requested Range Not Satisfiable' });
-      sendBody(ctx, 416, { 'Content-Range': `bytes */${size}`, 'Content-Type': ctx.origin === 'cdn' ? 'application/xml' : 'application/json; charset=utf-8' }, body);
+      sendBody(ctx, 416, { 'Content-Range': `bytes */${served}`, 'Content-Type': ctx.origin === 'cdn' ? 'application/xml' : 'application/json; charset=utf-8' }, body);
       return;
     }
     const start = range.kind === 'range' ? range.start : 0;
-    const end = range.kind === 'range' ? range.end + 1 : size;
+    const end = range.kind === 'range' ? range.end + 1 : served;
     const headers: Record<string, string | number> = { ...opts.headers, 'Accept-Ranges': 'bytes', 'Content-Length': end - start };
     if (range.kind === 'range') {
       const shift = find('wrong-content-range')?.shift ?? 0;
-      headers['Content-Range'] = `bytes ${start + shift}-${end - 1 + shift}/${size}`;
+      headers['Content-Range'] = `bytes ${start + shift}-${end - 1 + shift}/${served}`;
     }
     const short = find('short-body');
     // Close after a short body so the client sees the connection end before Content-Length bytes.
@@ -314,7 +325,7 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
       ctx.res.socket?.destroy();
     };
     if (drop && drop.afterBytes <= 0) return dropNow();
-    for (const chunk of readRange(source, start, bodyEnd)) {
+    for (const chunk of resize ? readResized(source, served, start, bodyEnd) : readRange(source, start, bodyEnd)) {
       let rest = chunk;
       if (corrupt && corrupt.offset >= position && corrupt.offset < position + rest.length) {
         rest = Buffer.from(rest);
@@ -357,8 +368,16 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     return { id: a, after: segments.slice(1) };
   }
 
+  /**
+   * Sibling paths for repo info: every explicit file, then synthetic ones up to SIBLINGS_LIMIT in
+   * all. huggingface_hub's snapshot_download treats a siblings list of more than 50,000 entries as
+   * unreliable and lists the tree instead (_snapshot_download.py, VERY_LARGE_REPO_THRESHOLD).
+   */
   function siblingsOf(rev: StoredRevision): string[] {
-    return [...rev.files.keys()].sort();
+    const paths = [...rev.files.keys()].sort();
+    const set = rev.synthetic;
+    if (set) for (let i = 0; i < set.count && paths.length < SIBLINGS_LIMIT; i++) paths.push(set.pathOf(i));
+    return paths;
   }
 
   async function repoInfo(ctx: Ctx, repo: StoredRepo, rev: StoredRevision): Promise<void> {
@@ -369,7 +388,7 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
         siblings.push({ rfilename: p });
         continue;
       }
-      const r = await resolveFile(rev.files.get(p)!);
+      const r = await resolveFile(findFile(rev, p)!);
       siblings.push({
         rfilename: p,
         size: r.size,
@@ -393,7 +412,7 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
       likes: 0,
       tags: [],
       siblings,
-      usedStorage: [...rev.files.values()].reduce((n, f) => n + f.size, 0),
+      usedStorage: [...rev.files.values()].reduce((n, f) => n + f.size, rev.synthetic?.totalBytes ?? 0),
     };
     const expand = [...ctx.query.getAll('expand'), ...ctx.query.getAll('expand[]')];
     if (expand.length === 0) return sendJson(ctx, 200, full);
@@ -403,15 +422,19 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     sendJson(ctx, 200, picked);
   }
 
-  function encodeCursor(offset: number): string {
-    return Buffer.from(JSON.stringify({ offset })).toString('base64url');
+  /** An opaque cursor: the page's start in the explicit and the synthetic run (repo-store treePage). */
+  function encodeCursor(cursor: TreeCursor): string {
+    return Buffer.from(JSON.stringify({ offset: cursor.explicit, ...(cursor.synthetic > 0 ? { s: cursor.synthetic } : {}) })).toString('base64url');
   }
 
-  function decodeCursor(cursor: string | null): number | undefined {
-    if (cursor === null) return 0;
+  function decodeCursor(cursor: string | null): TreeCursor | undefined {
+    if (cursor === null) return { explicit: 0, synthetic: 0 };
+    const position = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
     try {
-      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { offset?: unknown };
-      return typeof parsed.offset === 'number' && Number.isInteger(parsed.offset) && parsed.offset >= 0 ? parsed.offset : undefined;
+      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { offset?: unknown; s?: unknown };
+      const explicit = position(parsed.offset);
+      const synthetic = parsed.s === undefined ? 0 : position(parsed.s);
+      return explicit === undefined || synthetic === undefined ? undefined : { explicit, synthetic };
     } catch {
       return undefined;
     }
@@ -421,19 +444,19 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     const { revision, path } = remainder === '' ? { revision: 'main', path: '' } : splitRevisionPath(repo, remainder);
     const rev = revisionOr404(ctx, repo, revision);
     if (!rev) return;
-    const items = listTree(rev, path, isTrue(ctx.query.get('recursive')));
-    if (!items) return sendHubError(ctx, 404, 'EntryNotFound', `${path} does not exist on "${revision}"`, { 'X-Repo-Commit': rev.commit });
-    const offset = decodeCursor(ctx.query.get('cursor'));
-    if (offset === undefined) return sendHubError(ctx, 400, undefined, 'Invalid cursor');
+    const listing = listTree(rev, path, isTrue(ctx.query.get('recursive')));
+    if (!listing) return sendHubError(ctx, 404, 'EntryNotFound', `${path} does not exist on "${revision}"`, { 'X-Repo-Commit': rev.commit });
+    const cursor = decodeCursor(ctx.query.get('cursor'));
+    if (cursor === undefined) return sendHubError(ctx, 400, undefined, 'Invalid cursor');
     const expand = isTrue(ctx.query.get('expand'));
-    const page = items.slice(offset, offset + pageSize);
+    const page = treePage(listing, cursor, pageSize);
     const entries: Record<string, unknown>[] = [];
-    for (const item of page) entries.push(await treeEntry(rev, item, expand));
+    for (const item of page.items) entries.push(await treeEntry(rev, item, expand));
     const headers: Record<string, string> = { 'X-Repo-Commit': rev.commit };
-    if (offset + pageSize < items.length) {
+    if (page.next) {
       // An absolute URL that already carries the query, like the Hub's (PY utils/_pagination.py::paginate).
       const next = new URLSearchParams(ctx.query);
-      next.set('cursor', encodeCursor(offset + pageSize));
+      next.set('cursor', encodeCursor(page.next));
       headers.Link = `<${hubUrl}${ctx.pathname}?${next.toString()}>; rel="next"`;
     }
     sendJson(ctx, 200, entries, headers);
@@ -480,9 +503,9 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     const entries: Record<string, unknown>[] = [];
     for (const raw of paths) {
       const p = raw.replace(/^\/+|\/+$/g, '');
-      const file = rev.files.get(raw) ?? rev.files.get(p);
+      const file = findFile(rev, raw) ?? findFile(rev, p);
       // Paths that don't exist are left out of the answer, as the Hub does.
-      const item: TreeItem | undefined = file ? { type: 'file', path: file.path, file } : rev.dirs.has(p) ? { type: 'directory', path: p } : undefined;
+      const item: TreeItem | undefined = file ? { type: 'file', path: file.path, file } : isDirectory(rev, p) ? { type: 'directory', path: p } : undefined;
       if (item) entries.push(await treeEntry(rev, item, expand));
     }
     sendJson(ctx, 200, entries, { 'X-Repo-Commit': rev.commit });
@@ -495,7 +518,7 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     const { revision, path } = splitRevisionPath(repo, remainder);
     const rev = revisionOr404(ctx, repo, revision);
     if (!rev) return;
-    const file = rev.files.get(path);
+    const file = findFile(rev, path);
     if (!file) {
       // X-Repo-Commit on the 404 lets Python write .no_exist/<commit>/<path> (file_download.py::_get_metadata_or_catch_error).
       return sendHubError(ctx, 404, 'EntryNotFound', 'Entry not found', { 'X-Repo-Commit': rev.commit });
@@ -616,8 +639,10 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
       headers: { ...req.headers },
       status: 0,
       bytesSent: 0,
+      receivedAt: Date.now(),
     };
-    stats.requests.push(record);
+    stats.requestCount++;
+    if (stats.requests.length < maxRecorded) stats.requests.push(record);
     const controller = new AbortController();
     const abort = () => controller.abort();
     res.once('close', abort);
@@ -713,7 +738,7 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
 
   async function fileAt(repoId: string, path: string, revision: string, type: RepoType) {
     const rev = revisionOrThrow(repoOrThrow(repoId, type), revision);
-    const file = rev.files.get(path);
+    const file = findFile(rev, path);
     if (!file) throw new MlcacheError('ENTRY_NOT_FOUND', `The emulator repo ${repoId}@${revision} has no file ${path}.`, { hint: 'Check the fixture files.' });
     return resolveFile(file);
   }
@@ -728,6 +753,7 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     stats,
     resetStats() {
       stats.bytesServed = 0;
+      stats.requestCount = 0;
       stats.requests.length = 0;
     },
     setFaults(faults) {

@@ -2,16 +2,16 @@
  * Fault injection: rule matching with `times` and seeded `probability`, and token-bucket
  * bandwidth caps. Rules are consumed in two phases: `delay`, `status` and `rate-limit` by any
  * matching request; body faults (`drop`, `corrupt`, `ignore-range`, `wrong-content-range`,
- * `short-body`, `stall`) only by responses that stream file content, so a rule aimed at a file's
+ * `wrong-length`, `wrong-total`, `short-body`, `stall`) only by responses that stream file content, so a rule aimed at a file's
  * path is not used up by the hub's 302 for that file.
  */
 import type { FaultAction, FaultRule, Faults } from './types.js';
 
 export type Origin = 'hub' | 'cdn';
-export type BodyFaultKind = 'drop' | 'corrupt' | 'ignore-range' | 'wrong-content-range' | 'short-body' | 'stall';
+export type BodyFaultKind = 'drop' | 'corrupt' | 'ignore-range' | 'wrong-content-range' | 'wrong-length' | 'wrong-total' | 'short-body' | 'stall';
 export type PreFaultKind = 'delay' | 'status' | 'rate-limit';
 
-const BODY_KINDS: ReadonlySet<string> = new Set<BodyFaultKind>(['drop', 'corrupt', 'ignore-range', 'wrong-content-range', 'short-body', 'stall']);
+const BODY_KINDS: ReadonlySet<string> = new Set<BodyFaultKind>(['drop', 'corrupt', 'ignore-range', 'wrong-content-range', 'wrong-length', 'wrong-total', 'short-body', 'stall']);
 
 export function isBodyFault(action: FaultAction): boolean {
   return BODY_KINDS.has(action.kind);

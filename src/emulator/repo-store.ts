@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { defaultSeed, sizeOf, type ContentSource } from './content.js';
 import { digestOfSource, gitBlobSha1, type ContentDigest } from './digests.js';
+import { SyntheticSet, type SyntheticRun } from './synthetic.js';
 import type { FileDigest, FixtureFile, FixtureRepo, RepoType } from './types.js';
 
 /** Literal content at or above this size defaults to LFS (types.ts FixtureFile.lfs). */
@@ -22,9 +23,11 @@ export interface StoredFile {
 export interface StoredRevision {
   commit: string;
   refs: string[];
+  /** The explicit files (`FixtureRevision.files`); synthetic ones are looked up through `fileAt`. */
   files: Map<string, StoredFile>;
   dirs: Set<string>;
   date: Date;
+  synthetic: SyntheticSet | undefined;
 }
 
 export interface StoredRepo {
@@ -80,8 +83,15 @@ export function buildRepo(fixture: FixtureRepo): StoredRepo {
       const parts = p.split('/');
       for (let i = 1; i < parts.length; i++) if (parts[i - 1] !== '') dirs.add(parts.slice(0, i).join('/'));
     }
-    const commit = rev.commit?.toLowerCase() ?? deriveCommit(type, fixture.id, index, rev.refs, files);
-    return { commit, refs: [...rev.refs], files, dirs, date: new Date(BASE_DATE + index * 86_400_000) };
+    const synthetic = rev.synthetic ? new SyntheticSet(rev.synthetic) : undefined;
+    if (synthetic) {
+      for (const p of files.keys()) {
+        if (synthetic.indexOf(p) !== undefined || synthetic.isDir(p)) throw new Error(`${fixture.id}: file ${p} collides with the synthetic files`);
+      }
+    }
+    const spec = synthetic ? `${synthetic.prefix}:${synthetic.count}:${synthetic.fileSize}` : '';
+    const commit = rev.commit?.toLowerCase() ?? deriveCommit(type, fixture.id, index, rev.refs, files, spec);
+    return { commit, refs: [...rev.refs], files, dirs, date: new Date(BASE_DATE + index * 86_400_000), synthetic };
   });
   return {
     id: fixture.id,
@@ -96,8 +106,10 @@ export function buildRepo(fixture: FixtureRepo): StoredRepo {
 }
 
 /** Deterministic 40-hex commit from repo id and revision contents. */
-function deriveCommit(type: RepoType, id: string, index: number, refs: string[], files: Map<string, StoredFile>): string {
+function deriveCommit(type: RepoType, id: string, index: number, refs: string[], files: Map<string, StoredFile>, synthetic: string): string {
   const hash = createHash('sha1').update(`${type}/${id}\n${index}\n${[...refs].sort().join(',')}\n`);
+  // Kept out of the hash when absent, so the commits of existing fixtures do not change.
+  if (synthetic !== '') hash.update(`synthetic:${synthetic}\n`);
   for (const f of [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1))) hash.update(`${f.path}\0${f.lfs}\0${f.identity}\n`);
   return hash.digest('hex');
 }
@@ -167,19 +179,84 @@ export function directoryOid(commit: string, dir: string): string {
 
 export type TreeItem = { type: 'directory'; path: string } | { type: 'file'; path: string; file: StoredFile };
 
+/** The file at `path` in a revision, explicit or synthetic (built on the fly, O(1)). */
+export function fileAt(rev: StoredRevision, path: string): StoredFile | undefined {
+  const explicit = rev.files.get(path);
+  if (explicit || !rev.synthetic) return explicit;
+  const index = rev.synthetic.indexOf(path);
+  return index === undefined ? undefined : syntheticFile(rev.synthetic, index);
+}
+
+export function isDirectory(rev: StoredRevision, path: string): boolean {
+  return rev.dirs.has(path) || (rev.synthetic?.isDir(path) ?? false);
+}
+
+function syntheticFile(set: SyntheticSet, index: number): StoredFile {
+  const path = set.pathOf(index);
+  const source = set.contentOf(index);
+  return { path, source, size: sizeOf(source), lfs: false, identity: `synthetic:${path}` };
+}
+
+/** What one tree request lists: the explicit entries (sorted) and a lazily indexed synthetic run. */
+export interface TreeListing {
+  explicit: TreeItem[];
+  synthetic: SyntheticRun;
+  set: SyntheticSet | undefined;
+}
+
+/** Where a tree page starts: a position in each of the two sorted runs. */
+export interface TreeCursor {
+  explicit: number;
+  synthetic: number;
+}
+
 /**
  * Entries under `path` ('' = root), sorted by path so a directory precedes its contents (JS
  * snapshotDownload mkdirs directory entries as they come). Undefined when `path` is no directory.
  */
-export function listTree(rev: StoredRevision, path: string, recursive: boolean): TreeItem[] | undefined {
-  if (path !== '' && !rev.dirs.has(path)) return undefined;
+export function listTree(rev: StoredRevision, path: string, recursive: boolean): TreeListing | undefined {
+  if (path !== '' && !isDirectory(rev, path)) return undefined;
   const prefix = path === '' ? '' : `${path}/`;
   const inScope = (p: string) => p.startsWith(prefix) && (recursive || !p.slice(prefix.length).includes('/'));
   const items: TreeItem[] = [];
   for (const d of rev.dirs) if (inScope(d)) items.push({ type: 'directory', path: d });
   for (const f of rev.files.values()) if (inScope(f.path)) items.push({ type: 'file', path: f.path, file: f });
   items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return items;
+  const synthetic = rev.synthetic?.scope(path, recursive) ?? { length: 0, at: () => ({ type: 'directory', path: '' }) };
+  return { explicit: items, synthetic, set: rev.synthetic };
+}
+
+/**
+ * One page of a listing: a merge of the two sorted runs from `cursor`, `pageSize` entries long,
+ * O(pageSize) however long the synthetic run is. A directory both runs name (the synthetic prefix
+ * holding explicit files too) is listed once.
+ */
+export function treePage(listing: TreeListing, cursor: TreeCursor, pageSize: number): { items: TreeItem[]; next: TreeCursor | undefined } {
+  const { explicit, synthetic, set } = listing;
+  let e = cursor.explicit;
+  let s = cursor.synthetic;
+  const items: TreeItem[] = [];
+  const toItem = (position: number): TreeItem => {
+    const entry = synthetic.at(position);
+    return entry.type === 'directory' || !set ? { type: 'directory', path: entry.path } : { type: 'file', path: entry.path, file: syntheticFile(set, entry.index) };
+  };
+  while (items.length < pageSize && (e < explicit.length || s < synthetic.length)) {
+    const a = e < explicit.length ? explicit[e] : undefined;
+    const b = s < synthetic.length ? synthetic.at(s) : undefined;
+    if (a && (!b || a.path < b.path)) {
+      items.push(a);
+      e++;
+    } else if (a && b && a.path === b.path) {
+      items.push(a);
+      e++;
+      s++;
+    } else {
+      items.push(toItem(s));
+      s++;
+    }
+  }
+  const more = e < explicit.length || s < synthetic.length;
+  return { items, next: more ? { explicit: e, synthetic: s } : undefined };
 }
 
 /** One tree / paths-info entry in the Hub's wire shape (hub-protocol.md §1 Tree listing). */

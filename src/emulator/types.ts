@@ -19,12 +19,27 @@ export interface FixtureFile {
   lfs?: boolean;
 }
 
+/**
+ * N tiny regular (non-LFS) files that are never materialised: file `i` is
+ * `<prefix>/<⌊i/1000⌋ padded to 5>/<i padded to 6>.txt` (e.g. `data/00000/000123.txt`), its content
+ * is its path and a newline (padded with '.' to `size` when given). For listings of 100k–1M files.
+ */
+export interface SyntheticFiles {
+  files: number;
+  /** Bytes per file; at least the path length + 1. Default: exactly the path and a newline. */
+  size?: number;
+  /** @default 'data' */
+  prefix?: string;
+}
+
 export interface FixtureRevision {
   /** 40-hex commit; default: derived deterministically from the repo id and files. */
   commit?: string;
   /** Branch/tag names pointing at this commit, e.g. ['main'] or ['v1.0'] or ['refs/pr/1']. */
   refs: string[];
   files: FixtureFile[];
+  /** Generated files listed and served beside `files` (whose paths must not fall among them). */
+  synthetic?: SyntheticFiles;
 }
 
 export interface FixtureRepo {
@@ -57,6 +72,18 @@ export type FaultAction =
   | { kind: 'ignore-range' }
   /** Send a Content-Range whose start is shifted by `shift` bytes (data still from the real start). */
   | { kind: 'wrong-content-range'; shift: number }
+  /**
+   * A CDN that serves a different object: the body is the file resized by `delta` bytes (positive:
+   * deterministic extra bytes appended; negative: truncated), with an honest Content-Length for
+   * what is sent, as a 200 whole body even when a Range was asked for (Range ignored).
+   */
+  | { kind: 'wrong-length'; delta: number }
+  /**
+   * The same resized object, but Range is honoured against it: 206 with `Content-Range: bytes
+   * a-b/(size+delta)` (a range past its end gets 416 `bytes *\/(size+delta)`); no Range → 200 with
+   * size+delta bytes.
+   */
+  | { kind: 'wrong-total'; delta: number }
   /** Declare the full length but end the body `missing` bytes early (then close cleanly). */
   | { kind: 'short-body'; missing: number }
   /** Stop sending mid-body for `ms` milliseconds (a stall) after `afterBytes` bytes. */
@@ -98,11 +125,15 @@ export interface RecordedRequest {
   status: number;
   /** Body bytes actually written for this request. */
   bytesSent: number;
+  /** When the request arrived (`Date.now()`). */
+  receivedAt: number;
 }
 
 export interface EmulatorStats {
   /** Body bytes of file content served (resolve + CDN), all requests. */
   bytesServed: number;
+  /** Every request received (also those beyond `maxRecordedRequests`). */
+  requestCount: number;
   requests: RecordedRequest[];
 }
 
@@ -117,6 +148,12 @@ export interface HubEmulatorOptions {
   acceptAnyToken?: boolean;
   /** Tree API page size (the Hub uses 1000). */
   pageSize?: number;
+  /**
+   * Keep at most this many records in `stats.requests` (later requests are still counted in
+   * `stats.requestCount` and passed to `onRequest`). For runs of millions of requests.
+   * @default Infinity
+   */
+  maxRecordedRequests?: number;
   faults?: Faults;
   host?: string;
   /** Called once per request when its response has ended (or its connection closed). */

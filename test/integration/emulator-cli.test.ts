@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { snapshotDownload } from '@huggingface/hub';
-import { describeEmulator, loadRepos } from '../../src/cli/hub-emulator.js';
+import { describeEmulator, loadRepos, parseSyntheticFlag } from '../../src/cli/hub-emulator.js';
 import { DEMO_REPO_ID, demoRepos } from '../../src/emulator/index.js';
 import { startEmulator } from '../helpers/emulator.js';
 
@@ -37,6 +37,23 @@ describe('hub-emulator launcher', () => {
     expect(text).toContain(hub.commitOf(DEMO_REPO_ID, 'main'));
     expect(text).toContain(hub.commitOf(DEMO_REPO_ID, 'v1.0'));
     expect(text).toMatch(/model\.safetensors\s+3\.15 MB\s+\(LFS\)/);
+  });
+});
+
+describe('--synthetic', () => {
+  it('parses [TYPE:]ID:FILES into a synthetic repo the emulator serves and the banner names', async () => {
+    expect(parseSyntheticFlag('org/huge:1000000')).toEqual({ id: 'org/huge', type: 'dataset', revisions: [{ refs: ['main'], files: [], synthetic: { files: 1_000_000 } }] });
+    expect(parseSyntheticFlag('model:org/m:5').type).toBe('model');
+    expect(() => parseSyntheticFlag('org/huge')).toThrow(/--synthetic expects/);
+    expect(() => parseSyntheticFlag('org/huge:many')).toThrow(/--synthetic expects/);
+    const repos = [parseSyntheticFlag('org/huge:1000000')];
+    const hub = await startEmulator({ repos });
+    const text = describeEmulator(hub, repos, ['t']);
+    expect(text).toContain('dataset org/huge');
+    expect(text).toContain('+ 1000000 synthetic under data/');
+    expect(text).toContain('mlcache download org/huge --repo-type dataset');
+    const res = await fetch(`${hub.url}/datasets/org/huge/resolve/main/data/00999/999999.txt`);
+    expect(await res.text()).toBe('data/00999/999999.txt\n');
   });
 });
 

@@ -464,7 +464,7 @@ describe('stats', () => {
     expect(cfgReq).toMatchObject({ origin: 'hub', url: '/org/model/resolve/main/config.json', status: 200, bytesSent: 8 });
     expect(apiReq!.bytesSent).toBeGreaterThan(0);
     h.resetStats();
-    expect(h.stats).toEqual({ bytesServed: 0, requests: [] });
+    expect(h.stats).toEqual({ bytesServed: 0, requestCount: 0, requests: [] });
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_SIZE, readAll, readRange, type ContentSource } from '../../../src/emulator/content.js';
+import { BLOCK_SIZE, padByte, readAll, readRange, readResized, type ContentSource } from '../../../src/emulator/content.js';
 import { digestOfSource, gitBlobSha1 } from '../../../src/emulator/digests.js';
 
 const source: ContentSource = { kind: 'generated', size: 3 * BLOCK_SIZE + 12_345, seed: 5 };
@@ -38,5 +38,20 @@ describe('generated content', () => {
     expect(digest.gitSha1).toBe(createHash('sha1').update(Buffer.concat([Buffer.from(`blob ${whole.length}\0`), whole])).digest('hex'));
     // huggingface_hub tests/test_utils_sha.py: git_hash(b"Hello, World!")
     expect(gitBlobSha1('Hello, World!')).toBe('b45ef6fec89518d314f546fd6c3025367b721684');
+  });
+});
+
+describe('resized content (wrong-length / wrong-total faults)', () => {
+  const small: ContentSource = { kind: 'literal', bytes: Buffer.from('0123456789') };
+
+  it('truncates to a smaller size and pads a larger one with padByte, for any window', () => {
+    expect(Buffer.concat([...readResized(small, 6, 0, 100)]).toString()).toBe('012345');
+    const longer = Buffer.concat([...readResized(small, 14, 0, 14)]);
+    expect(longer.subarray(0, 10).toString()).toBe('0123456789');
+    expect([...longer.subarray(10)]).toEqual([10, 11, 12, 13].map(padByte));
+    // A window straddling the real end, read in 3-byte chunks.
+    const window = Buffer.concat([...readResized(small, 14, 8, 13, 3)]);
+    expect([...window]).toEqual([56, 57, padByte(10), padByte(11), padByte(12)]);
+    expect([...readResized(small, 6, 7, 9)]).toEqual([]);
   });
 });
