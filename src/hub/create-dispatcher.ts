@@ -128,6 +128,11 @@ function createProxyClient(origin: URL, opts: object, connectTimeoutMs: number):
     return data;
   };
   (pool as unknown as { connect: ConnectFn }).connect = guarded;
+  // This client only carries CONNECT handshakes (a tunnel's socket leaves it once established).
+  // When the dispatcher closes, a handshake still in flight has no one left to wait for it — its
+  // request was aborted (Ctrl-C) or already failed — so closing ends it instead of waiting for a
+  // silent proxy's timeout: the run then unwinds at once.
+  (pool as unknown as { close: () => Promise<void> }).close = () => pool.destroy();
   return pool;
 }
 

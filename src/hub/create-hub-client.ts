@@ -152,7 +152,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
     try {
       // undici 7 never follows redirects unless the redirect interceptor is installed, which
       // mlcache does not do: every 3xx comes back here (the `maxRedirections: 0` of undici 6).
-      const response = await request(url, { method, headers: headersFor(url, extraHeaders), dispatcher, signal: controller.signal });
+      const response = await settleOnAbort(request(url, { method, headers: headersFor(url, extraHeaders), dispatcher, signal: controller.signal }), controller.signal);
       const status = response.statusCode;
       const headers = response.headers as Record<string, string | string[] | undefined>;
       let body = '';
@@ -467,6 +467,40 @@ export function createHubClient(options: HubClientOptions): HubClient {
     directFileSource,
     whoami,
   };
+}
+
+/**
+ * `pending`, but rejected with the signal's reason as soon as the signal aborts. undici acts on a
+ * request's abort signal only once the request has a connection (lib/api/api-request.js: the abort
+ * is applied in onConnect), so a request still waiting for one — a proxy that never answers the
+ * CONNECT, a host that never answers the SYN — would keep Ctrl-C and the request timeout waiting
+ * for the connect timeout. A response that still arrives later is drained.
+ */
+function settleOnAbort<T extends { body: { dump(): Promise<unknown> } }>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason }));
+      pending.then(
+        (late) => late.body.dump().catch(() => undefined),
+        () => undefined,
+      );
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Read a body as UTF-8, refusing more than `limit` bytes. */

@@ -57,7 +57,7 @@ export async function startBrokenProxy(mode: BrokenProxyMode): Promise<BrokenPro
     socket.on('data', (chunk: Buffer) => {
       if (mode === 'plain-for-tls') {
         counted();
-        socket.end(ANSWERS[mode]);
+        socket.end(ANSWERS[mode] ?? '');
         return;
       }
       buffered += chunk.toString('latin1');

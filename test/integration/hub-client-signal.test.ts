@@ -66,7 +66,7 @@ describe('the Hub client on one shared signal', () => {
     const controller = new AbortController();
     const counts: number[] = [];
     const sleeping: number[] = [];
-    server = startGate(async (round) => {
+    server = startGate((round) => {
       counts.push(getEventListeners(controller.signal, 'abort').length);
       if (round === 1) {
         // Once the 503s are answered, all N clients pause before their retry: count then too.
