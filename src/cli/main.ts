@@ -35,6 +35,11 @@ export async function main(argv: string[]): Promise<void> {
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
     });
+  // `mlcache run` relays signals to its child, which decides how to end (and may take its time to
+  // save a checkpoint): mlcache must then outlive the first signal, not enforce a deadline.
+  program.hook('preAction', (_program, action) => {
+    if (action.name() === 'run') interrupt.relayOnly();
+  });
   let commandExitCode: number | undefined;
   registerCommands(program, {
     signal: interrupt.signal,
@@ -111,6 +116,8 @@ interface InterruptController {
   exitCode(): number;
   /** The command has finished with `code`: stop listening; if interrupted, make sure the process ends. */
   finish(code: number): void;
+  /** The command hands signals to a child process: no deadline, no exit on a second signal. */
+  relayOnly(): void;
 }
 
 /** 128 + the signal's number, the conventional status of a process stopped by a signal. */
@@ -130,7 +137,10 @@ function signalExitCode(name: NodeJS.Signals): number {
 function createInterruptController(proc: NodeJS.Process, options: { onDeadline(reason: unknown): void }): InterruptController {
   const controller = new AbortController();
   let first: NodeJS.Signals | undefined;
+  let relay = false;
+  let deadline: NodeJS.Timeout | undefined;
   const onSignal = (name: NodeJS.Signals) => {
+    if (relay) return;
     if (first !== undefined) {
       proc.stderr.write('\nInterrupted again; exiting now.\n');
       proc.exit(signalExitCode(name));
@@ -143,7 +153,7 @@ function createInterruptController(proc: NodeJS.Process, options: { onDeadline(r
         hint: 'Run the same command again to resume where it stopped.',
       }),
     );
-    setTimeout(() => {
+    deadline = setTimeout(() => {
       options.onDeadline(controller.signal.reason);
       proc.exit(signalExitCode(name));
     }, INTERRUPT_DEADLINE_MS).unref();
@@ -153,8 +163,12 @@ function createInterruptController(proc: NodeJS.Process, options: { onDeadline(r
   return {
     signal: controller.signal,
     exitCode: () => (first === undefined ? EXIT.INTERRUPTED : signalExitCode(first)),
+    relayOnly() {
+      relay = true;
+    },
     finish(code) {
-      if (first === undefined) {
+      clearTimeout(deadline);
+      if (first === undefined || relay) {
         proc.off('SIGINT', onSignal);
         proc.off('SIGTERM', onSignal);
         return;

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, ensureBuilt } from '../helpers/cli.js';
+import { BIN, bootstrapProject, ensureBuilt } from '../helpers/cli.js';
 import { startBrokenProxy } from '../helpers/broken-proxy.js';
 import { useEmulator } from '../helpers/emulator.js';
 
@@ -192,5 +192,16 @@ describe('the first signal ends the run, in every phase', () => {
     await run.waitFor(/"type":"waiting-for-lock"/);
     expectCleanInterrupt(run, await run.interrupt('SIGTERM'), 143);
     expect(await readFile(lockFile, 'utf8')).toBe(holder);
+  });
+
+  it('mlcache run relays the signal and waits: a child that takes 2.5 s to clean up decides the exit code', async () => {
+    await bootstrapProject(root, root);
+    const script = 'process.on("SIGTERM", () => setTimeout(() => { console.log("cleaned up"); process.exit(3); }, 2500)); console.log("ready"); setInterval(() => {}, 1000)';
+    const run = start(['run', '--', process.execPath, '-e', script]);
+    await run.waitFor(/ready/);
+    const result = await run.interrupt('SIGTERM');
+    expect(result.code, run.output().stderr).toBe(3);
+    expect(result.ms).toBeGreaterThanOrEqual(2400);
+    expect(run.output().stdout).toContain('cleaned up');
   });
 });
