@@ -31,8 +31,10 @@ export const EXIT = {
   CACHE_DAMAGED: 11,
   /** Internal error: a bug in mlcache. */
   INTERNAL: 70,
-  /** Interrupted by Ctrl-C / SIGINT / SIGTERM. */
+  /** Interrupted by Ctrl-C / SIGINT (128 + 2). */
   INTERRUPTED: 130,
+  /** Stopped by SIGTERM (128 + 15: `timeout`, CI runners, `docker stop`); the INTERRUPTED error then exits with this. */
+  TERMINATED: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

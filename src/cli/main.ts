@@ -16,7 +16,16 @@ export async function main(argv: string[]): Promise<void> {
       throw error;
     });
   }
-  const interrupt = createInterruptController(process);
+  let reported = false;
+  const interrupt = createInterruptController(process, {
+    // The command did not unwind in time after the first signal: say what happened, then leave.
+    onDeadline: (reason) => {
+      if (!reported) {
+        reported = true;
+        reportFailure(reason, argv);
+      }
+    },
+  });
   const program = new Command('mlcache')
     .description("Prepare this machine's ML model caches so pipelines run fast and offline.")
     .version(VERSION, '-V, --version')
@@ -26,6 +35,11 @@ export async function main(argv: string[]): Promise<void> {
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
     });
+  // `mlcache run` relays signals to its child, which decides how to end (and may take its time to
+  // save a checkpoint): mlcache must then outlive the first signal, not enforce a deadline.
+  program.hook('preAction', (_program, action) => {
+    if (action.name() === 'run') interrupt.relayOnly();
+  });
   let commandExitCode: number | undefined;
   registerCommands(program, {
     signal: interrupt.signal,
@@ -38,12 +52,17 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
     code = commandExitCode ?? EXIT.OK;
   } catch (error) {
-    code = reportFailure(error, argv);
-  } finally {
-    interrupt.dispose();
+    if (!reported) {
+      reported = true;
+      code = reportFailure(error, argv);
+    }
   }
   if (interrupt.signal.aborted && code === EXIT.OK && commandExitCode === undefined) code = EXIT.INTERRUPTED;
+  // 130 for SIGINT, 143 for SIGTERM: 128 + the signal number, what shells, `timeout`, CI runners
+  // and `docker stop` expect from a process that stopped because of that signal.
+  if (code === EXIT.INTERRUPTED) code = interrupt.exitCode();
   process.exitCode = code;
+  interrupt.finish(code);
 }
 
 /** Print a failure the way its kind deserves and return the exit code. */
@@ -86,17 +105,47 @@ function writeJsonError(code: string, message: string, hint: string | undefined,
   process.stdout.write(`${redact(JSON.stringify({ type: 'error', code, message, hint, details }))}\n`);
 }
 
+/** How long the command has, after the first SIGINT/SIGTERM, to stop, save its journals and unwind. */
+const INTERRUPT_DEADLINE_MS = 1500;
+/** After the command has unwound, how long stdout/stderr get to drain if something still holds the event loop. */
+const DRAIN_MS = 100;
+
+interface InterruptController {
+  signal: AbortSignal;
+  /** 130 (SIGINT) or 143 (SIGTERM): the exit code for the signal received first. */
+  exitCode(): number;
+  /** The command has finished with `code`: stop listening; if interrupted, make sure the process ends. */
+  finish(code: number): void;
+  /** The command hands signals to a child process: no deadline, no exit on a second signal. */
+  relayOnly(): void;
+}
+
+/** 128 + the signal's number, the conventional status of a process stopped by a signal. */
+function signalExitCode(name: NodeJS.Signals): number {
+  return name === 'SIGTERM' ? EXIT.TERMINATED : EXIT.INTERRUPTED;
+}
+
 /**
- * Ctrl-C handling: the first SIGINT/SIGTERM aborts the running command (which stops within a
- * second and leaves a resumable state); a second one exits at once with 130.
+ * Ctrl-C and SIGTERM handling. The first SIGINT/SIGTERM aborts the running command's signal: every
+ * wait (a Hub request, a retry pause, a lock, a transfer) rejects with the typed INTERRUPTED reason,
+ * journals are saved, and the command unwinds. Whatever it was doing, the process then ends within
+ * INTERRUPT_DEADLINE_MS: should anything still hold the event loop (a socket undici keeps, a stuck
+ * close), the deadline prints the interruption and exits, as a second signal does at once. The
+ * cache never depends on a clean unwind (atomic renames, journals written whole), so leaving early
+ * is as safe as a kill.
  */
-function createInterruptController(proc: NodeJS.Process): { signal: AbortSignal; dispose(): void } {
+function createInterruptController(proc: NodeJS.Process, options: { onDeadline(reason: unknown): void }): InterruptController {
   const controller = new AbortController();
+  let first: NodeJS.Signals | undefined;
+  let relay = false;
+  let deadline: NodeJS.Timeout | undefined;
   const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
+    if (relay) return;
+    if (first !== undefined) {
       proc.stderr.write('\nInterrupted again; exiting now.\n');
-      proc.exit(EXIT.INTERRUPTED);
+      proc.exit(signalExitCode(name));
     }
+    first = name;
     // The reason is what any aborted await rethrows (signal.reason), so make it the typed error the
     // user should read, wherever the command happened to be (planning, waiting, transferring).
     controller.abort(
@@ -104,14 +153,28 @@ function createInterruptController(proc: NodeJS.Process): { signal: AbortSignal;
         hint: 'Run the same command again to resume where it stopped.',
       }),
     );
+    deadline = setTimeout(() => {
+      options.onDeadline(controller.signal.reason);
+      proc.exit(signalExitCode(name));
+    }, INTERRUPT_DEADLINE_MS).unref();
   };
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);
   return {
     signal: controller.signal,
-    dispose() {
-      proc.off('SIGINT', onSignal);
-      proc.off('SIGTERM', onSignal);
+    exitCode: () => (first === undefined ? EXIT.INTERRUPTED : signalExitCode(first)),
+    relayOnly() {
+      relay = true;
+    },
+    finish(code) {
+      clearTimeout(deadline);
+      if (first === undefined || relay) {
+        proc.off('SIGINT', onSignal);
+        proc.off('SIGTERM', onSignal);
+        return;
+      }
+      // Interrupted and unwound: nothing left is worth waiting for (a pooled socket, a timer).
+      setTimeout(() => proc.exit(code), DRAIN_MS).unref();
     },
   };
 }

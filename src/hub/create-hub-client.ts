@@ -99,6 +99,33 @@ export function createHubClient(options: HubClientOptions): HubClient {
     return signal?.reason ?? new MlcacheError('INTERRUPTED', 'The operation was aborted.');
   }
 
+  /**
+   * Each request attempt and each retry pause has its own AbortController; the caller's signal gets
+   * ONE listener per client, present only while something is in flight, which aborts them all.
+   * A listener per request on the shared signal would trip Node's MaxListenersExceededWarning as
+   * soon as more than ten files resolve at once (the engine resolves up to 16), and costs O(n) per
+   * add when thousands queue up.
+   */
+  const active = new Set<AbortController>();
+  const onOuterAbort = () => {
+    const reason = abortReason();
+    for (const controller of active) controller.abort(reason);
+  };
+
+  /** A controller for one attempt or pause, aborted with the caller's signal. Call `end()` when done. */
+  function begin(): AbortController {
+    if (signal?.aborted) throw abortReason();
+    const controller = new AbortController();
+    if (active.size === 0) signal?.addEventListener('abort', onOuterAbort);
+    active.add(controller);
+    return controller;
+  }
+
+  function end(controller: AbortController): void {
+    if (!active.delete(controller)) return;
+    if (active.size === 0) signal?.removeEventListener('abort', onOuterAbort);
+  }
+
   /** Headers for `url`: the token only for the Hub's own origin. */
   function headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
     const headers: Record<string, string> = { 'user-agent': userAgent, ...extra };
@@ -116,11 +143,8 @@ export function createHubClient(options: HubClientOptions): HubClient {
 
   /** One HTTP exchange, no retries, no redirects. Rejects with NetworkError or the abort reason. */
   async function once(method: 'GET' | 'HEAD', url: string, extraHeaders: Record<string, string>, isError: (status: number) => boolean): Promise<Exchange> {
-    if (signal?.aborted) throw abortReason();
-    const controller = new AbortController();
+    const controller = begin();
     let timedOut = false;
-    const onAbort = () => controller.abort(abortReason());
-    signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new Error('timeout'));
@@ -128,7 +152,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
     try {
       // undici 7 never follows redirects unless the redirect interceptor is installed, which
       // mlcache does not do: every 3xx comes back here (the `maxRedirections: 0` of undici 6).
-      const response = await request(url, { method, headers: headersFor(url, extraHeaders), dispatcher, signal: controller.signal });
+      const response = await settleOnAbort(request(url, { method, headers: headersFor(url, extraHeaders), dispatcher, signal: controller.signal }), controller.signal);
       const status = response.statusCode;
       const headers = response.headers as Record<string, string | string[] | undefined>;
       let body = '';
@@ -153,18 +177,21 @@ export function createHubClient(options: HubClientOptions): HubClient {
       throw classifyNetworkError(error, hostOf(url), { proxy: proxyForUrl(dispatcher, url) });
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      end(controller);
     }
   }
 
   /** Wait before attempt `attempt + 1`, telling `onRetry`; rethrows the abort reason promptly. */
   async function pause(url: string, attempt: number, delayMs: number, reason: string): Promise<void> {
     options.onRetry?.({ url: redactUrl(url), attempt: attempt + 1, delayMs, reason });
+    const controller = begin();
     try {
-      await sleep(delayMs, signal);
+      await sleep(delayMs, controller.signal);
     } catch (error) {
       if (signal?.aborted) throw abortReason();
       throw error;
+    } finally {
+      end(controller);
     }
   }
 
@@ -440,6 +467,40 @@ export function createHubClient(options: HubClientOptions): HubClient {
     directFileSource,
     whoami,
   };
+}
+
+/**
+ * `pending`, but rejected with the signal's reason as soon as the signal aborts. undici acts on a
+ * request's abort signal only once the request has a connection (lib/api/api-request.js: the abort
+ * is applied in onConnect), so a request still waiting for one — a proxy that never answers the
+ * CONNECT, a host that never answers the SYN — would keep Ctrl-C and the request timeout waiting
+ * for the connect timeout. A response that still arrives later is drained.
+ */
+function settleOnAbort<T extends { body: { dump(): Promise<unknown> } }>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason }));
+      pending.then(
+        (late) => late.body.dump().catch(() => undefined),
+        () => undefined,
+      );
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Read a body as UTF-8, refusing more than `limit` bytes. */

@@ -8,30 +8,36 @@ import { NetworkError, type ErrorCode } from '../errors.js';
 /** Statuses worth retrying (huggingface_hub http_backoff: 408, 429, 500, 502, 503, 504). */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
+const CODE_SETS = {
+  NETWORK_DNS: new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']),
+  NETWORK_REFUSED: new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']),
+  NETWORK_RESET: new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE']),
+  NETWORK_TIMEOUT: new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']),
+} satisfies Partial<Record<ErrorCode, ReadonlySet<string>>>;
+
+function isTlsCode(code: string): boolean {
+  return TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_');
+}
+
 const CODE_CLASSES: ReadonlyArray<[ErrorCode, ReadonlySet<string>]> = [
-  ['NETWORK_DNS', new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA'])],
-  ['NETWORK_REFUSED', new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'])],
-  ['NETWORK_RESET', new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE'])],
-  [
-    'NETWORK_TIMEOUT',
-    new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']),
-  ],
-  [
-    'NETWORK_TLS',
-    new Set([
-      'CERT_HAS_EXPIRED',
-      'DEPTH_ZERO_SELF_SIGNED_CERT',
-      'SELF_SIGNED_CERT_IN_CHAIN',
-      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-      'ERR_TLS_CERT_ALTNAME_INVALID',
-      'ERR_SSL_WRONG_VERSION_NUMBER',
-      'EPROTO',
-    ]),
-  ],
+  ['NETWORK_DNS', CODE_SETS.NETWORK_DNS],
+  ['NETWORK_REFUSED', CODE_SETS.NETWORK_REFUSED],
+  ['NETWORK_RESET', CODE_SETS.NETWORK_RESET],
+  ['NETWORK_TIMEOUT', CODE_SETS.NETWORK_TIMEOUT],
 ];
 
-const RETRYABLE_CLASSES: ReadonlySet<ErrorCode> = new Set(['NETWORK_RESET', 'NETWORK_TIMEOUT', 'NETWORK_REFUSED', 'NETWORK_DNS', 'NETWORK']);
+const TLS_CODES: ReadonlySet<string> = new Set([
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+const RETRYABLE_CLASSES: ReadonlySet<ErrorCode> = new Set(['NETWORK_RESET', 'NETWORK_TIMEOUT', 'NETWORK_REFUSED', 'NETWORK_DNS', 'NETWORK_PROXY', 'NETWORK']);
 
 /** The first `code` found on the error or its `cause` chain. */
 export function errorCodeOf(error: unknown): string | undefined {
@@ -84,6 +90,134 @@ const PROXY_CONNECT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'UND_ERR_ABORTED', 'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/**
+ * Reaching a proxy or getting a tunnel through it failed: the proxy refused the connection, could
+ * not be resolved, failed the TLS handshake, closed the connection without answering the CONNECT,
+ * answered something that is not HTTP, did not answer in time, or answered with a status other
+ * than 200. Thrown by the dispatcher (src/hub/create-dispatcher.ts) around undici's CONNECT, so the
+ * failure is typed where it happens instead of guessed from codes later. `proxy` is host:port only:
+ * a proxy URL may carry user:password, which must never reach a message.
+ */
+export class ProxyConnectError extends Error {
+  override readonly name = 'ProxyConnectError';
+  /** host:port of the proxy (never its credentials). */
+  readonly proxy: string;
+  /** host:port the CONNECT asked for. */
+  readonly target: string;
+  /** The proxy's answer to the CONNECT, when it answered with a status other than 200. */
+  readonly status: number | undefined;
+  /** Whether the proxy URL carried credentials (a 407 then means they were rejected). */
+  readonly withCredentials: boolean;
+
+  constructor(fields: { proxy: string; target: string; status?: number | undefined; withCredentials?: boolean | undefined }, options: { cause?: unknown } = {}) {
+    super(
+      fields.status !== undefined
+        ? `The proxy ${fields.proxy} answered CONNECT ${fields.target} with ${fields.status}.`
+        : `CONNECT ${fields.target} through the proxy ${fields.proxy} failed${codeSuffix(options.cause)}.`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.proxy = fields.proxy;
+    this.target = fields.target;
+    this.status = fields.status;
+    this.withCredentials = fields.withCredentials ?? false;
+  }
+}
+
+function codeSuffix(error: unknown): string {
+  const code = errorCodeOf(error);
+  return code ? ` (${code})` : '';
+}
+
+/** The ProxyConnectError on `error`'s cause chain, if any. */
+export function proxyConnectErrorOf(error: unknown): ProxyConnectError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    if (current instanceof ProxyConnectError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Whether an error of this class (e.g. undici's HTTPParserError, which has no code) is on the cause chain. */
+function hasErrorNamed(error: unknown, name: string): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    if (current instanceof Error && current.name === name) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** How a proxy failed, from the codes under a ProxyConnectError. Pure. */
+type ProxyFailureKind = 'status' | 'auth' | 'refused' | 'dns' | 'tls' | 'closed' | 'timeout' | 'garbage' | 'other';
+
+function proxyFailureKind(failure: ProxyConnectError): ProxyFailureKind {
+  if (failure.status === 407) return 'auth';
+  if (failure.status !== undefined) return 'status';
+  const codes = allCodes(failure.cause);
+  const has = (set: ReadonlySet<string>) => codes.some((c) => set.has(c));
+  if (has(CODE_SETS.NETWORK_REFUSED)) return 'refused';
+  if (has(CODE_SETS.NETWORK_DNS)) return 'dns';
+  if (codes.some(isTlsCode)) return 'tls';
+  if (has(CODE_SETS.NETWORK_TIMEOUT)) return 'timeout';
+  if (codes.some((c) => c.startsWith('HPE_')) || hasErrorNamed(failure.cause, 'HTTPParserError')) return 'garbage';
+  if (has(CODE_SETS.NETWORK_RESET)) return 'closed';
+  return 'other';
+}
+
+function describeProxyFailure(failure: ProxyConnectError, host: string): { message: string; hint: string; systemCode: string | undefined } {
+  const { proxy, target } = failure;
+  const kind = proxyFailureKind(failure);
+  const code = failure.status !== undefined ? `HTTP_${failure.status}` : errorCodeOf(failure.cause);
+  const check = 'check HTTPS_PROXY / HTTP_PROXY, or list hosts that need no proxy in NO_PROXY';
+  switch (kind) {
+    case 'auth':
+      return failure.withCredentials
+        ? {
+            message: `The proxy ${proxy} rejected the credentials in the proxy URL (407 Proxy Authentication Required).`,
+            hint: 'Check the user and password in HTTPS_PROXY / HTTP_PROXY (http://user:password@host:port; percent-encode special characters).',
+            systemCode: code,
+          }
+        : {
+            message: `The proxy ${proxy} asks for credentials (407 Proxy Authentication Required) to reach ${host}.`,
+            hint: 'Put the proxy credentials in the proxy URL: HTTPS_PROXY=http://user:password@host:port (and HTTP_PROXY).',
+            systemCode: code,
+          };
+    case 'status':
+      return {
+        message: `The proxy ${proxy} refused to open a tunnel to ${target} (it answered CONNECT with ${failure.status}).`,
+        hint: `The proxy cannot or may not reach ${host}: ${check}.`,
+        systemCode: code,
+      };
+    case 'refused':
+      return { message: `The proxy ${proxy} refused the connection (${code}).`, hint: `Check that the proxy runs at that address: ${check}.`, systemCode: code };
+    case 'dns':
+      return { message: `The proxy host ${proxy} did not resolve (${code}).`, hint: `Check the proxy's host name: ${check}.`, systemCode: code };
+    case 'tls':
+      return {
+        message: `The TLS handshake with the proxy ${proxy} failed (${code}).`,
+        hint: 'If the proxy speaks plain HTTP, write its URL as http://host:port; if it has its own CA, set NODE_EXTRA_CA_CERTS.',
+        systemCode: code,
+      };
+    case 'closed':
+      return {
+        message: `The proxy ${proxy} closed the connection without answering CONNECT ${target} (${code}).`,
+        hint: `The proxy probably cannot reach ${host}: ${check}.`,
+        systemCode: code,
+      };
+    case 'timeout':
+      return { message: `The proxy ${proxy} did not answer CONNECT ${target} in time (${code}).`, hint: `Check the proxy: ${check}.`, systemCode: code };
+    case 'garbage':
+      return {
+        message: `The proxy ${proxy} answered CONNECT ${target} with something that is not HTTP (${code}).`,
+        hint: `Check that the proxy URL points at an HTTP proxy: ${check}.`,
+        systemCode: code,
+      };
+    default:
+      return { message: `CONNECT ${target} through the proxy ${proxy} failed${code ? ` (${code})` : ''}.`, hint: `Check the proxy: ${check}.`, systemCode: code };
+  }
+}
+
 export interface ClassifyNetworkErrorOptions {
   /** The proxy the request went through, if any (connection failures then mean NETWORK_PROXY). */
   proxy?: string | undefined;
@@ -92,6 +226,11 @@ export interface ClassifyNetworkErrorOptions {
 /** Map a low-level failure to a NetworkError, by code. `host` is what the user will read. */
 export function classifyNetworkError(error: unknown, host: string, options: ClassifyNetworkErrorOptions = {}): NetworkError {
   if (error instanceof NetworkError) return error;
+  const proxyFailure = proxyConnectErrorOf(error);
+  if (proxyFailure !== undefined) {
+    const { message, hint, systemCode } = describeProxyFailure(proxyFailure, host);
+    return new NetworkError('NETWORK_PROXY', message, { systemCode, host }, { hint, cause: error });
+  }
   const codes = allCodes(error);
   let kind: ErrorCode = 'NETWORK';
   const isProxy =
@@ -102,11 +241,12 @@ export function classifyNetworkError(error: unknown, host: string, options: Clas
   if (isProxy) kind = 'NETWORK_PROXY';
   else {
     for (const [cls, set] of CODE_CLASSES) {
-      if (codes.some((c) => set.has(c) || (cls === 'NETWORK_TLS' && (c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL') || c.startsWith('CERT_'))))) {
+      if (codes.some((c) => set.has(c))) {
         kind = cls;
         break;
       }
     }
+    if (kind === 'NETWORK' && codes.some(isTlsCode)) kind = 'NETWORK_TLS';
   }
   const systemCode = codes.find((c) => c !== 'UND_ERR' && c.length > 0);
   const via = kind === 'NETWORK_PROXY' && options.proxy !== undefined ? ` through the proxy ${proxyHost(options.proxy)}` : '';
@@ -123,18 +263,31 @@ function proxyHost(proxy: string): string {
   }
 }
 
+/** Retries a refused connection, an unknown host or a failing proxy gets (see networkRetryLimit). */
+export const SHORT_NETWORK_RETRIES = 2;
+
 /**
- * How many retries a network failure deserves. A refused connection or an unknown host is usually
- * permanent (wrong endpoint, mirror down), so it gets two quick retries instead of the full backoff
- * budget that resets and timeouts get: a typo in --endpoint should fail in seconds, not half a minute.
+ * How many retries a network failure deserves. A refused connection, an unknown host or a failing
+ * proxy is usually permanent (wrong endpoint, mirror down, proxy that cannot reach the Hub), so it
+ * gets two quick retries instead of the full backoff budget that resets and timeouts get: a typo in
+ * --endpoint or a broken HTTPS_PROXY should fail in seconds, not half a minute — and must not flood
+ * a corporate proxy with CONNECTs.
  */
 export function networkRetryLimit(error: NetworkError, maxRetries: number): number {
-  return error.code === 'NETWORK_REFUSED' || error.code === 'NETWORK_DNS' || error.code === 'NETWORK_PROXY' ? Math.min(2, maxRetries) : maxRetries;
+  return error.code === 'NETWORK_REFUSED' || error.code === 'NETWORK_DNS' || error.code === 'NETWORK_PROXY' ? Math.min(SHORT_NETWORK_RETRIES, maxRetries) : maxRetries;
 }
 
-/** Whether a classified network failure is worth another attempt. */
+/**
+ * Whether a classified network failure is worth another attempt. A proxy's 4xx answer to the
+ * CONNECT (407 wants credentials, 403 forbids the host) and a failed TLS handshake with the proxy
+ * will be the same on every attempt; a proxy that closed, reset, timed out or answered 5xx may not.
+ */
 export function isRetryableNetworkError(error: NetworkError): boolean {
-  return RETRYABLE_CLASSES.has(error.code);
+  if (!RETRYABLE_CLASSES.has(error.code)) return false;
+  const proxyFailure = proxyConnectErrorOf(error);
+  if (proxyFailure === undefined) return true;
+  if (proxyFailure.status !== undefined) return proxyFailure.status >= 500;
+  return proxyFailureKind(proxyFailure) !== 'tls';
 }
 
 /**
