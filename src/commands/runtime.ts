@@ -84,7 +84,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     dispatcher,
     async close() {
       await engine.close();
-      if (ownDispatcher) await dispatcher.close();
+      // After an abort, connections still being made (a silent proxy, an unreachable host) must
+      // not hold the exit: destroy them rather than wait for them to finish.
+      if (ownDispatcher) await (options.signal?.aborted ? dispatcher.destroy() : dispatcher.close());
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Positional writes of one attempt's body: socket chunks (often 16–64 KiB) are coalesced into
- * writes of up to `batchBytes` (512 KiB), or whatever arrived in the last `maxAgeMs` on a slow
- * connection. Bytes only count (journal, progress, hash) once they are on disk, so a small batch
+ * writes of up to `batchBytes` (512 KiB), or whatever arrived in the last `maxAgeMs` (20 ms) on a
+ * slow connection. Bytes only count (journal, progress, hash) once they are on disk, so a small batch
  * keeps what a kill loses small. The next batch fills while one is written; `backlogged` says
  * when a second full batch is waiting, so the caller pauses reading and a connection holds at
  * most two batches in memory.
@@ -42,7 +42,7 @@ export interface BatchedWriter {
 }
 
 export const WRITE_BATCH = 512 * 1024;
-const WRITE_MAX_AGE_MS = 50;
+const WRITE_MAX_AGE_MS = 20;
 
 export function createBatchedWriter(options: BatchedWriterOptions): BatchedWriter {
   const { file } = options;

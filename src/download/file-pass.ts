@@ -61,9 +61,8 @@ export async function runFilePass(settings: PassSettings, ctx: PassContext): Pro
   const { item, bytes } = ctx;
   const { ledger } = settings;
   const signal = ctx.controller.signal;
-  const nonce = newNonce();
-  const request = { destination: item.destination, size: item.size, digest: item.digest, label: item.label, nonce, exclusive: ctx.exclusive };
-  const completed = ctx.fresh ? [] : await settings.claimer.claim(request);
+  const request = { destination: item.destination, size: item.size, digest: item.digest, label: item.label, nonce: newNonce(), exclusive: ctx.exclusive };
+  const { nonce, completed } = ctx.fresh ? { nonce: request.nonce, completed: [] } : await settings.claimer.claim(request);
   const resumed = completed.length > 0;
   const partial = partialPath(item.destination, nonce);
   const chunked = item.size >= settings.chunkThreshold;

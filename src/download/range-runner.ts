@@ -5,7 +5,8 @@
  * progress starts the budget over; a server that trickles a few bytes and stalls does not), one
  * fresh URL for a lie or an expiry. Waits (slot, backoff) end at once when the item's signal aborts.
  */
-import { sleep } from '../util/net.js';
+import { NetworkError } from '../errors.js';
+import { networkRetryLimit, sleep } from '../util/net.js';
 import { AttemptError } from './fetch-range.js';
 import type { PlannedRange } from './chunk-plan.js';
 import type { ItemSource } from './item-source.js';
@@ -66,7 +67,9 @@ export async function runRange(ctx: RangeRunnerContext, range: RangeState): Prom
       ctx.source.refreshedGeneration = undefined;
     }
     budget.refreshedGeneration = ctx.source.refreshedGeneration;
-    const decision = decideRetry({ kind: failure.kind, retryAfterSeconds: failure.retryAfterSeconds, generation }, budget, ctx.policy, now());
+    // A refused connection, an unknown host or a failing proxy is usually permanent: a short budget.
+    const policy = failure.error instanceof NetworkError ? { ...ctx.policy, maxRetries: networkRetryLimit(failure.error, ctx.policy.maxRetries) } : ctx.policy;
+    const decision = decideRetry({ kind: failure.kind, retryAfterSeconds: failure.retryAfterSeconds, generation }, budget, policy, now());
     if (decision.action === 'fail') throw failure.error;
     retrying = true;
     if (decision.action === 'refresh') {

@@ -5,12 +5,13 @@
  * Each destination folder (a repo's blobs/) is listed once per run and indexed by destination name
  * (journal.ts `indexLeftovers`), so a lookup per file is O(1) however many blobs the folder holds.
  * For one destination, the partial with the most journaled bytes that is consistent (its journal
- * parses, is for this size and digest, and claims nothing past the partial's end) is claimed by an
- * atomic rename to the new run's nonce. When the caller holds the destination's lock
- * (`exclusive`), every other journal, partial and journal temp of that destination is removed:
+ * parses, is for this size and digest, and claims nothing past the partial's end) is adopted.
+ * When the caller holds the destination's lock (`exclusive`) it is adopted in place, and every
+ * other journal, partial and journal temp of that destination is removed:
  * nobody else may be writing them, so they can only be the debris of dead runs, and at most one
- * partial per blob stays on disk. Without the lock, only journals that cannot belong to this
- * destination are removed; a partial without a journal may be another live process's.
+ * partial per blob stays on disk. Without the lock it is claimed by an atomic rename to the new
+ * run's nonce (of two racing processes exactly one wins), and only journals that cannot belong to
+ * this destination are removed; a partial without a journal may be another live process's.
  */
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,9 +40,15 @@ export interface ClaimRequest {
   exclusive: boolean;
 }
 
+export interface Claimed {
+  /** The nonce the adopted partial now has: the request's, or (under the lock) the one it had. */
+  nonce: string;
+  /** The ranges on disk in it; [] when nothing was adopted. */
+  completed: Interval[];
+}
+
 export interface ResumeClaimer {
-  /** The ranges on disk in the claimed partial (now under `nonce`), or [] (nothing adopted). */
-  claim(request: ClaimRequest): Promise<Interval[]>;
+  claim(request: ClaimRequest): Promise<Claimed>;
   /** Forget a folder's listing (another process may have left files there since it was read). */
   relist(destination: string): void;
   /** This run kept a partial under `nonce` (a failed file): a later attempt in this run finds it. */
@@ -104,9 +111,10 @@ export function createResumeClaimer(warn: (message: string) => void): ResumeClai
     async claim(request) {
       // A journal that vanished or was claimed since this run listed the folder means another
       // process (perhaps killed since) renamed it to its own nonce: the folder is listed again, once.
+      const none: Claimed = { nonce: request.nonce, completed: [] };
       for (let listing = 0; listing < 2; listing++) {
         const leftovers = await leftoversOf(request.destination);
-        if (!leftovers) return [];
+        if (!leftovers) return none;
         let stale = false;
         const candidates: Candidate[] = [];
         for (const nonce of leftovers.journals) {
@@ -123,6 +131,13 @@ export function createResumeClaimer(warn: (message: string) => void): ResumeClai
           candidates.push(found);
         }
         candidates.sort((a, b) => b.bytes - a.bytes);
+        if (request.exclusive) {
+          // Holding the lock, nobody else can claim it: adopt the best in place, with no rename
+          // (two renames are a window in which a kill would separate a partial from its journal).
+          const best = candidates[0];
+          await removeAll(request.destination, leftovers, best?.nonce);
+          return best ? { nonce: best.nonce, completed: best.completed } : none;
+        }
         let chosen: Candidate | undefined;
         for (const candidate of candidates) {
           const claim = await claimJournal(request.destination, candidate.nonce, request.nonce);
@@ -133,12 +148,11 @@ export function createResumeClaimer(warn: (message: string) => void): ResumeClai
           if (claim === 'taken') stale = true;
           else await removePartial(request.destination, request.nonce).catch(() => undefined);
         }
-        if (request.exclusive) await removeAll(request.destination, leftovers, chosen?.nonce);
-        if (chosen) return chosen.completed;
-        if (!stale) return [];
+        if (chosen) return { nonce: request.nonce, completed: chosen.completed };
+        if (!stale) return none;
         folders.delete(path.dirname(request.destination));
       }
-      return [];
+      return none;
     },
     relist(destination) {
       folders.delete(path.dirname(destination));

@@ -122,3 +122,27 @@ describe('transfer engine: interrupt hygiene', () => {
     expect(await leftovers(dir)).toEqual([]);
   });
 });
+
+describe('transfer engine: bounded retries', () => {
+  it('a refused connection gets the short budget (two retries), not the full backoff', async () => {
+    const dir = await tempDir();
+    // A port with nothing listening: a real ECONNREFUSED on every attempt.
+    const net = await import('node:net');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const ev = collectEvents();
+    const engine = createTransferEngine({ dispatcher: testAgent(), onEvent: ev.onEvent });
+    const started = Date.now();
+    const error = await engine
+      .download({ id: 'x', label: 'x', size: 10, digest: { algorithm: 'git-sha1', hex: 'a'.repeat(40) }, destination: path.join(dir, 'x'), resolve: () => Promise.resolve({ url: `http://127.0.0.1:${port}/x`, headers: {} }) })
+      .catch((e: unknown) => e);
+    await engine.close();
+    expect(error).toMatchObject({ code: 'NETWORK_REFUSED' });
+    expect(ev.of('retry').map((r) => r.attempt)).toEqual([1, 2]);
+    // Default backoff (500 ms base): two short waits, not eight growing ones.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await leftovers(dir)).toEqual([]);
+  });
+});
