@@ -5,6 +5,7 @@
  * blob is ever on disk; a run that ends leaves nothing no later run can use.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/cache/index.js';
@@ -127,10 +128,9 @@ describe('transfer engine: bounded retries', () => {
   it('a refused connection gets the short budget (two retries), not the full backoff', async () => {
     const dir = await tempDir();
     // A port with nothing listening: a real ECONNREFUSED on every attempt.
-    const net = await import('node:net');
-    const server = net.createServer();
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as import('node:net').AddressInfo;
+    const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const ev = collectEvents();
     const engine = createTransferEngine({ dispatcher: testAgent(), onEvent: ev.onEvent });
