@@ -22,6 +22,8 @@ export interface DirFact {
   writable: boolean;
   exists: boolean;
   error?: string | undefined;
+  /** The path (or an ancestor) is a file or another non-directory. */
+  notADirectory?: boolean | undefined;
   /** Free bytes on its volume, when known. */
   freeBytes?: number | undefined;
 }
@@ -102,7 +104,9 @@ export function evaluateDoctor(facts: DoctorFacts): DoctorCheck[] {
         `writable:${d.label}`,
         'fail',
         `${d.label} is not writable: ${d.path}${d.error ? ` (${d.error})` : ''}`,
-        d.exists ? `Fix its permissions (e.g. \`sudo chown -R "$USER" ${d.path}\`) or point mlcache elsewhere.` : `Create it: \`mkdir -p ${d.path}\`, or point mlcache elsewhere.`,
+        d.notADirectory === true
+          ? `Point mlcache at a folder instead (--cache-dir, HF_HUB_CACHE, TORCH_HOME), or move the file away.`
+          : d.exists ? `Fix its permissions (e.g. \`sudo chown -R "$USER" ${d.path}\`) or point mlcache elsewhere.` : `Create it: \`mkdir -p ${d.path}\`, or point mlcache elsewhere.`,
       );
   }
 
