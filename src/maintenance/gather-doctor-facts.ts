@@ -108,13 +108,18 @@ export async function gatherDoctorFacts(options: GatherDoctorFactsOptions): Prom
 
   const ownDispatcher = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? createDispatcher(settings.proxy, { connectionsPerOrigin: 2, connectTimeoutMs: 3000 });
-  const token = await resolveToken(settings, options.token).catch(() => undefined);
+  let malformed: string | undefined;
+  const token = await resolveToken(settings, options.token).catch((error: unknown) => {
+    // A malformed token (src/config/token.ts) is a finding; it is never sent to whoami.
+    if (isMlcacheError(error) && error.code === 'USAGE') malformed = error.message;
+    return undefined;
+  });
   const facts: DoctorFacts = {
     nodeVersion: options.nodeVersion ?? process.version,
     dirs,
     symlinks,
     endpoint: { url: settings.endpoint, reachable: false },
-    token: { present: token !== undefined, source: token?.source },
+    token: { present: token !== undefined, source: token?.source, ...(malformed !== undefined ? { malformed } : {}) },
     proxy: settings.proxy,
     offline: settings.offline,
     hubCache: settings.hubCache,
