@@ -14,6 +14,6 @@ describe('cutValue', () => {
   it('never splits a surrogate pair', () => {
     const cut = cutValue('😀'.repeat(100), 10);
     expect(cut).toBe(`${'😀'.repeat(9)}…`);
-    expect(cut.isWellFormed()).toBe(true);
+    expect(() => encodeURIComponent(cut)).not.toThrow(); // throws on a lone surrogate
   });
 });
