@@ -276,7 +276,7 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
   }
   if (!perRoot.has(cacheDir)) perRoot.set(cacheDir, 0);
 
-  const volumes = await describeVolumes(perRoot, options.freeSpace, options.skipSpaceCheck === true);
+  const volumes = await describeVolumes(perRoot, options.freeSpace);
   const plan: CacheModelsPlan = {
     hubCache: cacheDir,
     torchHome: settings.torchHome,
@@ -297,7 +297,6 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
 async function describeVolumes(
   perRoot: Map<string, number>,
   freeSpace: ((dir: string) => Promise<number>) | undefined,
-  skip: boolean,
 ): Promise<CacheModelsVolume[]> {
   const byDevice = new Map<number, CacheModelsVolume>();
   for (const [root, needed] of perRoot) {
@@ -311,8 +310,7 @@ async function describeVolumes(
     const check = await checkSpace(volume.path, volume.bytesNeeded, { margin: CACHE_MODELS_MARGIN, freeSpace });
     volume.bytesRequired = check.bytesRequired;
     if (check.bytesFree !== undefined) volume.bytesFree = check.bytesFree;
-    // --skip-space-check: the plan still shows the numbers, but nothing is refused.
-    volume.fits = skip || check.fits;
+    volume.fits = check.fits;
   }
   return [...byDevice.values()];
 }
@@ -475,7 +473,8 @@ export async function cacheModels(options: CacheModelsOptions): Promise<CacheMod
       }
     }
 
-    if (!plan.fits) throw insufficientSpace(plan);
+    // --skip-space-check: the plan still says which volume is short, but nothing is refused.
+    if (!plan.fits && options.skipSpaceCheck !== true) throw insufficientSpace(plan);
 
     const entries = await Promise.all(
       plan.entries.map(async (planEntry, i) => {
