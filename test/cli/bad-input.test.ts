@@ -167,7 +167,7 @@ describe('bad input at the boundary', () => {
       const outcomes = await runAll(cases);
       for (const o of outcomes) await expectRefused(o);
       expect(hub().stats.requests.map((r) => r.url)).toEqual([]);
-    });
+    }, 120_000); // up to 30 Node start-ups, six at a time
   }
 
   it('--json: the token refusal is one JSON error on stdout without the token', async () => {

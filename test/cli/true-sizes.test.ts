@@ -98,7 +98,7 @@ describe('true sizes of sparse partial downloads', () => {
     expect(human.stdout).toContain(`, ${formatBytes(sizes.mlcache + sizes.journal + sizes.python)} partial`);
     expect(human.stdout).not.toContain('134 MB so far');
     expect(human.stdout).not.toContain(formatBytes(APPARENT + PY_APPARENT));
-  });
+  }, 60_000);
 
   it('prune: frees and reports the allocated bytes, not the apparent 134 MB', async () => {
     const sizes = await makePartials();
@@ -118,7 +118,7 @@ describe('true sizes of sparse partial downloads', () => {
     expect(real.stdout).toMatch(new RegExp(`^Freed ${formatBytes(total).replace('.', '\\.')}\\.$`, 'm'));
     expect(real.stdout).not.toContain('134 MB');
     await expect(stat(path.join(blobs, `${SHA_A}.${NONCE}.incomplete`))).rejects.toThrow();
-  });
+  }, 60_000);
 
   it('a partial whose journal is unreadable counts its allocated bytes as downloaded', async () => {
     const allocated = await sparse(path.join(blobs, `${SHA_A}.${NONCE}.incomplete`), APPARENT, 2 * MiB);
