@@ -6,12 +6,15 @@
  * all, no `.` or empty segments, no control characters.
  */
 import { isCommitHash } from '../util/commit-hash.js';
+import { cutValue } from '../util/cut-value.js';
 import { MlcacheError } from '../errors.js';
 
 export const UNSAFE_FILE_HINT = 'The repository lists a file name that is unsafe to write to disk; ask the repository owner to rename it.';
 
 function unsafe(kind: string, value: string, reason: string, hint: string): MlcacheError {
-  return new MlcacheError('UNSAFE_PATH', `Refusing ${kind} ${JSON.stringify(value)}: ${reason}.`, {
+  // A revision is typed by the user: echoed cut to a readable length (Hub file names are kept whole).
+  const shown = kind === 'revision' ? cutValue(value) : value;
+  return new MlcacheError('UNSAFE_PATH', `Refusing ${kind} ${JSON.stringify(shown)}: ${reason}.`, {
     hint,
     details: { [kind === 'revision' ? 'revision' : 'path']: value, reason },
   });

@@ -8,6 +8,7 @@ import type { Dirent, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
+import { allocatedBytes } from '../util/bytes.js';
 import { parseRepoFolderName, type CacheRepo } from './repo-folder-name.js';
 import { isBlobName, isCommitHash } from './safe-path.js';
 
@@ -89,7 +90,10 @@ export interface ScannedPartialFile {
   path: string;
   /** incomplete: `*.incomplete` (any tool); journal: `*.mlcache-journal`; other: anything else that is not a blob. */
   kind: 'incomplete' | 'journal' | 'other';
+  /** Apparent size (st_size): a preallocated partial is as long as the whole file. */
   size: number;
+  /** Bytes really allocated on disk (st_blocks × 512): what deleting it frees. */
+  allocated: number;
   mtimeMs: number;
 }
 
@@ -224,7 +228,7 @@ async function scanRepo(repoDir: string, folder: string, repo: CacheRepo): Promi
         blobs.push({ name: e.name, path: p, size: s.size, nlink: s.nlink, mtimeMs: s.mtimeMs, referenced: false });
       } else {
         const kind = e.name.endsWith('.incomplete') ? 'incomplete' : e.name.endsWith('.mlcache-journal') ? 'journal' : 'other';
-        partialFiles.push({ name: e.name, path: p, kind, size: s.size, mtimeMs: s.mtimeMs });
+        partialFiles.push({ name: e.name, path: p, kind, size: s.size, allocated: allocatedBytes(s), mtimeMs: s.mtimeMs });
       }
     }),
   );

@@ -11,6 +11,7 @@
  * `--model` entries are always taken as asked.
  */
 import { MlcacheError } from '../errors.js';
+import { cutValue } from '../util/cut-value.js';
 import { parseRepoSpec } from '../hub/repo-id.js';
 import type { RepoRef } from '../hub/types.js';
 import { entryName, isHubEntry, type Catalog, type Entry } from './catalog-schema.js';
@@ -118,9 +119,9 @@ function identity(entry: SelectedEntry): string {
 
 function unknownGroup(name: string, catalog: Catalog): MlcacheError {
   const known = Object.keys(catalog.groups);
-  return new MlcacheError('UNKNOWN_GROUP', `Unknown model group '${name}'.`, {
+  return new MlcacheError('UNKNOWN_GROUP', `Unknown model group '${cutValue(name)}'.`, {
     hint: `Known groups: ${known.join(', ') || '(none)'}. Add your own in a user catalog (--catalog FILE).`,
-    details: { group: name, known },
+    details: { group: cutValue(name), known },
   });
 }
 

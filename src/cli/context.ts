@@ -3,10 +3,12 @@
  * common option values, the flags several commands share, and the yes/no prompt. Only src/cli
  * renders; library functions return results and emit events.
  */
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
 import { MlcacheError, usageError } from '../errors.js';
+import { parseSize } from '../util/bytes.js';
+import { cutValue } from '../util/cut-value.js';
 import { redact } from '../util/redact.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
@@ -95,9 +97,57 @@ export async function settingsFrom(flags: { cacheDir?: string; endpoint?: string
 export function parsePositiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > 1024) throw usageError(`${name} must be a whole number from 1 to 1024, not "${value}".`);
+    if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 1024) {
+      throw usageError(`${name} must be a whole number from 1 to 1024, not "${cutValue(value)}".`, `For example ${name} 8; see \`mlcache <command> --help\`.`);
+    }
     return n;
   };
+}
+
+/** A size-per-second flag (`--max-rate 50MB`): a positive size, and an error that names the flag. */
+export function parseRateFlag(name: string) {
+  return (value: string): number => {
+    let n: number;
+    try {
+      n = parseSize(value);
+    } catch {
+      throw new MlcacheError('INVALID_SIZE', `${name} must be a size per second such as 50MB, not "${cutValue(value)}".`, {
+        hint: `Write a positive number with an optional unit, e.g. ${name} 50MB, 1.5GiB or 800k.`,
+      });
+    }
+    if (!(n > 0)) {
+      throw new MlcacheError('INVALID_SIZE', `${name} must be above zero, not "${cutValue(value)}".`, {
+        hint: `Leave ${name} out for no cap, or write e.g. ${name} 50MB.`,
+      });
+    }
+    return n;
+  };
+}
+
+/**
+ * Flags whose value is a path or a name that must not be empty: `--cache-dir ''` would otherwise
+ * resolve to the current folder and write a cache into it. (Empty environment variables keep
+ * huggingface_hub's meaning, "unset": src/config/settings.ts.)
+ */
+const NON_EMPTY_FLAGS = new Set(['--cache-dir', '--torch-home', '--catalog', '--root', '--endpoint', '--revision']);
+
+export function parseNonEmpty(name: string, previous?: (value: string, previous: unknown) => unknown) {
+  return (value: string, prior: unknown): unknown => {
+    if (value.trim() === '') {
+      throw usageError(`${name} is empty.`, `Give ${name} a value, or leave the flag out to use the default.`);
+    }
+    return previous ? previous(value, prior) : value;
+  };
+}
+
+/** Give every path-like option of `command` (see NON_EMPTY_FLAGS) a parser that refuses an empty value. */
+export function refuseEmptyValues(command: Command): Command {
+  for (const option of command.options) {
+    if (option.long === undefined || !NON_EMPTY_FLAGS.has(option.long)) continue;
+    const inner = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
+    option.argParser(parseNonEmpty(option.long, inner));
+  }
+  return command;
 }
 
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -116,7 +166,7 @@ export function networkOptions(): Option[] {
 export function transferOptions(): Option[] {
   return [
     new Option('--connections <n>', 'global connection budget').argParser(parsePositiveInt('--connections')).default(16),
-    new Option('--max-rate <rate>', 'global bandwidth cap, e.g. 50MB (per second)'),
+    new Option('--max-rate <rate>', 'global bandwidth cap, e.g. 50MB (per second)').argParser(parseRateFlag('--max-rate')),
     new Option('--stall-timeout <seconds>', 'retry a connection that received nothing for this long').argParser(parsePositiveInt('--stall-timeout')).default(30),
   ];
 }
@@ -132,14 +182,6 @@ export function outputOptions(): Option[] {
 export function addOptions<T extends { addOption(o: Option): T }>(command: T, options: Option[]): T {
   for (const o of options) command.addOption(o);
   return command;
-}
-
-export async function parseRate(value: string | undefined): Promise<number | undefined> {
-  if (value === undefined) return undefined;
-  const { parseSize } = await import('../util/bytes.js');
-  const n = parseSize(value);
-  if (n <= 0) throw new MlcacheError('INVALID_SIZE', '--max-rate must be above zero.', { hint: 'For example --max-rate 50MB.' });
-  return n;
 }
 
 /** Flags that name a catalog group on their own (`--nllb` is `--group nllb`). */

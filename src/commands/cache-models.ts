@@ -8,10 +8,12 @@
  * Then one transfer engine carries everything; one entry's failure never stops the others.
  * docs/cache-models.md documents the behaviour.
  */
-import { stat, statfs } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
+import { CACHE_MODELS_MARGIN, checkSpace, volumeOf } from '../cache/disk-space.js';
 import { makeDirectory, repoFolderName } from '../cache/index.js';
+import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import {
   loadCatalog,
   selectEntries,
@@ -32,13 +34,10 @@ import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from '.
 
 export type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 
-/** Safety margin over the bytes needed on a volume: 5% plus 1 GiB (filesystem overhead, temp files, other writers). */
-export const SPACE_MARGIN_RATIO = 0.05;
-export const SPACE_MARGIN_BYTES = 1024 ** 3;
-
-export function requiredWithMargin(bytesNeeded: number): number {
-  return bytesNeeded === 0 ? 0 : Math.ceil(bytesNeeded * (1 + SPACE_MARGIN_RATIO)) + SPACE_MARGIN_BYTES;
-}
+/** Safety margin over the bytes needed on a volume: 5% plus 1 GiB (src/cache/disk-space.ts, shared with download). */
+export const SPACE_MARGIN_RATIO = CACHE_MODELS_MARGIN.ratio;
+export const SPACE_MARGIN_BYTES = CACHE_MODELS_MARGIN.bytes;
+export { requiredWithMargin } from '../cache/disk-space.js';
 
 export interface CacheModelsOptions {
   settings: Settings;
@@ -65,6 +64,8 @@ export interface CacheModelsOptions {
   confirm?: (question: string) => Promise<boolean>;
   /** Free bytes for this user on the filesystem holding `dir`. @default fs.statfs: bavail × bsize */
   freeSpace?: (dir: string) => Promise<number>;
+  /** --skip-space-check: download even when the preflight finds too little free space. @default false */
+  skipSpaceCheck?: boolean;
   dispatcher?: Dispatcher;
   connections?: number;
   maxRate?: number;
@@ -123,26 +124,6 @@ interface PlannedWork {
 function errorInfo(error: unknown): { code: string; message: string; hint?: string | undefined } {
   if (isMlcacheError(error)) return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
-}
-
-async function defaultFreeSpace(dir: string): Promise<number> {
-  const s = await statfs(dir);
-  return s.bavail * s.bsize;
-}
-
-/** The nearest existing ancestor of `p` (itself included). */
-async function existingAncestor(p: string): Promise<string> {
-  let dir = path.resolve(p);
-  for (;;) {
-    try {
-      await stat(dir);
-      return dir;
-    } catch {
-      const parent = path.dirname(dir);
-      if (parent === dir) return dir;
-      dir = parent;
-    }
-  }
 }
 
 function gatedMessage(entry: SelectedHubEntry, accessUrl: string): MlcacheError {
@@ -295,7 +276,7 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
   }
   if (!perRoot.has(cacheDir)) perRoot.set(cacheDir, 0);
 
-  const volumes = await describeVolumes(perRoot, options.freeSpace ?? defaultFreeSpace);
+  const volumes = await describeVolumes(perRoot, options.freeSpace);
   const plan: CacheModelsPlan = {
     hubCache: cacheDir,
     torchHome: settings.torchHome,
@@ -312,26 +293,24 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
   return { plan, selected: selection.entries, snapshots: planned.map((p) => p.snapshot) };
 }
 
-/** Group cache roots by the device of their nearest existing ancestor and compare with free space. */
-async function describeVolumes(perRoot: Map<string, number>, freeSpace: (dir: string) => Promise<number>): Promise<CacheModelsVolume[]> {
+/** Group cache roots by the filesystem (device) they live on and compare each with its free space. */
+async function describeVolumes(
+  perRoot: Map<string, number>,
+  freeSpace: ((dir: string) => Promise<number>) | undefined,
+): Promise<CacheModelsVolume[]> {
   const byDevice = new Map<number, CacheModelsVolume>();
   for (const [root, needed] of perRoot) {
-    const existing = await existingAncestor(root);
-    const device = (await stat(existing)).dev;
-    const volume = byDevice.get(device) ?? { path: existing, device, roots: [], bytesNeeded: 0, bytesRequired: 0, fits: true };
+    const probe = await volumeOf(root);
+    const volume = byDevice.get(probe.device) ?? { path: probe.path, device: probe.device, roots: [], bytesNeeded: 0, bytesRequired: 0, fits: true };
     volume.roots.push(root);
     volume.bytesNeeded += needed;
-    byDevice.set(device, volume);
+    byDevice.set(probe.device, volume);
   }
   for (const volume of byDevice.values()) {
-    volume.bytesRequired = requiredWithMargin(volume.bytesNeeded);
-    try {
-      volume.bytesFree = await freeSpace(volume.path);
-      volume.fits = volume.bytesNeeded === 0 || volume.bytesFree >= volume.bytesRequired;
-    } catch {
-      // Unknown free space (exotic filesystems): do not block the run; ENOSPC is still handled.
-      volume.fits = true;
-    }
+    const check = await checkSpace(volume.path, volume.bytesNeeded, { margin: CACHE_MODELS_MARGIN, freeSpace });
+    volume.bytesRequired = check.bytesRequired;
+    if (check.bytesFree !== undefined) volume.bytesFree = check.bytesFree;
+    volume.fits = check.fits;
   }
   return [...byDevice.values()];
 }
@@ -383,6 +362,7 @@ function runtimeFor(options: CacheModelsOptions): Promise<Runtime> {
 /** The plan alone (what --dry-run prints). Writes nothing. */
 export async function planCacheModels(options: CacheModelsOptions): Promise<CacheModelsPlan> {
   verifyOnline(options.settings);
+  await verifyCacheDir(options.settings.hubCache, options.settings.hubCacheSource);
   const runtime = await runtimeFor(options);
   try {
     return (await loadAndPlan(options, runtime)).plan;
@@ -468,6 +448,7 @@ async function executeEntry(
 export async function cacheModels(options: CacheModelsOptions): Promise<CacheModelsResult> {
   const started = Date.now();
   verifyOnline(options.settings);
+  await verifyCacheDir(options.settings.hubCache, options.settings.hubCacheSource);
   const runtime = await runtimeFor(options);
   try {
     const work = await loadAndPlan(options, runtime);
@@ -492,7 +473,8 @@ export async function cacheModels(options: CacheModelsOptions): Promise<CacheMod
       }
     }
 
-    if (!plan.fits) throw insufficientSpace(plan);
+    // --skip-space-check: the plan still says which volume is short, but nothing is refused.
+    if (!plan.fits && options.skipSpaceCheck !== true) throw insufficientSpace(plan);
 
     const entries = await Promise.all(
       plan.entries.map(async (planEntry, i) => {

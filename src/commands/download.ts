@@ -3,13 +3,19 @@
  * Prints (through the CLI) the snapshot path alone on stdout, so `$(mlcache download org/name)`
  * works. Blobs already in the cache are never fetched again.
  */
+import { readdir } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
+import { checkSpace, DOWNLOAD_MARGIN, type SpaceCheck } from '../cache/disk-space.js';
+import { repoPaths } from '../cache/repo-paths.js';
+import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
+import { readJournalFile } from '../download/journal.js';
 import type { TransferEvent } from '../download/types.js';
 import { MlcacheError, type ErrorCode } from '../errors.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoType } from '../hub/types.js';
 import { executeSnapshot, planSnapshot, type SnapshotPlan, type FileFailure } from '../snapshot/index.js';
+import { formatBytes } from '../util/bytes.js';
 import { createRuntime, verifyOnline, type RuntimeTuning } from './runtime.js';
 
 export interface DownloadOptions {
@@ -35,6 +41,16 @@ export interface DownloadOptions {
   onWarning?: ((message: string) => void) | undefined;
   /** Stall timeout, retries and request timeouts (runtime.ts); defaults otherwise. */
   tuning?: RuntimeTuning | undefined;
+  /** --skip-space-check: download even when the disk preflight finds too little free space. @default false */
+  skipSpaceCheck?: boolean | undefined;
+  /** Free bytes on the filesystem holding a folder (tests). @default statfs: bavail × bsize */
+  freeSpace?: ((dir: string) => Promise<number>) | undefined;
+}
+
+/** The disk preflight: what the plan still needs on the cache's filesystem against what is free there. */
+export interface DownloadSpace extends SpaceCheck {
+  /** Bytes of the needed blobs already journaled in resumable partials (not fetched again). */
+  bytesResumable: number;
 }
 
 export interface DownloadResult {
@@ -52,6 +68,8 @@ export interface DownloadResult {
   filesFetched: number;
   durationMs: number;
   plan: SnapshotPlan;
+  /** The disk preflight (also computed for --dry-run, where it never refuses). */
+  space: DownloadSpace;
 }
 
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
@@ -61,6 +79,8 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   if (options.files && options.files.length > 0 && ((options.include?.length ?? 0) > 0 || (options.exclude?.length ?? 0) > 0)) {
     options.onWarning?.('Files were named, so --include/--exclude are ignored (as `hf download` does).');
   }
+  // A cache path that is a file is a wrong setting: refuse before any request.
+  await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   const runtime = await createRuntime(options);
   try {
     const plan = await planSnapshot(
@@ -78,9 +98,11 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       bytesNeeded: plan.bytesNeeded,
       plan,
     };
+    const space = await preflight(settings.hubCache, plan, options.freeSpace);
     if (options.dryRun) {
-      return { ...base, dryRun: true, bytesFetched: 0, bytesCached: plan.bytesTotal - plan.bytesNeeded, filesFetched: 0, durationMs: 0 };
+      return { ...base, space, dryRun: true, bytesFetched: 0, bytesCached: plan.bytesTotal - plan.bytesNeeded, filesFetched: 0, durationMs: 0 };
     }
+    if (!space.fits && options.skipSpaceCheck !== true) throw insufficientSpace(repo.id, space);
     const result = await executeSnapshot(
       { hub: runtime.hub, engine: runtime.engine, cacheDir: settings.hubCache, copy: settings.disableSymlinks, signal: options.signal },
       plan,
@@ -89,6 +111,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     if (result.failures.length > 0) throw failuresError(repo.id, result.failures);
     return {
       ...base,
+      space,
       dryRun: false,
       bytesFetched: result.bytesFetched,
       bytesCached: result.bytesCached,
@@ -98,6 +121,54 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   } finally {
     await runtime.close();
   }
+}
+
+/**
+ * Bytes the plan still needs (each blob once, minus what resumable partials already hold: those
+ * blocks are allocated and already missing from the free space) against the free space of the
+ * cache's filesystem.
+ */
+async function preflight(cacheDir: string, plan: SnapshotPlan, freeSpace: ((dir: string) => Promise<number>) | undefined): Promise<DownloadSpace> {
+  const bytesResumable = plan.bytesNeeded > 0 ? await journaledBytes(cacheDir, plan) : 0;
+  const check = await checkSpace(cacheDir, Math.max(0, plan.bytesNeeded - bytesResumable), { margin: DOWNLOAD_MARGIN, freeSpace });
+  return { ...check, bytesResumable };
+}
+
+/** Per needed blob, the most bytes any of its journals (`<etag>.<8hex>.mlcache-journal`) records as done. */
+async function journaledBytes(cacheDir: string, plan: SnapshotPlan): Promise<number> {
+  const { blobsDir } = repoPaths(cacheDir, plan.repo);
+  const names = await readdir(blobsDir).catch(() => [] as string[]);
+  const journals = names.filter((n) => n.endsWith('.mlcache-journal'));
+  if (journals.length === 0) return 0;
+  const needed = new Map<string, number>();
+  for (const f of plan.files) if (!f.cached) needed.set(f.etag, f.size);
+  let total = 0;
+  for (const [etag, size] of needed) {
+    let best = 0;
+    for (const name of journals) {
+      if (!name.startsWith(`${etag}.`)) continue;
+      const parsed = await readJournalFile(`${blobsDir}/${name}`);
+      if (parsed?.ok !== true) continue;
+      const done = parsed.journal.completed.reduce((sum, [start, end]) => sum + Math.max(0, end - start), 0);
+      best = Math.max(best, Math.min(done, size));
+    }
+    total += best;
+  }
+  return total;
+}
+
+function insufficientSpace(repoId: string, space: DownloadSpace): MlcacheError {
+  const needs = space.bytesNeeded;
+  const resumed = space.bytesResumable > 0 ? ` (${formatBytes(space.bytesResumable)} more are already in resumable partial files)` : '';
+  return new MlcacheError(
+    'INSUFFICIENT_SPACE',
+    `Not enough disk space for ${repoId}: it needs ${formatBytes(needs)} (${formatBytes(space.bytesRequired)} with margin)${resumed}, ` +
+      `but ${formatBytes(space.bytesFree ?? 0)} is free on ${space.path}; nothing was downloaded.`,
+    {
+      hint: 'Free some space or point --cache-dir at a larger disk; --include/--exclude fetch less, --skip-space-check downloads anyway.',
+      details: { space },
+    },
+  );
 }
 
 function interrupted(): MlcacheError {

@@ -3,6 +3,7 @@
  * need resolves the way huggingface_hub resolves it with HF_HUB_OFFLINE=1, and that URL artifacts
  * are in place. No Hub client or dispatcher is created, so no request can leave.
  */
+import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Catalog, MachinePlatform } from '../catalog/index.js';
 import { nothingSelected } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
@@ -36,6 +37,7 @@ export interface OfflineCheckResult {
 
 export async function offlineCheck(options: OfflineCheckOptions): Promise<OfflineCheckResult> {
   const { settings } = options;
+  await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   const selection = await selectForMaintenance(catalogSelection(options));
   if (selection.empty) throw nothingSelected(selection.catalog);
   const entries: OfflineCheckEntry[] = [];

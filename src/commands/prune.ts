@@ -4,6 +4,7 @@
  * live download are kept (src/maintenance/prune-plan.ts has the rules).
  */
 import path from 'node:path';
+import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import { repoFolderName, scanCache, type CacheScan } from '../cache/index.js';
 import type { Catalog, MachinePlatform } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
@@ -61,6 +62,7 @@ async function pinnedCommits(options: PruneOptions): Promise<Set<string>> {
 
 export async function prune(options: PruneOptions): Promise<PruneResult> {
   const { settings } = options;
+  await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   let scan: CacheScan;
   try {
     scan = await scanCache(settings.hubCache);

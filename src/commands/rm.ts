@@ -2,6 +2,7 @@
  * `mlcache rm REPO[@REV]`: remove a repo, or one revision of it (its snapshot, the refs naming it,
  * and the blobs no remaining snapshot uses). Blobs shared with another revision stay.
  */
+import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import { repoFolderName, scanCache } from '../cache/index.js';
 import type { Settings } from '../config/settings.js';
 import { MlcacheError } from '../errors.js';
@@ -39,6 +40,7 @@ export interface RmResult {
 export async function rm(options: RmOptions): Promise<RmResult> {
   const { settings } = options;
   const { repo, revision } = parseRepoSpec(options.spec, options.repoType ?? 'model');
+  await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   const scan = await scanCache(settings.hubCache);
   const folder = repoFolderName(repo);
   const scanned = scan.repos.find((r) => r.folder === folder);

@@ -2,6 +2,7 @@
  * `mlcache status`: what is cached, per catalog group and per repo, read from disk only. It never
  * touches the network (the endpoint is not even read), so it works on a plane.
  */
+import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Catalog, MachinePlatform } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
 // The maintenance modules one by one, not the barrel: it would load the Hub client and undici
@@ -28,6 +29,7 @@ export type StatusResult = StatusReport;
 
 export async function status(options: StatusOptions): Promise<StatusResult> {
   const { settings } = options;
+  await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   const selection = await selectForMaintenance({ ...catalogSelection(options), defaultToAll: true, usePresets: false });
   return buildStatus({
     hubCache: settings.hubCache,

@@ -4,6 +4,7 @@
  * only what is bad. `intact` decides the exit code (CACHE_DAMAGED when false).
  */
 import type { Dispatcher } from 'undici';
+import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Catalog, MachinePlatform, SelectedEntry } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
@@ -56,6 +57,7 @@ export interface VerifyResult {
 
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const { settings } = options;
+  await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   const repos = (options.repos ?? []).map((spec) => parseRepoSpec(spec, options.repoType ?? 'model').repo);
   let entries: SelectedEntry[] = [];
   if (options.all === true || (options.groups?.length ?? 0) > 0) {

@@ -4,6 +4,7 @@
  * would refuse (and never builds a cache folder name from one).
  */
 import { MlcacheError } from '../errors.js';
+import { cutValue } from '../util/cut-value.js';
 import type { RepoRef, RepoType } from './types.js';
 
 const REPO_TYPES: readonly RepoType[] = ['model', 'dataset', 'space'];
@@ -19,8 +20,9 @@ const MAX_NAME_LENGTH = 96;
 const ID_HINT =
   "Use 'name' or 'namespace/name' (letters, digits, '-', '_', '.'; no '--' or '..'; not starting or ending with '-' or '.'), e.g. openai-community/gpt2.";
 
+/** The id is echoed once, cut to a readable length (a 300-character argument stays a one-line error). */
 function invalid(text: string, why: string): MlcacheError {
-  return new MlcacheError('INVALID_REPO_ID', `Invalid repo id '${text}': ${why}.`, { hint: ID_HINT, details: { repoId: text } });
+  return new MlcacheError('INVALID_REPO_ID', `Invalid repo id '${cutValue(text)}': ${why}.`, { hint: ID_HINT, details: { repoId: cutValue(text) } });
 }
 
 export function isRepoType(value: string): value is RepoType {
@@ -61,9 +63,9 @@ export function parseRepoSpec(text: string, type: RepoType = 'model'): RepoSpec 
   const repo = parseRepoId(trimmed.slice(0, at), type);
   const revision = trimmed.slice(at + 1);
   if (revision === '' || /\s/.test(revision)) {
-    throw new MlcacheError('INVALID_REPO_ID', `Invalid revision in '${trimmed}': expected REPO@REVISION with a branch, tag or commit after '@'.`, {
+    throw new MlcacheError('INVALID_REPO_ID', `Invalid revision in '${cutValue(trimmed)}': expected REPO@REVISION with a branch, tag or commit after '@'.`, {
       hint: 'Write e.g. openai-community/gpt2@main or openai-community/gpt2@<40-hex commit>, or drop the @ to use main.',
-      details: { spec: trimmed },
+      details: { spec: cutValue(trimmed) },
     });
   }
   return { repo, revision };

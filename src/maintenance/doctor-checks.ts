@@ -22,6 +22,8 @@ export interface DirFact {
   writable: boolean;
   exists: boolean;
   error?: string | undefined;
+  /** The path (or an ancestor) is a file or another non-directory. */
+  notADirectory?: boolean | undefined;
   /** Free bytes on its volume, when known. */
   freeBytes?: number | undefined;
 }
@@ -47,6 +49,8 @@ export interface DoctorFacts {
     invalid?: boolean | undefined;
     /** whoami could not be reached. */
     error?: string | undefined;
+    /** The token found is not a usable token (whitespace, line break, non-ASCII): the refusal, naming its source. */
+    malformed?: string | undefined;
   };
   proxy: ProxySettings;
   offline: boolean;
@@ -102,7 +106,9 @@ export function evaluateDoctor(facts: DoctorFacts): DoctorCheck[] {
         `writable:${d.label}`,
         'fail',
         `${d.label} is not writable: ${d.path}${d.error ? ` (${d.error})` : ''}`,
-        d.exists ? `Fix its permissions (e.g. \`sudo chown -R "$USER" ${d.path}\`) or point mlcache elsewhere.` : `Create it: \`mkdir -p ${d.path}\`, or point mlcache elsewhere.`,
+        d.notADirectory === true
+          ? `Point mlcache at a folder instead (--cache-dir, HF_HUB_CACHE, TORCH_HOME), or move the file away.`
+          : d.exists ? `Fix its permissions (e.g. \`sudo chown -R "$USER" ${d.path}\`) or point mlcache elsewhere.` : `Create it: \`mkdir -p ${d.path}\`, or point mlcache elsewhere.`,
       );
   }
 
@@ -132,7 +138,8 @@ export function evaluateDoctor(facts: DoctorFacts): DoctorCheck[] {
     );
 
   const t = facts.token;
-  if (!t.present) add('token', 'warn', 'no Hub token: gated repos (pyannote, indictrans2) will fail', 'Set HF_TOKEN or run `hf auth login`.');
+  if (t.malformed !== undefined) add('token', 'fail', t.malformed.replace(/\.$/, ''), `Copy the token again from ${facts.endpoint.url}/settings/tokens, without spaces or line breaks.`);
+  else if (!t.present) add('token', 'warn', 'no Hub token: gated repos (pyannote, indictrans2) will fail', 'Set HF_TOKEN or run `hf auth login`.');
   else if (t.invalid === true) add('token', 'fail', `the token from ${t.source ?? '?'} is invalid or expired`, 'Create a new token at https://huggingface.co/settings/tokens and set HF_TOKEN.');
   else if (t.name !== undefined) add('token', 'ok', `token from ${t.source ?? '?'} is valid (user ${t.name})`);
   else add('token', 'warn', `token from ${t.source ?? '?'} could not be checked: ${t.error ?? 'endpoint unreachable'}`, 'Check the network, then run `mlcache doctor` again.');

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { request, type Dispatcher } from 'undici';
 import { symlinksSupported } from '../cache/index.js';
+import { inspectCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
 import { resolveToken } from '../config/token.js';
 import { isMlcacheError } from '../errors.js';
@@ -39,6 +40,12 @@ async function nearestExisting(p: string): Promise<string> {
 }
 
 async function probeDir(label: string, dir: string): Promise<DirFact> {
+  const state = await inspectCacheDir(dir);
+  if (state.kind === 'not-a-directory') {
+    // A file where the folder belongs: every command refuses it (USAGE), doctor says so as a failure.
+    const error = state.at === path.resolve(dir) ? `it is ${state.what}, not a directory` : `${state.at} is ${state.what}, not a directory`;
+    return { label, path: dir, exists: false, writable: false, error, notADirectory: true, freeBytes: undefined };
+  }
   const exists = await fs.stat(dir).then((s) => s.isDirectory(), () => false);
   const base = exists ? dir : await nearestExisting(dir);
   let writable = false;
@@ -101,13 +108,18 @@ export async function gatherDoctorFacts(options: GatherDoctorFactsOptions): Prom
 
   const ownDispatcher = options.dispatcher === undefined;
   const dispatcher = options.dispatcher ?? createDispatcher(settings.proxy, { connectionsPerOrigin: 2, connectTimeoutMs: 3000 });
-  const token = await resolveToken(settings, options.token).catch(() => undefined);
+  let malformed: string | undefined;
+  const token = await resolveToken(settings, options.token).catch((error: unknown) => {
+    // A malformed token (src/config/token.ts) is a finding; it is never sent to whoami.
+    if (isMlcacheError(error) && error.code === 'USAGE') malformed = error.message;
+    return undefined;
+  });
   const facts: DoctorFacts = {
     nodeVersion: options.nodeVersion ?? process.version,
     dirs,
     symlinks,
     endpoint: { url: settings.endpoint, reachable: false },
-    token: { present: token !== undefined, source: token?.source },
+    token: { present: token !== undefined, source: token?.source, ...(malformed !== undefined ? { malformed } : {}) },
     proxy: settings.proxy,
     offline: settings.offline,
     hubCache: settings.hubCache,

@@ -117,7 +117,8 @@ export function planPrune(scan: CacheScan, options: PlanPruneOptions): PrunePlan
     const label = repoLabel(repo.repo);
     for (const p of repo.partialFiles) {
       const verdict = judge(repo.folder, partialEtag(p.name), p.mtimeMs, options);
-      const item = { path: p.path, bytes: p.size, repo: label, reason: verdict.why };
+      // What deleting it frees: the allocated bytes, never the apparent size of a preallocated partial.
+      const item = { path: p.path, bytes: p.allocated, repo: label, reason: verdict.why };
       (verdict.remove ? partials : kept).push(item);
     }
     const removableBlob = (b: ScannedRepo['blobs'][number]) => judge(repo.folder, b.name, b.mtimeMs, options);
@@ -186,7 +187,7 @@ export function planRemoval(repo: ScannedRepo, cacheDir: string, commit?: string
   const label = repoLabel(repo.repo);
   if (commit === undefined) {
     const bytes =
-      repo.blobsSize + repo.partialFiles.reduce((a, p) => a + p.size, 0) + repo.revisions.reduce((a, r) => a + copyBytes(r), 0);
+      repo.blobsSize + repo.partialFiles.reduce((a, p) => a + p.allocated, 0) + repo.revisions.reduce((a, r) => a + copyBytes(r), 0);
     return {
       repo: label,
       folder: repo.folder,

@@ -14,11 +14,17 @@ import { checkHubEntryOffline, checkUrlEntryOffline, type OfflineEntryResult } f
 export interface PartialProgress {
   path: string;
   name: string;
-  /** Bytes on disk so far: the journal's completed ranges, else the file size. */
+  /**
+   * Bytes really downloaded so far: the completed ranges of mlcache's journal, else (no journal:
+   * huggingface_hub's `<etag>.incomplete`, an unreadable journal) the bytes allocated on disk.
+   * Never the apparent size: a preallocated partial is as long as the whole file from its start.
+   */
   bytesDone: number;
   /** Full size when a journal says it. */
   bytesTotal: number | undefined;
-  source: 'journal' | 'file-size';
+  /** Space the partial file takes on disk (st_blocks × 512). */
+  bytesAllocated: number;
+  source: 'journal' | 'allocated';
   mtimeMs: number;
 }
 
@@ -67,6 +73,7 @@ export interface StatusReport {
   groups: StatusGroup[];
   repos: StatusRepo[];
   totals: {
+    /** partialBytes: disk space the partial downloads and their journals take (allocated bytes). */
     hubCache: { path: string; bytes: number; blobsBytes: number; repos: number; partialBytes: number };
     torchHome: { path: string; bytes: number; artifactsPresent: number; artifactsSelected: number };
     mlx: { path: string; bytes: number } | undefined;
@@ -92,20 +99,26 @@ export async function dirSize(dir: string): Promise<number> {
   return total;
 }
 
-/** How far partial downloads got: mlcache's journal beside `<etag>.<nonce>.incomplete`, else the file size. */
+/** The journal beside a `<etag>.<8hex>.incomplete` partial: `<etag>.<8hex>.mlcache-journal`. */
+function journalFor(partialPath: string): string | undefined {
+  return /\.[0-9a-f]{8}\.incomplete$/.test(partialPath) ? `${partialPath.slice(0, -'.incomplete'.length)}.mlcache-journal` : undefined;
+}
+
+/** How far partial downloads got: mlcache's journal beside `<etag>.<nonce>.incomplete`, else the allocated bytes. */
 export async function partialProgress(partials: readonly ScannedPartialFile[]): Promise<PartialProgress[]> {
   const out: PartialProgress[] = [];
   for (const p of partials) {
     if (p.kind !== 'incomplete' && p.kind !== 'other') continue;
-    const base: PartialProgress = { path: p.path, name: p.name, bytesDone: p.size, bytesTotal: undefined, source: 'file-size', mtimeMs: p.mtimeMs };
-    if (p.kind === 'incomplete') {
-      const journalFile = `${p.path.slice(0, -'.incomplete'.length)}.mlcache-journal`;
-      const parsed = await readJournalFile(journalFile);
-      if (parsed?.ok === true) {
-        const done = parsed.journal.completed.reduce((sum, [s, e]) => sum + (e - s), 0);
-        out.push({ ...base, bytesDone: done, bytesTotal: parsed.journal.size, source: 'journal' });
-        continue;
-      }
+    const base: PartialProgress = { path: p.path, name: p.name, bytesDone: p.allocated, bytesTotal: undefined, bytesAllocated: p.allocated, source: 'allocated', mtimeMs: p.mtimeMs };
+    const journalFile = p.kind === 'incomplete' ? journalFor(p.path) : undefined;
+    const parsed = journalFile === undefined ? undefined : await readJournalFile(journalFile);
+    if (parsed?.ok === true) {
+      const done = parsed.journal.completed.reduce((sum, [start, end]) => sum + Math.max(0, end - start), 0);
+      // Only `completed` is relied on; the total is shown when the journal carries one.
+      const size: unknown = (parsed.journal as { size?: unknown }).size;
+      const total = typeof size === 'number' && Number.isFinite(size) && size >= done ? size : undefined;
+      out.push({ ...base, bytesDone: done, bytesTotal: total, source: 'journal' });
+      continue;
     }
     out.push(base);
   }
@@ -188,7 +201,8 @@ export async function buildStatus(options: BuildStatusOptions): Promise<StatusRe
         bytes: scan?.sizeOnDisk ?? 0,
         blobsBytes: scan?.blobsSize ?? 0,
         repos: scan?.repos.length ?? 0,
-        partialBytes: (scan?.partialFiles ?? []).reduce((a, p) => a + p.size, 0),
+        // Space the partial files and journals take (allocated, not their apparent sizes).
+        partialBytes: (scan?.partialFiles ?? []).reduce((a, p) => a + p.allocated, 0),
       },
       torchHome: { path: options.torchHome, bytes: await dirSize(options.torchHome), artifactsPresent, artifactsSelected },
       mlx: mlxDir === undefined ? undefined : { path: mlxDir, bytes: await dirSize(mlxDir) },

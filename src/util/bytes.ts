@@ -38,6 +38,17 @@ export function parseSize(text: string): number {
   return Math.round(Number(match[1]) * multiplier);
 }
 
+/**
+ * Bytes a file really takes on disk: `st_blocks` × 512 (POSIX counts blocks in 512-byte units
+ * whatever the filesystem's block size), not its apparent size. A partial download preallocated
+ * with ftruncate is sparse: 134 MB long, a few MB (or nothing) allocated. Where the platform
+ * reports no blocks (Windows), the apparent size is the best there is.
+ */
+export function allocatedBytes(stats: { size: number; blocks?: number | undefined }): number {
+  const blocks = stats.blocks;
+  return typeof blocks === 'number' && Number.isFinite(blocks) && process.platform !== 'win32' ? blocks * 512 : stats.size;
+}
+
 /** Duration as `1m 05s` / `3.2s`. */
 export function formatDuration(ms: number): string {
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;

@@ -10,6 +10,7 @@
  * the cases, and test/unit/util/fnmatch.test.ts pins the behaviour to Python's fnmatch.
  */
 import { MlcacheError } from '../errors.js';
+import { cutValue } from './cut-value.js';
 
 const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
 
@@ -78,7 +79,7 @@ export function compilePatterns(patterns: readonly string[] | undefined): RegExp
     try {
       return fnmatchToRegExp(normalizePattern(pattern));
     } catch (cause) {
-      throw new MlcacheError('INVALID_PATTERN', `The pattern "${pattern}" is not valid.`, {
+      throw new MlcacheError('INVALID_PATTERN', `The pattern "${cutValue(pattern)}" is not valid.`, {
         hint: 'Patterns use fnmatch syntax: *, ?, [abc], [!abc]; a trailing / means everything below.',
         cause,
       });

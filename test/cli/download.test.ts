@@ -146,7 +146,7 @@ describe('failures: one sentence, a hint, the documented exit code', () => {
     expect(id.stderr).toMatch(/^error: .*not a repo id/m);
     const rate = await run(['download', 'acme/tiny', '--max-rate', 'fast', '--endpoint', hub().url]);
     expect(rate.exitCode).toBe(2);
-    expect(rate.stderr).toContain('"fast" is not a size');
+    expect(rate.stderr).toContain('--max-rate must be a size per second such as 50MB, not "fast"');
   });
 
   it('HF_HUB_OFFLINE refuses to touch the network, with a way out', async () => {

@@ -143,12 +143,12 @@ describe('a download bigger than the disk', () => {
       '16m',
       `
       head -c 7m /dev/zero >"$MNT/filler"
-      run first mlcache download ${REPO}
+      run first mlcache download --skip-space-check ${REPO}
       snap after-failure
-      run still-full mlcache download ${REPO}
+      run still-full mlcache download --skip-space-check ${REPO}
       rm "$MNT/filler"
       marker resume
-      run second mlcache download ${REPO}
+      run second mlcache download --skip-space-check ${REPO}
       snap after-resume
       `,
     );
@@ -206,7 +206,7 @@ describe('a disk that is already full', () => {
   const HINT = /Free disk space .*then run the same command again/;
 
   it('fresh cache: DISK_FULL before a byte is downloaded, and a cache that scans cleanly', async () => {
-    const run = await scenario('4m', 'fill\nrun full mlcache download acme/big\nsnap after');
+    const run = await scenario('4m', 'fill\nrun full mlcache download --skip-space-check acme/big\nsnap after');
     expectCleanFailure(await step(run, 'full'), 9, /^error: No space left to write .*trees\/[0-9a-f]{40}\.json\.$/, HINT);
     expect(hub().stats.bytesServed).toBe(0);
     const cache = path.join(run.out, 'after', 'hub');
@@ -216,11 +216,11 @@ describe('a disk that is already full', () => {
 
   // Every blob is in the cache; only the snapshot pointers and the ref are left to write.
   const rebuildLinks = (fillCommand: string) => `
-    run complete mlcache download ${REPO}
+    run complete mlcache download --skip-space-check ${REPO}
     rm -r "$MNT/hub/${REPO_DIR}/refs/main" "$MNT/hub/${REPO_DIR}/snapshots/"*
     ${fillCommand}
     marker full
-    run full mlcache download ${REPO}
+    run full mlcache download --skip-space-check ${REPO}
     snap after
   `;
 
@@ -253,7 +253,7 @@ describe('a disk that is already full', () => {
     // reports that ENOSPC as ENOENT (nodejs/node#42808).
     const run = await scenario(
       '16m',
-      `mkdir "$MNT/hub"; touch "$MNT/hub/CACHEDIR.TAG"; ${fillInodes}; rm "$MNT/inode-0"\nrun full mlcache download ${REPO}\nsnap after`,
+      `mkdir "$MNT/hub"; touch "$MNT/hub/CACHEDIR.TAG"; ${fillInodes}; rm "$MNT/inode-0"\nrun full mlcache download --skip-space-check ${REPO}\nsnap after`,
       'nr_inodes=64',
     );
     expectCleanFailure(await step(run, 'full'), 9, /^error: No space left to create .*\/snapshots\.$/, HINT);
@@ -282,7 +282,7 @@ describe('several files failing on one full disk', () => {
   it('is one sentence naming the files, with DISK_FULL deciding the exit code', async () => {
     // Four 4 MiB shards on a 6 MiB disk at the same pace: all four run out of space.
     hub().setFaults({ perConnectionBytesPerSec: 8_000_000 });
-    const run = await scenario('6m', `run full mlcache download acme/shards --connections 4`);
+    const run = await scenario('6m', `run full mlcache download --skip-space-check acme/shards --connections 4`);
     const result = await step(run, 'full');
     expectCleanFailure(result, 9, /^error: \d files of acme\/shards failed: No space left on the device .*\(shard-\d\.safetensors(, shard-\d\.safetensors)+\)\.$/, /Free some disk space/);
   });

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { BootstrapEvent, BootstrapResult } from '../../commands/bootstrap.js';
 import { formatBytes } from '../../util/bytes.js';
 import { redact } from '../../util/redact.js';
-import { addOptions, canAsk, groupSelection, groupSelectionOptions, settingsFrom, type GroupSelectionFlags } from '../context.js';
+import { addOptions, canAsk, groupSelection, groupSelectionOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface BootstrapFlags extends GroupSelectionFlags {
@@ -50,6 +50,7 @@ Examples:
   $ mlcache bootstrap --cache-models --all   # CI: no questions, cache everything that applies
   $ mlcache bootstrap --skip-cache --root ./project`,
   );
+  refuseEmptyValues(command);
   command.action(async (flags: BootstrapFlags) => {
     const { bootstrap } = await import('../../commands/bootstrap.js');
     const settings = await settingsFrom({});

@@ -13,7 +13,7 @@ import {
   groupSelectionOptions,
   networkOptions,
   outputOptions,
-  parseRate,
+  refuseEmptyValues,
   settingsFrom,
   transferOptions,
   type GroupSelectionFlags,
@@ -32,7 +32,8 @@ interface CacheModelsFlags extends GroupSelectionFlags {
   catalog?: string;
   connections: number;
   stallTimeout: number;
-  maxRate?: string;
+  maxRate?: number;
+  skipSpaceCheck?: boolean;
   verbose?: boolean;
   quiet?: boolean;
 }
@@ -125,8 +126,10 @@ export function registerCacheModels(program: Command, context: CommandContext): 
     .option('--yes', 'never ask; go on past gated repos without a token')
     .option('--force', 'also cache groups whose platform does not match this machine')
     .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts (default: TORCH_HOME, ~/.cache/torch)')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)');
+    .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)')
+    .option('--skip-space-check', 'download even when the free disk space looks too small');
   addOptions(command, [...networkOptions(), ...transferOptions(), ...outputOptions()]);
+  refuseEmptyValues(command);
   command.addHelpText('after', () => `${groupsHelp()}
 Selection: flags add up; MLCACHE_MODELS / PRELOAD_MODELS are used only when no flag selects anything.
 Exit codes: 0 ok, 1 a required entry failed, 2 usage, 3 catalog invalid, 9 not enough disk space.
@@ -150,7 +153,8 @@ Examples:
       token: flags.token,
       catalogPath: flags.catalog,
       connections: flags.connections,
-      maxRate: await parseRate(flags.maxRate),
+      maxRate: flags.maxRate,
+      skipSpaceCheck: flags.skipSpaceCheck,
       tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
       signal: context.signal,
       confirm: confirmOnTerminal,

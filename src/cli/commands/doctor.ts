@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { addOptions, networkOptions, outputOptions, settingsFrom } from '../context.js';
+import { addOptions, networkOptions, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface DoctorFlags {
@@ -17,6 +17,7 @@ export function registerDoctor(program: Command, context: CommandContext): void 
     .description('Check Node, cache directories, symlinks, free space, the endpoint, the token, proxies and conflicting variables.')
     .option('--torch-home <dir>', 'TORCH_HOME to check');
   addOptions(command, [...networkOptions(), ...outputOptions().filter((o) => o.long === '--json')]);
+  refuseEmptyValues(command);
   command.action(async (flags: DoctorFlags) => {
     const { doctor } = await import('../../commands/doctor.js');
     const settings = await settingsFrom(flags);

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addOptions, collect, createReporter, networkOptions, outputOptions, parseRate, settingsFrom, transferOptions } from '../context.js';
+import { addOptions, collect, createReporter, networkOptions, outputOptions, refuseEmptyValues, settingsFrom, transferOptions } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface DownloadFlags {
@@ -16,7 +16,8 @@ interface DownloadFlags {
   verbose?: boolean;
   connections: number;
   stallTimeout: number;
-  maxRate?: string;
+  maxRate?: number;
+  skipSpaceCheck?: boolean;
 }
 
 export function registerDownload(program: Command, context: CommandContext): void {
@@ -29,8 +30,10 @@ export function registerDownload(program: Command, context: CommandContext): voi
     .option('--include <glob>', 'only files matching (repeatable; fnmatch, `*` crosses /)', collect)
     .option('--exclude <glob>', 'skip files matching (repeatable; wins over --include)', collect)
     .addOption(new Option('--repo-type <type>', 'repo type').choices(['model', 'dataset', 'space']).default('model'))
-    .option('--dry-run', 'show what would be fetched and its size; write nothing');
+    .option('--dry-run', 'show what would be fetched and its size; write nothing')
+    .option('--skip-space-check', 'download even when the free disk space looks too small');
   addOptions(command, [...networkOptions(), ...transferOptions(), ...outputOptions()]);
+  refuseEmptyValues(command);
   command.addHelpText(
     'after',
     `
@@ -41,14 +44,17 @@ Examples:
   $ MODEL_DIR=$(mlcache download org/name --quiet)`,
   );
   command.action(async (repoId: string, files: string[], flags: DownloadFlags) => {
-    const [{ download }, { formatBytes, formatDuration }] = await Promise.all([
+    const [{ download }, { formatBytes, formatDuration }, { parseRepoId }, { cutValue }] = await Promise.all([
       import('../../commands/download.js'),
       import('../../util/bytes.js'),
+      import('../../hub/repo-id.js'),
+      import('../../util/cut-value.js'),
     ]);
+    parseRepoId(repoId, flags.repoType); // a bad id fails before any output
     const settings = await settingsFrom(flags);
     const reporter = await createReporter(flags);
     try {
-      await reporter.phase(`Resolving ${repoId}@${flags.revision ?? 'main'} on ${settings.endpoint}…`);
+      await reporter.phase(`Resolving ${cutValue(repoId)}@${cutValue(flags.revision ?? 'main')} on ${settings.endpoint}…`);
       const result = await download({
         settings,
         repoId,
@@ -60,7 +66,8 @@ Examples:
         token: flags.token,
         dryRun: flags.dryRun,
         connections: flags.connections,
-        maxRate: await parseRate(flags.maxRate),
+        maxRate: flags.maxRate,
+        skipSpaceCheck: flags.skipSpaceCheck,
         tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
         signal: context.signal,
         onEvent: (e) => reporter.onEvent(e),
@@ -79,6 +86,11 @@ Examples:
         process.stdout.write(
           `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}): ${result.files.length} files, ` +
             `${formatBytes(result.bytesTotal)} in total, ${formatBytes(result.bytesNeeded)} to download.\n`,
+        );
+        const sp = result.space;
+        process.stdout.write(
+          `Disk: ${formatBytes(sp.bytesRequired)} needed with margin${sp.bytesResumable > 0 ? ` (${formatBytes(sp.bytesResumable)} already in resumable partials)` : ''}, ` +
+            `${sp.bytesFree === undefined ? 'free space unknown' : `${formatBytes(sp.bytesFree)} free`} on ${sp.path}${sp.fits ? '' : ' — NOT ENOUGH'}.\n`,
         );
         return;
       }

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { settingsFrom } from '../context.js';
+import { refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface EnvFlags {
@@ -30,6 +30,7 @@ Examples:
   $ mlcache env --format github --offline       # GitHub Actions: appends to $GITHUB_ENV
   $ mlcache env --format compose                # a compose service snippet with the cache volumes`,
   );
+  refuseEmptyValues(command);
   command.action(async (flags: EnvFlags) => {
     const { env } = await import('../../commands/env.js');
     const settings = await settingsFrom({});

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { addOptions, groupSelection, groupSelectionOptions, outputOptions, settingsFrom, type GroupSelectionFlags } from '../context.js';
+import { addOptions, groupSelection, groupSelectionOptions, outputOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface OfflineCheckFlags extends GroupSelectionFlags {
@@ -20,6 +20,7 @@ export function registerOfflineCheck(program: Command, context: CommandContext):
     .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
     .option('--catalog <file>', 'a user catalog merged over the shipped one');
   addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+  refuseEmptyValues(command);
   command.action(async (flags: OfflineCheckFlags) => {
     const { offlineCheck } = await import('../../commands/offline-check.js');
     const settings = await settingsFrom(flags);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addOptions, confirmIfInteractive, outputOptions, settingsFrom } from '../context.js';
+import { addOptions, confirmIfInteractive, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface PruneFlags {
@@ -19,6 +19,7 @@ export function registerPrune(program: Command, _context: CommandContext): void 
     .option('--cache-dir <dir>', 'hub cache directory')
     .option('--catalog <file>', 'a user catalog (its commit pins are kept)');
   addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+  refuseEmptyValues(command);
   command.action(async (flags: PruneFlags) => {
     const [{ prune }, { formatBytes }] = await Promise.all([import('../../commands/prune.js'), import('../../util/bytes.js')]);
     const settings = await settingsFrom(flags);

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addOptions, confirmIfInteractive, outputOptions, settingsFrom } from '../context.js';
+import { addOptions, confirmIfInteractive, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface RmFlags {
@@ -20,6 +20,7 @@ export function registerRm(program: Command, _context: CommandContext): void {
     .option('--dry-run', 'show what would be removed')
     .option('--cache-dir <dir>', 'hub cache directory');
   addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+  refuseEmptyValues(command);
   command.action(async (spec: string, flags: RmFlags) => {
     const [{ rm }, { formatBytes }] = await Promise.all([import('../../commands/rm.js'), import('../../util/bytes.js')]);
     const settings = await settingsFrom(flags);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { settingsFrom } from '../context.js';
+import { refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface RunFlags {
@@ -21,6 +21,7 @@ Examples:
   $ mlcache run -- python transcribe.py input.wav
   $ mlcache run --offline -- ./run-pipeline.sh -j job-42`,
   );
+  refuseEmptyValues(command);
   command.action(async (commandLine: string[], flags: RunFlags) => {
     const { run } = await import('../../commands/run.js');
     const settings = await settingsFrom({});

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addOptions, collect, outputOptions, settingsFrom } from '../context.js';
+import { addOptions, collect, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface StatusFlags {
@@ -23,6 +23,7 @@ export function registerStatus(program: Command, _context: CommandContext): void
     .option('--torch-home <dir>', 'TORCH_HOME (default: TORCH_HOME, ~/.cache/torch)')
     .option('--catalog <file>', 'a user catalog merged over the shipped one');
   addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+  refuseEmptyValues(command);
   command.action(async (flags: StatusFlags) => {
     const [{ status }, { formatBytes }] = await Promise.all([import('../../commands/status.js'), import('../../util/bytes.js')]);
     const settings = await settingsFrom(flags);

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { addOptions, collect, createReporter, networkOptions, outputOptions, parsePositiveInt, settingsFrom } from '../context.js';
+import { addOptions, collect, createReporter, networkOptions, outputOptions, parsePositiveInt, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface VerifyFlags {
@@ -32,6 +32,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
     .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
     .option('--catalog <file>', 'a user catalog merged over the shipped one');
   addOptions(command, [...networkOptions(), ...outputOptions()]);
+  refuseEmptyValues(command);
   command.action(async (repos: string[], flags: VerifyFlags) => {
     const [{ verify }, { formatBytes }] = await Promise.all([import('../../commands/verify.js'), import('../../util/bytes.js')]);
     const settings = await settingsFrom(flags);

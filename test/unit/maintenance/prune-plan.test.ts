@@ -9,6 +9,7 @@ const partial = (name: string, size: number, mtimeMs: number) => ({
   path: `${REPO_DIR}/blobs/${name}`,
   kind: name.endsWith('.incomplete') ? ('incomplete' as const) : ('journal' as const),
   size,
+  allocated: size,
   mtimeMs,
 });
 

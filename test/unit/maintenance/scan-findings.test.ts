@@ -13,7 +13,7 @@ describe('findingsFromScan', () => {
         refs: [ref('main', `${C1}\n`), ref('v2', C2)],
         revisions: [rev(C1, [link(C1, 'config.json', GIT_C, 10), link(C1, 'model.bin', SHA_A, undefined), dangling])],
         blobs: [blob(GIT_C, 10, true), blob(SHA_B, 7, false)],
-        partialFiles: [{ name: `${SHA_A}.abcdef01.incomplete`, path: `${REPO_DIR}/blobs/${SHA_A}.abcdef01.incomplete`, kind: 'incomplete', size: 3, mtimeMs: 0 }],
+        partialFiles: [{ name: `${SHA_A}.abcdef01.incomplete`, path: `${REPO_DIR}/blobs/${SHA_A}.abcdef01.incomplete`, kind: 'incomplete', size: 3, allocated: 4096, mtimeMs: 0 }],
       }),
     );
     const findings = findingsFromScan(scan);
