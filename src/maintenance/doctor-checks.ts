@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { ProxySettings } from '../config/settings.js';
+import { redactUrl } from '../util/redact.js';
 
 export type DoctorStatus = 'ok' | 'warn' | 'fail';
 
@@ -145,8 +146,8 @@ export function evaluateDoctor(facts: DoctorFacts): DoctorCheck[] {
   else add('token', 'warn', `token from ${t.source ?? '?'} could not be checked: ${t.error ?? 'endpoint unreachable'}`, 'Check the network, then run `mlcache doctor` again.');
 
   const proxies = [
-    facts.proxy.https !== undefined ? `HTTPS_PROXY=${facts.proxy.https}` : undefined,
-    facts.proxy.http !== undefined ? `HTTP_PROXY=${facts.proxy.http}` : undefined,
+    facts.proxy.https !== undefined ? `HTTPS_PROXY=${redactUrl(facts.proxy.https)}` : undefined,
+    facts.proxy.http !== undefined ? `HTTP_PROXY=${redactUrl(facts.proxy.http)}` : undefined,
     facts.proxy.noProxy !== undefined ? `NO_PROXY=${facts.proxy.noProxy}` : undefined,
   ].filter((s): s is string => s !== undefined);
   add('proxy', 'ok', proxies.length > 0 ? `proxy in effect: ${proxies.join(', ')}` : 'no proxy variables set');

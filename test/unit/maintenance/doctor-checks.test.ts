@@ -32,6 +32,13 @@ describe('evaluateDoctor', () => {
     expect(doctorPassed(checks)).toBe(true);
   });
 
+  it('names the proxy in effect without its credentials', () => {
+    const checks = evaluateDoctor(facts({ proxy: { https: 'http://proxyuser:s3cretpass@proxy.corp:3128', http: 'http://otheruser:hunter22@proxy.corp:3128', noProxy: 'localhost' } }));
+    const text = JSON.stringify(checks);
+    expect(byId(checks, 'proxy')?.message).toMatch(/HTTPS_PROXY=http:\/\/proxy\.corp:3128/);
+    expect(text).not.toMatch(/s3cretpass|hunter22|proxyuser|otheruser/);
+  });
+
   it.each([
     ['v20.18.3', 'fail'],
     ['v20.19.0', 'ok'],
