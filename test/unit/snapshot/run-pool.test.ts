@@ -40,7 +40,7 @@ describe('runPool', () => {
 
   it('handles fewer items than workers, and none', async () => {
     const seen: number[] = [];
-    expect(await runPool(3, 256, async (i) => void seen.push(i))).toBe(3);
+    expect(await runPool(3, 256, (i) => Promise.resolve(void seen.push(i)))).toBe(3);
     expect(seen).toEqual([0, 1, 2]);
     expect(await runPool(0, 4, () => Promise.reject(new Error('never')))).toBe(0);
   });
