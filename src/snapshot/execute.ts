@@ -163,11 +163,11 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
   const processed = await runPool(plan.files.length, FEED_WINDOW, (index) => processFile(plan.files[index]!), aborted);
 
   const treeError = await treeWritten;
-  await removeRepoTempDirIfEmpty(ctx.cacheDir, repo);
   if (treeError !== undefined && !aborted()) throw treeError;
   // The ref last, and only when every selected file is in place.
   const complete = processed === plan.files.length && failureCount === 0 && !aborted();
   if (complete && plan.revision !== commit) await writeRef(ctx.cacheDir, repo, plan.revision, commit);
+  await removeRepoTempDirIfEmpty(ctx.cacheDir, repo);
   failures.sort((a, b) => a.path.localeCompare(b.path));
   return {
     plan,
