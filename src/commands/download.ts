@@ -64,7 +64,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   const runtime = await createRuntime(options);
   try {
     const plan = await planSnapshot(
-      { hub: runtime.hub, cacheDir: settings.hubCache },
+      { hub: runtime.hub, cacheDir: settings.hubCache, signal: options.signal },
       { repo, revision: options.revision, include: options.include, exclude: options.exclude, files: options.files },
     );
     const base = {

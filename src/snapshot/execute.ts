@@ -23,6 +23,7 @@ import type { HubClient, RepoRef } from '../hub/types.js';
 import { HubHttpError, isMlcacheError } from '../errors.js';
 import { fileSource } from './file-source.js';
 import type { PlannedFile, SnapshotPlan } from './plan.js';
+import { createFailureLog, type FileFailure } from './failure-log.js';
 import { runPool } from './run-pool.js';
 
 export interface ExecuteContext {
@@ -34,12 +35,7 @@ export interface ExecuteContext {
   signal?: AbortSignal | undefined;
 }
 
-export interface FileFailure {
-  path: string;
-  code: string;
-  message: string;
-  hint?: string | undefined;
-}
+export type { FileFailure } from './failure-log.js';
 
 export interface SnapshotResult {
   plan: SnapshotPlan;
@@ -95,16 +91,6 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
   // names inside the snapshot folders.
   await sweepRepoTemps(ctx.cacheDir, repo);
   await removeStrayTemps(plan.strayTemps ?? []);
-  // The full listing at this commit, in huggingface_hub's format: its offline mode trusts it.
-  // Written beside the downloads (a million-file listing takes a while to write); awaited before
-  // the result, and rethrown then if it failed.
-  const treeWritten: Promise<Error | undefined> | undefined =
-    plan.treeSource === 'hub'
-      ? writeTreeCache(ctx.cacheDir, repo, commit, plan.tree).then(
-          () => undefined,
-          (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-        )
-      : undefined;
   const copy = ctx.copy === true || !(await symlinksSupported(ctx.cacheDir));
 
   // One download per blob, however many paths share it. Only blobs that several paths need are
@@ -131,8 +117,7 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
   let filesFetched = 0;
   let bytesFetched = 0;
   let bytesCached = 0;
-  let failureCount = 0;
-  const failures: FileFailure[] = [];
+  const failures = createFailureLog(MAX_FAILURE_RECORDS);
   const processFile = async (file: PlannedFile): Promise<void> => {
     try {
       if (file.cached) {
@@ -155,28 +140,28 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
       }
       if (!file.linked || copy) await linkSnapshotFile(ctx.cacheDir, repo, commit, file.path, file.etag, { copy });
     } catch (error) {
-      failureCount++;
-      if (failures.length < MAX_FAILURE_RECORDS) failures.push({ path: file.path, ...describe(error) });
+      failures.add({ path: file.path, ...describe(error) });
     }
   };
   const aborted = () => ctx.signal?.aborted === true;
   const processed = await runPool(plan.files.length, FEED_WINDOW, (index) => processFile(plan.files[index]!), aborted);
 
-  const treeError = await treeWritten;
-  if (treeError !== undefined && !aborted()) throw treeError;
+  // The full listing at this commit, in huggingface_hub's format: its offline mode trusts it.
+  // Written after the files, so a million-file listing (seconds to sort and write) delays neither
+  // the first request nor an interrupted run's exit; the next run writes it if this one stopped.
+  if (plan.treeSource === 'hub' && !aborted()) await writeTreeCache(ctx.cacheDir, repo, commit, plan.tree);
   // The ref last, and only when every selected file is in place.
-  const complete = processed === plan.files.length && failureCount === 0 && !aborted();
+  const complete = processed === plan.files.length && failures.count === 0 && !aborted();
   if (complete && plan.revision !== commit) await writeRef(ctx.cacheDir, repo, plan.revision, commit);
   await removeRepoTempDirIfEmpty(ctx.cacheDir, repo);
-  failures.sort((a, b) => a.path.localeCompare(b.path));
   return {
     plan,
     snapshotDir: plan.snapshotDir,
     filesFetched,
     bytesFetched,
     bytesCached,
-    failures,
-    failureCount,
+    failures: failures.records(),
+    failureCount: failures.count,
     filesProcessed: processed,
     durationMs: Date.now() - started,
   };

@@ -58,6 +58,8 @@ export interface SnapshotPlan {
 export interface PlanContext {
   hub: HubClient;
   cacheDir: string;
+  /** Checked between slices of the per-file loops (a million-file plan takes seconds): abort stops planning. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Select files by explicit paths (`dir/` selects everything below); unknown paths are an error. */
@@ -87,9 +89,10 @@ function selectExplicit(tree: RepoFile[], wanted: readonly string[], repo: RepoR
  * twice, cannot be materialized as a snapshot; no honest Hub sends one. Refuse it before writing.
  * Returns the set of paths (planning reuses it). O(path length) per file.
  */
-function verifyTreeShape(tree: RepoFile[], repo: RepoRef): Set<string> {
+async function verifyTreeShape(tree: RepoFile[], repo: RepoRef, pause: Checkpoint): Promise<Set<string>> {
   const files = new Set<string>();
-  for (const file of tree) {
+  for (const [index, file] of tree.entries()) {
+    if (index % SLICE === 0) await pause();
     if (files.has(file.path)) {
       throw new MlcacheError('PROTOCOL', `${repo.id}'s file list names "${file.path}" twice.`, {
         hint: 'Nothing was written. Retry later; if it persists, the endpoint or a proxy is misbehaving.',
@@ -97,7 +100,8 @@ function verifyTreeShape(tree: RepoFile[], repo: RepoRef): Set<string> {
     }
     files.add(file.path);
   }
-  for (const file of tree) {
+  for (const [index, file] of tree.entries()) {
+    if (index % SLICE === 0) await pause();
     for (let slash = file.path.indexOf('/'); slash !== -1; slash = file.path.indexOf('/', slash + 1)) {
       const folder = file.path.slice(0, slash);
       if (files.has(folder)) {
@@ -139,7 +143,9 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
   const treeSource = cachedTree ? 'cache' : 'hub';
 
   // Every name from the Hub is untrusted: refuse the whole plan if one is hostile.
-  for (const file of tree) {
+  const pause = checkpoint(ctx.signal);
+  for (const [index, file] of tree.entries()) {
+    if (index % SLICE === 0) await pause();
     try {
       validateRepoFilePath(file.path);
     } catch (error) {
@@ -150,24 +156,28 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
     }
   }
 
-  const treePaths = verifyTreeShape(tree, repo);
+  const treePaths = await verifyTreeShape(tree, repo, pause);
 
   const selected =
     request.files && request.files.length > 0 ? selectExplicit(tree, request.files, repo, revision) : selectByPatterns(tree, request, commit);
 
   const snapshotDir = `${repoPaths(ctx.cacheDir, repo).snapshotsDir}/${commit}`;
-  const files = selected.map((f): PlannedFile => {
+  const files: PlannedFile[] = [];
+  for (const [index, f] of selected.entries()) {
+    if (index % SLICE === 0) await pause();
     const etag = f.lfs?.oid ?? f.oid;
     // Blob names come from the Hub too: refuse a bad one here, before anything is written.
     verifyEtag(etag);
-    return { path: f.path, size: f.lfs?.size ?? f.size, etag, lfs: f.lfs !== undefined, cached: false, linked: false };
-  });
+    files.push({ path: f.path, size: f.lfs?.size ?? f.size, etag, lfs: f.lfs !== undefined, cached: false, linked: false });
+  }
   // What the cache holds: one listing of blobs/ and one of each snapshot folder, not a stat per file.
   const present = await presentBlobs(ctx.cacheDir, repo, files);
   for (const f of files) f.cached = present.has(f.etag);
   const strayTemps = await markLinked(snapshotDir, files, treePaths);
 
+  await pause();
   files.sort(byPath);
+  await pause();
   const seen = new Set<string>();
   let bytesTotal = 0;
   let bytesNeeded = 0;
@@ -177,6 +187,22 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
     seen.add(f.etag);
   }
   return { repo, revision, commit, tree, treeSource, files, bytesTotal, bytesNeeded, snapshotDir, strayTemps };
+}
+
+type Checkpoint = () => Promise<void>;
+
+/** Items between two checkpoints: a few milliseconds of work. */
+const SLICE = 16_384;
+
+/**
+ * Called every SLICE items of the per-file loops: let the event loop run (a signal handler, the
+ * progress display) and stop if the run was aborted.
+ */
+function checkpoint(signal: AbortSignal | undefined): Checkpoint {
+  return async () => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    signal?.throwIfAborted();
+  };
 }
 
 /** The order `localeCompare` gives (dry-run lists it), through one collator instead of one per call. */
