@@ -171,9 +171,9 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
     files.push({ path: f.path, size: f.lfs?.size ?? f.size, etag, lfs: f.lfs !== undefined, cached: false, linked: false });
   }
   // What the cache holds: one listing of blobs/ and one of each snapshot folder, not a stat per file.
-  const present = await presentBlobs(ctx.cacheDir, repo, files);
+  const present = await presentBlobs(ctx.cacheDir, repo, files, ctx.signal);
   for (const f of files) f.cached = present.has(f.etag);
-  const strayTemps = await markLinked(snapshotDir, files, treePaths);
+  const strayTemps = await markLinked(snapshotDir, files, treePaths, ctx.signal);
 
   await pause();
   files.sort(byPath);
@@ -220,7 +220,7 @@ const LIST_CONCURRENCY = 8;
  * re-hashes them. An entry that is not plainly a file (a symlink, as huggingface_hub's shared blob
  * store makes, or a filesystem that reports no type) is stat()ed and must be a file of the size.
  */
-async function presentBlobs(cacheDir: string, repo: RepoRef, files: readonly PlannedFile[]): Promise<Set<string>> {
+async function presentBlobs(cacheDir: string, repo: RepoRef, files: readonly PlannedFile[], signal: AbortSignal | undefined): Promise<Set<string>> {
   const sizes = new Map<string, number>();
   for (const f of files) sizes.set(f.etag, f.size);
   const present = new Set<string>();
@@ -234,7 +234,7 @@ async function presentBlobs(cacheDir: string, repo: RepoRef, files: readonly Pla
       const st = await stat(path.join(blobsDir, entry.name)).catch(() => undefined);
       if (st?.isFile() === true && st.size === size) present.add(entry.name);
     }
-  });
+  }, signal);
   return present;
 }
 
@@ -245,7 +245,7 @@ async function presentBlobs(cacheDir: string, repo: RepoRef, files: readonly Pla
  * (`<name>.<8hex>.tmp`, `.mlcache-<8hex>.tmp`; never a file of the tree) for executeSnapshot to
  * remove.
  */
-async function markLinked(snapshotDir: string, files: readonly PlannedFile[], treePaths: ReadonlySet<string>): Promise<string[]> {
+async function markLinked(snapshotDir: string, files: readonly PlannedFile[], treePaths: ReadonlySet<string>, signal: AbortSignal | undefined): Promise<string[]> {
   const folders = new Map<string, Map<string, PlannedFile>>();
   for (const f of files) {
     const slash = f.path.lastIndexOf('/');
@@ -268,8 +268,9 @@ async function markLinked(snapshotDir: string, files: readonly PlannedFile[], tr
       } else if (LEGACY_TEMP.test(entry.name) && !treePaths.has(folder === '' ? entry.name : `${folder}/${entry.name}`)) {
         strays.push(path.join(dir, entry.name));
       }
-    });
-  });
+    }, signal);
+  }, () => signal?.aborted === true);
+  signal?.throwIfAborted();
   return strays;
 }
 
@@ -280,19 +281,27 @@ function isUnknownType(entry: Dirent): boolean {
   return !entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink() && !entry.isFIFO() && !entry.isSocket() && !entry.isBlockDevice() && !entry.isCharacterDevice();
 }
 
-/** Each entry of `dir`, streamed (opendir); nothing when it does not exist or cannot be read. */
-async function forEachEntry(dir: string, visit: (entry: Dirent) => Promise<void>): Promise<void> {
+/**
+ * Each entry of `dir`, streamed (opendir); nothing when it does not exist or cannot be read. An
+ * abort (checked every SLICE entries) stops the listing and is rethrown.
+ */
+async function forEachEntry(dir: string, visit: (entry: Dirent) => Promise<void>, signal: AbortSignal | undefined): Promise<void> {
   let handle: Dir;
   try {
     handle = await opendir(dir, { bufferSize: 256 });
   } catch {
     return;
   }
+  let seen = 0;
   try {
-    for await (const entry of handle) await visit(entry);
+    for await (const entry of handle) {
+      if (++seen % SLICE === 0 && signal?.aborted === true) break;
+      await visit(entry);
+    }
   } catch {
     // An unreadable folder: what was not seen is planned as missing, and fetched or linked again.
   }
+  signal?.throwIfAborted();
 }
 
 /** The commit a revision points at in the local cache (refs/<revision>), with no network. */

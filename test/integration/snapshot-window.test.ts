@@ -136,6 +136,18 @@ describe('executeSnapshot feeds the engine through a fixed window', () => {
     await expect(readdir(path.join(repoPaths(cacheDir, repo).refsDir))).resolves.toEqual(['main']);
   });
 
+  it('planning stops at its next checkpoint once its signal is aborted', async () => {
+    const runtime = await createRuntime({ settings: settings() });
+    try {
+      const controller = new AbortController();
+      const reason = new Error('stop planning');
+      controller.abort(reason);
+      await expect(planSnapshot({ hub: runtime.hub, cacheDir, signal: controller.signal }, { repo: { id: 'acme/many', type: 'dataset' } })).rejects.toBe(reason);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('a blob shared by paths 300 apart is fetched once, and counted once', async () => {
     const runtime = await createRuntime({ settings: settings() });
     try {
