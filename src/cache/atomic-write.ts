@@ -1,8 +1,10 @@
 /**
- * Small atomic-write helpers. Every writer in src/cache goes through a unique temp name in the
- * destination folder + rename, so a concurrent reader (or another tool) sees either the old file
- * or the new one, never a torn one. Same pattern as huggingface_hub
- * _cache_commit_hash_for_specific_revision (`<name>.<8hex>.tmp` + os.replace).
+ * Small atomic-write helpers. Every writer in src/cache goes through a unique temp name + rename,
+ * so a concurrent reader (or another tool) sees either the old file or the new one, never a torn
+ * one. Same pattern as huggingface_hub _cache_commit_hash_for_specific_revision
+ * (`<name>.<8hex>.tmp` + os.replace). The writers of refs/, snapshots/ and trees/ stage their temp
+ * in the repo's `.mlcache-tmp/` instead of next to the destination (repo-temp.ts), because readers
+ * list those folders.
  */
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
@@ -24,14 +26,29 @@ export function tempSibling(target: string, suffix = 'tmp'): string {
   return path.join(path.dirname(target), name);
 }
 
-/** Write `data` to `target` via a sibling temp file + rename. */
-export async function atomicWriteFile(target: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  const temp = tempSibling(target);
+/**
+ * Write `data` to `target` via a temp file + rename: a sibling temp (tempSibling), or the one
+ * `createTemp` makes (it must create the file with `data`, exclusively, and return its path; it
+ * must be on target's filesystem).
+ */
+export async function atomicWriteFile(
+  target: string,
+  data: string | Uint8Array,
+  mode?: number,
+  createTemp?: (write: (temp: string) => Promise<void>) => Promise<string>,
+): Promise<void> {
+  const write = (temp: string) => writeFile(temp, data, mode === undefined ? { flag: 'wx' } : { flag: 'wx', mode });
+  let temp: string | undefined;
   try {
-    await writeFile(temp, data, mode === undefined ? { flag: 'wx' } : { flag: 'wx', mode });
+    if (createTemp === undefined) {
+      temp = tempSibling(target);
+      await write(temp);
+    } else {
+      temp = await createTemp(write);
+    }
     await fs.rename(temp, target);
   } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
+    if (temp !== undefined) await rm(temp, { force: true }).catch(() => undefined);
     throw fsError(error, `write ${target}`);
   }
 }

@@ -10,17 +10,19 @@ export {
   verifyCommitHash,
   verifyEtag,
 } from './safe-path.js';
-export { blobPath, lockPath, refPath, relativeBlobTarget, repoPaths, snapshotDir, snapshotFilePath, treeCachePath } from './repo-paths.js';
+export { REPO_TEMP_FOLDER, blobPath, lockPath, refPath, relativeBlobTarget, repoPaths, snapshotDir, snapshotFilePath, treeCachePath } from './repo-paths.js';
 export type { RepoPaths } from './repo-paths.js';
 export { atomicWriteFile, fsError, randomHex8, tempSibling } from './atomic-write.js';
 export { makeDirectory } from './make-directory.js';
+export { HOST_TAG, STALE_TEMP_MS, createRepoTemp, isStaleRepoTemp, removeRepoTempDirIfEmpty, repoTempName, sweepRepoTemps } from './repo-temp.js';
+export type { RepoTempKind, StaleTempContext } from './repo-temp.js';
 export { ensureCacheRoot, ensureRepoDirs } from './ensure-cache-root.js';
 export { readRef, writeRef } from './write-ref.js';
 export { linkSnapshotFile, symlinksSupported } from './link-snapshot-file.js';
 export type { LinkSnapshotFileOptions, LinkSnapshotFileResult } from './link-snapshot-file.js';
 export { commitBlob } from './commit-blob.js';
 export type { CommitBlobResult } from './commit-blob.js';
-export { TREE_CACHE_FORMAT_VERSION, parseTreeCache, readTreeCache, serializeTreeCache, writeTreeCache } from './tree-cache.js';
+export { TREE_CACHE_FORMAT_VERSION, compareCodePoints, parseTreeCache, readTreeCache, serializeTreeCache, treeCacheText, writeTreeCache } from './tree-cache.js';
 export type { TreeCacheFile } from './tree-cache.js';
 export { acquireLock, isProcessAlive, parseHolder } from './acquire-lock.js';
 export type { AcquireLockOptions, LockHandle, LockHolder } from './acquire-lock.js';

@@ -1,14 +1,15 @@
 /**
  * Snapshot pointers: `snapshots/<commit>/<path>` → `../../blobs/<etag>` (relative symlink), or a
- * plain copy of the blob where symlinks are unavailable.
+ * plain copy of the blob where symlinks are unavailable. Never a temp name inside snapshots/.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
-import { fsError, tempSibling } from './atomic-write.js';
+import { fsError } from './atomic-write.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { blobPath, relativeBlobTarget, snapshotFilePath } from './repo-paths.js';
+import { createRepoTemp } from './repo-temp.js';
 
 export interface LinkSnapshotFileOptions {
   /** Copy the blob instead of linking (HF_HUB_DISABLE_SYMLINKS-style). @default false */
@@ -66,15 +67,20 @@ async function probeSymlinks(cacheDir: string): Promise<boolean> {
 /**
  * Make `snapshots/<commit>/<filePath>` point at `blobs/<etag>`.
  *
- * The pointer is written under a temp name and renamed over the old entry, so a concurrent reader
- * never finds it missing (huggingface_hub removes, then links; we avoid that window). The symlink
- * target is relative (`path.relative(dirname(pointer), blob)`), as in huggingface_hub
- * `_create_symlink` and @huggingface/hub `utils/symlink.ts`, so a moved cache keeps working.
+ * The symlink is created in place: symlink(2) is atomic, so a reader (or a kill) sees no pointer
+ * or the whole pointer, never a temp name. When the name exists (EEXIST) and already is this link,
+ * nothing is written; anything else there (another link, a stale copy, a folder) is replaced by a
+ * link staged in the repo's private `.mlcache-tmp/` and renamed over it, so a concurrent reader
+ * never finds the pointer missing (huggingface_hub removes, then links; we avoid that window). No
+ * temp ever sits in snapshots/, where huggingface_hub's scan_cache_dir would count it as a file of
+ * the revision (repo-temp.ts). The symlink target is relative
+ * (`path.relative(dirname(pointer), blob)`), as in huggingface_hub `_create_symlink` and
+ * @huggingface/hub `utils/symlink.ts`, so a moved cache keeps working.
  *
- * Copy fallback (options.copy, or no symlink support): the blob is copied into place and stays in
- * blobs/. huggingface_hub instead *moves* a freshly downloaded blob into snapshots/; keeping it
- * means the next revision that shares the blob, resume, and dedup all work the same way with or
- * without symlinks, at the cost of disk space.
+ * Copy fallback (options.copy, or no symlink support): the blob is copied to a temp in
+ * `.mlcache-tmp/`, then renamed into place, and stays in blobs/. huggingface_hub instead *moves* a
+ * freshly downloaded blob into snapshots/; keeping it means the next revision that shares the
+ * blob, resume, and dedup all work the same way with or without symlinks, at the cost of disk space.
  */
 export async function linkSnapshotFile(
   cacheDir: string,
@@ -95,38 +101,64 @@ export async function linkSnapshotFile(
       details: { path: filePath, etag },
     });
   }
-  await makeDirectory(path.dirname(pointerPath));
 
   const useCopy = options.copy === true || !(await symlinksSupported(cacheDir));
   if (!useCopy) {
-    if ((await readLinkOrUndefined(pointerPath)) === target) return { pointerPath, mode: 'symlink', changed: false };
-    const temp = tempSibling(pointerPath);
-    let linked = false;
-    try {
-      await fs.symlink(target, temp);
-      linked = true;
-      await replaceWith(temp, pointerPath);
-      return { pointerPath, mode: 'symlink', changed: true };
-    } catch (error) {
-      await fs.rm(temp, { force: true }).catch(() => undefined);
-      if (await isSameLink(pointerPath, target)) return { pointerPath, mode: 'symlink', changed: false };
-      // A filesystem that refuses this one symlink (EPERM on some mounts) still gets a copy.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (linked || (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')) {
-        throw fsError(error, `link ${pointerPath}`);
-      }
-    }
+    const outcome = await placeSymlink(cacheDir, repo, pointerPath, target);
+    if (outcome !== 'unsupported') return { pointerPath, mode: 'symlink', changed: outcome === 'created' };
   }
 
-  const temp = tempSibling(pointerPath);
+  let temp: string | undefined;
   try {
-    await fs.copyFile(blob, temp);
+    temp = await createRepoTemp(cacheDir, repo, 'copy', (t) => fs.copyFile(blob, t, fs.constants.COPYFILE_EXCL));
+    await makeDirectory(path.dirname(pointerPath));
     await replaceWith(temp, pointerPath);
   } catch (error) {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
+    if (temp !== undefined) await fs.rm(temp, { force: true }).catch(() => undefined);
     throw fsError(error, `copy ${blob} to ${pointerPath}`);
   }
   return { pointerPath, mode: 'copy', changed: true };
+}
+
+/** Codes of a filesystem that refuses this one symlink (some mounts): it still gets a copy. */
+const SYMLINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * symlink(target, pointer) in place; its folder is made only when missing (ENOENT), so the common
+ * case costs one system call. EEXIST: see linkSnapshotFile.
+ */
+async function placeSymlink(cacheDir: string, repo: CacheRepo, pointerPath: string, target: string): Promise<'created' | 'unchanged' | 'unsupported'> {
+  let error: unknown;
+  try {
+    await fs.symlink(target, pointerPath);
+    return 'created';
+  } catch (first) {
+    error = first;
+  }
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    await makeDirectory(path.dirname(pointerPath));
+    try {
+      await fs.symlink(target, pointerPath);
+      return 'created';
+    } catch (second) {
+      error = second;
+    }
+  }
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (SYMLINK_UNSUPPORTED.has(code)) return 'unsupported';
+  if (code !== 'EEXIST') throw fsError(error, `link ${pointerPath}`);
+  if (await isSameLink(pointerPath, target)) return 'unchanged';
+  let temp: string | undefined;
+  try {
+    temp = await createRepoTemp(cacheDir, repo, 'link', (t) => fs.symlink(target, t));
+    await replaceWith(temp, pointerPath);
+    return 'created';
+  } catch (replaceError) {
+    if (temp !== undefined) await fs.rm(temp, { force: true }).catch(() => undefined);
+    // Another process put the same link there first.
+    if (await isSameLink(pointerPath, target)) return 'unchanged';
+    throw fsError(replaceError, `link ${pointerPath}`);
+  }
 }
 
 /** rename(temp, dest), clearing a directory that sits at dest (rename cannot replace one). */

@@ -7,6 +7,9 @@ import { MlcacheError } from '../errors.js';
 import { repoFolderName, type CacheRepo } from './repo-folder-name.js';
 import { validateRepoFilePath, validateRevisionName, UNSAFE_FILE_HINT, verifyCommitHash, verifyEtag } from './safe-path.js';
 
+/** Name of the private temp folder in a repo folder (see RepoPaths.tempDir). */
+export const REPO_TEMP_FOLDER = '.mlcache-tmp';
+
 export interface RepoPaths {
   /** `<cache>/models--org--name` */
   repoDir: string;
@@ -19,6 +22,11 @@ export interface RepoPaths {
   noExistDir: string;
   /** `<cache>/.locks/models--org--name` */
   locksDir: string;
+  /**
+   * `.mlcache-tmp/`: mlcache's private temp folder inside the repo folder, where snapshot links,
+   * copies, refs and trees are staged before their rename (repo-temp.ts). No reader lists it.
+   */
+  tempDir: string;
 }
 
 export function repoPaths(cacheDir: string, repo: CacheRepo): RepoPaths {
@@ -32,6 +40,7 @@ export function repoPaths(cacheDir: string, repo: CacheRepo): RepoPaths {
     treesDir: path.join(repoDir, 'trees'),
     noExistDir: path.join(repoDir, '.no_exist'),
     locksDir: path.join(cacheDir, '.locks', folder),
+    tempDir: path.join(repoDir, REPO_TEMP_FOLDER),
   };
 }
 

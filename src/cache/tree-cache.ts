@@ -3,12 +3,14 @@
  * (_tree_cache.py, format_version 1). Python trusts this file for offline completeness checks
  * (IncompleteSnapshotError) and to skip per-file HEADs, so it is written only complete and valid.
  */
+import type { FileHandle } from 'node:fs/promises';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteFile } from './atomic-write.js';
+import { fsError } from './atomic-write.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { treeCachePath } from './repo-paths.js';
+import { createRepoTemp } from './repo-temp.js';
 
 export const TREE_CACHE_FORMAT_VERSION = 1;
 
@@ -32,44 +34,73 @@ const XET_HASH = /^[0-9a-fA-F]{64}$/;
  * insertion order (not sort_keys). ensure_ascii is on, so non-ASCII is escaped as \uXXXX.
  */
 export function serializeTreeCache(files: readonly TreeCacheFile[]): string {
-  const byPath = new Map<string, TreeCacheFile>();
-  for (const file of files) byPath.set(file.path, file);
-  const paths = [...byPath.keys()].sort(compareCodePoints);
-  const lines = ['{', ` "format_version": ${TREE_CACHE_FORMAT_VERSION},`];
-  if (paths.length === 0) {
-    lines.push(' "files": {}');
-  } else {
-    lines.push(' "files": {');
-    paths.forEach((p, index) => {
-      const file = byPath.get(p)!;
-      const fields: Array<[string, string]> = [
-        ['size', pyInt(file.size)],
-        ['blob_id', pyString(file.oid)],
-      ];
-      if (file.lfs !== undefined) {
-        fields.push(['lfs_sha256', pyString(file.lfs.oid)], ['lfs_size', pyInt(file.lfs.size)]);
-      }
-      if (file.xetHash !== undefined) fields.push(['xet_hash', pyString(file.xetHash)]);
-      lines.push(`  ${pyString(p)}: {`);
-      fields.forEach(([key, value], i) => lines.push(`   "${key}": ${value}${i < fields.length - 1 ? ',' : ''}`));
-      lines.push(`  }${index < paths.length - 1 ? ',' : ''}`);
-    });
-    lines.push(' }');
-  }
-  lines.push('}');
-  return lines.join('\n');
+  let text = '';
+  for (const piece of treeCacheText(files)) text += piece;
+  return text;
 }
 
 /**
- * Write `trees/<commit>.json` atomically. Returns false (and writes nothing) when an entry has an
- * invalid xet hash, like huggingface_hub write_tree_cache, since its reader would reject the file.
+ * serializeTreeCache's text in pieces (one per file entry), so that a listing of a million files
+ * (~150 MB of JSON) is written as it is made instead of being built as one string first.
+ */
+export function* treeCacheText(files: readonly TreeCacheFile[]): Generator<string> {
+  const byPath = new Map<string, TreeCacheFile>();
+  for (const file of files) byPath.set(file.path, file);
+  const paths = [...byPath.keys()].sort(compareCodePoints);
+  yield `{\n "format_version": ${TREE_CACHE_FORMAT_VERSION},\n`;
+  if (paths.length === 0) {
+    yield ' "files": {}\n}';
+    return;
+  }
+  yield ' "files": {';
+  for (let index = 0; index < paths.length; index++) {
+    const p = paths[index]!;
+    const file = byPath.get(p)!;
+    // Python's key order: size, blob_id, then lfs_sha256 + lfs_size, then xet_hash.
+    let entry = `\n  ${pyString(p)}: {\n   "size": ${pyInt(file.size)},\n   "blob_id": ${pyString(file.oid)}`;
+    if (file.lfs !== undefined) entry += `,\n   "lfs_sha256": ${pyString(file.lfs.oid)},\n   "lfs_size": ${pyInt(file.lfs.size)}`;
+    if (file.xetHash !== undefined) entry += `,\n   "xet_hash": ${pyString(file.xetHash)}`;
+    entry += `\n  }${index < paths.length - 1 ? ',' : ''}`;
+    yield entry;
+  }
+  yield '\n }\n}';
+}
+
+/** Pieces are gathered up to this many characters per write(2). */
+const WRITE_BATCH_CHARS = 1 << 20;
+
+/**
+ * Write `trees/<commit>.json` atomically: streamed to a temp in the repo's `.mlcache-tmp/`, then
+ * renamed. Returns false (and writes nothing) when an entry has an invalid xet hash, like
+ * huggingface_hub write_tree_cache, since its reader would reject the file.
  */
 export async function writeTreeCache(cacheDir: string, repo: CacheRepo, commit: string, files: readonly TreeCacheFile[]): Promise<boolean> {
   const file = treeCachePath(cacheDir, repo, commit);
   if (files.some((f) => f.xetHash !== undefined && !XET_HASH.test(f.xetHash))) return false;
-  const text = serializeTreeCache(files);
-  await makeDirectory(path.dirname(file));
-  await atomicWriteFile(file, text);
+  let handle: FileHandle | undefined;
+  let temp: string | undefined;
+  try {
+    temp = await createRepoTemp(cacheDir, repo, 'tree', async (t) => {
+      handle = await fs.open(t, 'wx');
+    });
+    let batch = '';
+    for (const piece of treeCacheText(files)) {
+      batch += piece;
+      if (batch.length >= WRITE_BATCH_CHARS) {
+        await handle!.write(batch);
+        batch = '';
+      }
+    }
+    if (batch !== '') await handle!.write(batch);
+    await handle!.close();
+    handle = undefined;
+    await makeDirectory(path.dirname(file));
+    await fs.rename(temp, file);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    if (temp !== undefined) await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw fsError(error, `write ${file}`);
+  }
   return true;
 }
 
@@ -121,8 +152,12 @@ function pyInt(value: number): string {
   return String(value);
 }
 
+/** Printable ASCII without `"` and `\`: encoded as is (nearly every path and every hash). */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** Python's json encoder with ensure_ascii=True (json.encoder.py_encode_basestring_ascii). */
 function pyString(value: string): string {
+  if (PLAIN_ASCII.test(value)) return `"${value}"`;
   let out = '"';
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -142,17 +177,23 @@ function pyString(value: string): string {
   return `${out}"`;
 }
 
-/** Python str ordering: by code point (JS's default sort compares UTF-16 code units). */
+/**
+ * Python str ordering: by code point. JS's default sort compares UTF-16 code units, which differs
+ * only where a surrogate (U+D800–DFFF, half of an astral character) meets U+E000–FFFF: moving the
+ * surrogates above that range gives code point order without decoding the strings.
+ */
 export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const na = ia.next();
-    const nb = ib.next();
-    if (na.done === true) return nb.done === true ? 0 : -1;
-    if (nb.done === true) return 1;
-    const ca = na.value.codePointAt(0)!;
-    const cb = nb.value.codePointAt(0)!;
-    if (ca !== cb) return ca - cb;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca !== cb) return codePointRank(ca) - codePointRank(cb);
   }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
 }

@@ -9,13 +9,15 @@ import { atomicWriteFile, fsError } from './atomic-write.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { refPath } from './repo-paths.js';
+import { createRepoTemp } from './repo-temp.js';
 import { verifyCommitHash } from './safe-path.js';
 
 /**
  * Point `revision` at `commit`. Returns true when the file was (re)written. Like huggingface_hub
  * file_download.py::_cache_commit_hash_for_specific_revision: nothing is written when the
  * revision is the commit itself or the content is already right (a read-only cache is fine then),
- * and the write is atomic (`<name>.<8hex>.tmp` + rename).
+ * and the write is atomic (a temp in the repo's `.mlcache-tmp/` + rename; huggingface_hub puts its
+ * `<name>.<8hex>.tmp` in refs/ itself, where a kill leaves it to be read as a ref).
  */
 export async function writeRef(cacheDir: string, repo: CacheRepo, revision: string, commit: string): Promise<boolean> {
   verifyCommitHash(commit);
@@ -23,7 +25,8 @@ export async function writeRef(cacheDir: string, repo: CacheRepo, revision: stri
   if (revision === commit) return false;
   if ((await readRef(cacheDir, repo, revision)) === commit) return false;
   await makeDirectory(path.dirname(file));
-  await atomicWriteFile(file, commit);
+  // The temp goes to .mlcache-tmp/, not refs/: readers take every file under refs/ for a ref.
+  await atomicWriteFile(file, commit, undefined, (write) => createRepoTemp(cacheDir, repo, 'ref', write));
   return true;
 }
 

@@ -424,9 +424,9 @@ async function executeEntry(
       { hub: runtime.hub, engine: runtime.engine, cacheDir: options.settings.hubCache, copy: options.settings.disableSymlinks, signal: options.signal },
       snapshot,
     );
-    if (result.failures.length > 0) {
+    if (result.failureCount > 0) {
       const first = result.failures[0]!;
-      const more = result.failures.length > 1 ? ` (and ${result.failures.length - 1} more files)` : '';
+      const more = result.failureCount > 1 ? ` (and ${result.failureCount - 1} more files)` : '';
       return done({
         status: 'failed',
         bytesFetched: result.bytesFetched,

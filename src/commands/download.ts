@@ -84,7 +84,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   const runtime = await createRuntime(options);
   try {
     const plan = await planSnapshot(
-      { hub: runtime.hub, cacheDir: settings.hubCache },
+      { hub: runtime.hub, cacheDir: settings.hubCache, signal: options.signal },
       { repo, revision: options.revision, include: options.include, exclude: options.exclude, files: options.files },
     );
     const base = {
@@ -108,7 +108,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       plan,
     );
     if (options.signal?.aborted) throw interrupted();
-    if (result.failures.length > 0) throw failuresError(repo.id, result.failures);
+    if (result.failureCount > 0) throw failuresError(repo.id, result.failures, result.failureCount);
     return {
       ...base,
       space,
@@ -185,16 +185,17 @@ const DECIDING_CODES: readonly ErrorCode[] = ['DISK_FULL', 'PERMISSION', 'GATED_
  * sentence naming the files; otherwise a short list. The most actionable cause decides the code
  * and the hint (DISK_FULL over a network error that followed it, for instance).
  */
-function failuresError(repoId: string, failures: FileFailure[]): MlcacheError {
+function failuresError(repoId: string, failures: FileFailure[], count: number): MlcacheError {
   const deciding = DECIDING_CODES.map((code) => failures.find((f) => f.code === code)).find((f) => f !== undefined) ?? failures[0]!;
   const options = { hint: deciding.hint ?? 'Run the same command again; finished files are kept.', details: { failures } };
   const code = deciding.code as ErrorCode;
-  if (failures.length === 1) return new MlcacheError(code, `${repoId}: ${deciding.path}: ${deciding.message}`, options);
-  const names = (list: FileFailure[]) => `${list.slice(0, 5).map((f) => f.path).join(', ')}${list.length > 5 ? ` and ${list.length - 5} more` : ''}`;
+  if (count === 1) return new MlcacheError(code, `${repoId}: ${deciding.path}: ${deciding.message}`, options);
+  // `failures` holds the first records only (executeSnapshot keeps MAX_FAILURE_RECORDS); `count` is all of them.
+  const names = (list: FileFailure[]) => `${list.slice(0, 5).map((f) => f.path).join(', ')}${count > 5 ? ` and ${count - 5} more` : ''}`;
   if (failures.every((f) => f.message === deciding.message)) {
-    return new MlcacheError(code, `${failures.length} files of ${repoId} failed: ${deciding.message.replace(/\.$/, '')} (${names(failures)}).`, options);
+    return new MlcacheError(code, `${count} files of ${repoId} failed: ${deciding.message.replace(/\.$/, '')} (${names(failures)}).`, options);
   }
   const lines = failures.slice(0, 5).map((f) => `  ${f.path}: ${f.message}`);
-  const more = failures.length > 5 ? `\n  … and ${failures.length - 5} more` : '';
-  return new MlcacheError(code, `${failures.length} files of ${repoId} failed:\n${lines.join('\n')}${more}`, options);
+  const more = count > 5 ? `\n  … and ${count - 5} more` : '';
+  return new MlcacheError(code, `${count} files of ${repoId} failed:\n${lines.join('\n')}${more}`, options);
 }

@@ -1,7 +1,9 @@
 /**
  * Executing a plan: blobs through the transfer engine (verified, atomic), then snapshot pointers,
  * then refs. The ref is written last, and only when every selected file is in place, so a
- * reader never follows a ref to a half-built snapshot of this run.
+ * reader never follows a ref to a half-built snapshot of this run. Files are fed to the engine
+ * through a fixed window (FEED_WINDOW), in plan order, so a million-file plan costs the same
+ * queued memory as a small one.
  */
 import {
   blobPath,
@@ -9,15 +11,20 @@ import {
   ensureRepoDirs,
   linkSnapshotFile,
   lockPath,
+  removeRepoTempDirIfEmpty,
+  sweepRepoTemps,
   symlinksSupported,
   writeRef,
   writeTreeCache,
 } from '../cache/index.js';
+import { lstat, rm } from 'node:fs/promises';
 import type { TransferEngine, TransferItem } from '../download/types.js';
 import type { HubClient, RepoRef } from '../hub/types.js';
 import { HubHttpError, isMlcacheError } from '../errors.js';
 import { fileSource } from './file-source.js';
 import type { PlannedFile, SnapshotPlan } from './plan.js';
+import { createFailureLog, type FileFailure } from './failure-log.js';
+import { runPool } from './run-pool.js';
 
 export interface ExecuteContext {
   hub: HubClient;
@@ -28,12 +35,7 @@ export interface ExecuteContext {
   signal?: AbortSignal | undefined;
 }
 
-export interface FileFailure {
-  path: string;
-  code: string;
-  message: string;
-  hint?: string | undefined;
-}
+export type { FileFailure } from './failure-log.js';
 
 export interface SnapshotResult {
   plan: SnapshotPlan;
@@ -41,7 +43,11 @@ export interface SnapshotResult {
   filesFetched: number;
   bytesFetched: number;
   bytesCached: number;
+  /** The first MAX_FAILURE_RECORDS failures, sorted by path; failureCount counts them all. */
   failures: FileFailure[];
+  failureCount: number;
+  /** Files handled (all of them unless the run was aborted, which stops the feeding). */
+  filesProcessed: number;
   durationMs: number;
 }
 
@@ -67,63 +73,119 @@ function describe(error: unknown): { code: string; message: string; hint?: strin
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
+/**
+ * Files handed on at once. The engine has its own item and connection slots (a few dozen); the
+ * window only has to keep those busy, so queued work costs O(FEED_WINDOW), not O(files), and
+ * an abort stops the feeding at once.
+ */
+export const FEED_WINDOW = 256;
+/** Failure records kept (with the count of all of them): a million failures stay small. */
+export const MAX_FAILURE_RECORDS = 1000;
+
 export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): Promise<SnapshotResult> {
   const started = Date.now();
   const { repo, commit } = plan;
   await ensureCacheRoot(ctx.cacheDir);
   await ensureRepoDirs(ctx.cacheDir, repo);
-  // The full listing at this commit, in huggingface_hub's format: its offline mode trusts it.
-  if (plan.treeSource === 'hub') await writeTreeCache(ctx.cacheDir, repo, commit, plan.tree);
+  // What a killed run left: temps in .mlcache-tmp/ of dead processes, and (older mlcache) temp
+  // names inside the snapshot folders.
+  await sweepRepoTemps(ctx.cacheDir, repo);
+  await removeStrayTemps(plan.strayTemps ?? []);
   const copy = ctx.copy === true || !(await symlinksSupported(ctx.cacheDir));
 
-  // One download per blob, however many paths share it.
-  const downloads = new Map<string, Promise<number>>();
-  const fetchBlob = (file: PlannedFile): Promise<number> => {
-    let pending = downloads.get(file.etag);
-    if (!pending) {
-      const item: TransferItem = {
-        id: blobPath(ctx.cacheDir, repo, file.etag),
-        label: `${repo.id}: ${file.path}`,
-        group: repo.id,
-        size: file.size,
-        digest: { algorithm: file.lfs ? 'sha256' : 'git-sha1', hex: file.etag },
-        destination: blobPath(ctx.cacheDir, repo, file.etag),
-        lockPath: lockPath(ctx.cacheDir, repo, file.etag),
-        resolve: fileSource(ctx.hub, repo, commit, file),
-      };
-      pending = ctx.engine.download(item).then(
-        (r) => r.bytesTransferred,
-        (error: unknown) => explainRefusal(ctx.hub, repo, commit, file, error),
-      );
-      downloads.set(file.etag, pending);
-    }
-    return pending;
+  // One download per blob, however many paths share it. Only blobs that several paths need are
+  // remembered (their promise is shared); the rest go straight to the engine.
+  const shared = sharedBlobs(plan.files);
+  const sharedDownloads = new Map<string, Promise<number>>();
+  const download = (file: PlannedFile): Promise<number> => {
+    const item: TransferItem = {
+      id: blobPath(ctx.cacheDir, repo, file.etag),
+      label: `${repo.id}: ${file.path}`,
+      group: repo.id,
+      size: file.size,
+      digest: { algorithm: file.lfs ? 'sha256' : 'git-sha1', hex: file.etag },
+      destination: blobPath(ctx.cacheDir, repo, file.etag),
+      lockPath: lockPath(ctx.cacheDir, repo, file.etag),
+      resolve: fileSource(ctx.hub, repo, commit, file),
+    };
+    return ctx.engine.download(item).then(
+      (r) => r.bytesTransferred,
+      (error: unknown) => explainRefusal(ctx.hub, repo, commit, file, error),
+    );
   };
 
   let filesFetched = 0;
   let bytesFetched = 0;
   let bytesCached = 0;
-  const failures: FileFailure[] = [];
-  await Promise.all(
-    plan.files.map(async (file) => {
-      try {
-        if (file.cached) {
-          bytesCached += file.size;
+  const failures = createFailureLog(MAX_FAILURE_RECORDS);
+  const processFile = async (file: PlannedFile): Promise<void> => {
+    try {
+      if (file.cached) {
+        bytesCached += file.size;
+      } else {
+        let pending: Promise<number> | undefined;
+        let first = true;
+        if (shared.has(file.etag)) {
+          pending = sharedDownloads.get(file.etag);
+          first = pending === undefined;
+          if (pending === undefined) sharedDownloads.set(file.etag, (pending = download(file)));
         } else {
-          const first = !downloads.has(file.etag);
-          const transferred = await fetchBlob(file);
-          if (first) {
-            bytesFetched += transferred;
-            filesFetched++;
-          }
+          pending = download(file);
         }
-        if (!file.linked || copy) await linkSnapshotFile(ctx.cacheDir, repo, commit, file.path, file.etag, { copy });
-      } catch (error) {
-        failures.push({ path: file.path, ...describe(error) });
+        const transferred = await pending;
+        if (first) {
+          bytesFetched += transferred;
+          filesFetched++;
+        }
       }
-    }),
-  );
-  if (failures.length === 0 && plan.revision !== commit) await writeRef(ctx.cacheDir, repo, plan.revision, commit);
-  failures.sort((a, b) => a.path.localeCompare(b.path));
-  return { plan, snapshotDir: plan.snapshotDir, filesFetched, bytesFetched, bytesCached, failures, durationMs: Date.now() - started };
+      if (!file.linked || copy) await linkSnapshotFile(ctx.cacheDir, repo, commit, file.path, file.etag, { copy });
+    } catch (error) {
+      failures.add({ path: file.path, ...describe(error) });
+    }
+  };
+  const aborted = () => ctx.signal?.aborted === true;
+  const processed = await runPool(plan.files.length, FEED_WINDOW, (index) => processFile(plan.files[index]!), aborted);
+
+  // The full listing at this commit, in huggingface_hub's format: its offline mode trusts it.
+  // Written after the files, so a million-file listing (seconds to sort and write) delays neither
+  // the first request nor an interrupted run's exit; the next run writes it if this one stopped.
+  if (plan.treeSource === 'hub' && !aborted()) await writeTreeCache(ctx.cacheDir, repo, commit, plan.tree);
+  // The ref last, and only when every selected file is in place.
+  const complete = processed === plan.files.length && failures.count === 0 && !aborted();
+  if (complete && plan.revision !== commit) await writeRef(ctx.cacheDir, repo, plan.revision, commit);
+  await removeRepoTempDirIfEmpty(ctx.cacheDir, repo);
+  return {
+    plan,
+    snapshotDir: plan.snapshotDir,
+    filesFetched,
+    bytesFetched,
+    bytesCached,
+    failures: failures.records(),
+    failureCount: failures.count,
+    filesProcessed: processed,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Etags of blobs still to fetch that more than one path of the plan needs. */
+function sharedBlobs(files: readonly PlannedFile[]): Set<string> {
+  const seen = new Set<string>();
+  const shared = new Set<string>();
+  for (const f of files) {
+    if (f.cached) continue;
+    if (seen.has(f.etag)) shared.add(f.etag);
+    else seen.add(f.etag);
+  }
+  return shared;
+}
+
+/** Legacy temps are a minute old at least before they go (an older mlcache may be linking right now). */
+const STRAY_TEMP_MIN_AGE_MS = 60_000;
+
+async function removeStrayTemps(paths: readonly string[]): Promise<void> {
+  const now = Date.now();
+  for (const p of paths) {
+    const st = await lstat(p).catch(() => undefined);
+    if (st !== undefined && !st.isDirectory() && now - st.mtimeMs > STRAY_TEMP_MIN_AGE_MS) await rm(p, { force: true }).catch(() => undefined);
+  }
 }

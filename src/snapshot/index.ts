@@ -1,5 +1,5 @@
 export { planSnapshot, cachedCommit } from './plan.js';
 export type { PlanContext, PlannedFile, SnapshotPlan, SnapshotRequest } from './plan.js';
-export { executeSnapshot } from './execute.js';
+export { FEED_WINDOW, MAX_FAILURE_RECORDS, executeSnapshot } from './execute.js';
 export type { ExecuteContext, FileFailure, SnapshotResult } from './execute.js';
 export { fileSource } from './file-source.js';

@@ -3,12 +3,15 @@
  * the cache already holds. Nothing is written here, so `--dry-run` and the disk preflight can use
  * the plan as is, and a hostile file list is refused before the first byte lands.
  */
-import { lstat, stat } from 'node:fs/promises';
-import { blobPath, readRef, readTreeCache, repoPaths, snapshotFilePath, validateRepoFilePath, validateRevisionName } from '../cache/index.js';
+import type { Dir, Dirent } from 'node:fs';
+import { lstat, opendir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { readRef, readTreeCache, repoPaths, validateRepoFilePath, validateRevisionName, verifyEtag } from '../cache/index.js';
 import type { HubClient, RepoFile, RepoRef } from '../hub/types.js';
 import { isCommitHash } from '../hub/index.js';
 import { MlcacheError } from '../errors.js';
 import { selectPaths } from '../util/file-selection.js';
+import { runPool } from './run-pool.js';
 
 export interface SnapshotRequest {
   repo: RepoRef;
@@ -29,9 +32,9 @@ export interface PlannedFile {
   /** Blob name: sha256 for LFS files, git blob sha1 otherwise. */
   etag: string;
   lfs: boolean;
-  /** The blob is already in blobs/ with the right size. */
+  /** The blob is already in blobs/ (see presentBlobs). */
   cached: boolean;
-  /** The snapshot pointer already resolves to that blob. */
+  /** The blob is cached and the snapshot pointer already exists (a link or a whole copy). */
   linked: boolean;
 }
 
@@ -48,29 +51,15 @@ export interface SnapshotPlan {
   /** Bytes still to download (each blob counted once). */
   bytesNeeded: number;
   snapshotDir: string;
+  /** Temps an older mlcache left inside the snapshot folders (never files of the tree): executeSnapshot removes them. */
+  strayTemps?: string[] | undefined;
 }
 
 export interface PlanContext {
   hub: HubClient;
   cacheDir: string;
-}
-
-async function fileSize(p: string): Promise<number | undefined> {
-  try {
-    const s = await stat(p);
-    return s.isFile() ? s.size : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function pointerTargetsBlob(pointer: string, expectedSize: number): Promise<boolean> {
-  try {
-    await lstat(pointer);
-    return (await fileSize(pointer)) === expectedSize;
-  } catch {
-    return false;
-  }
+  /** Checked between slices of the per-file loops (a million-file plan takes seconds): abort stops planning. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Select files by explicit paths (`dir/` selects everything below); unknown paths are an error. */
@@ -98,10 +87,12 @@ function selectExplicit(tree: RepoFile[], wanted: readonly string[], repo: RepoR
 /**
  * A listing where one path is both a file and a folder of another (`a` and `a/b`), or lists a path
  * twice, cannot be materialized as a snapshot; no honest Hub sends one. Refuse it before writing.
+ * Returns the set of paths (planning reuses it). O(path length) per file.
  */
-function verifyTreeShape(tree: RepoFile[], repo: RepoRef): void {
+async function verifyTreeShape(tree: RepoFile[], repo: RepoRef, pause: Checkpoint): Promise<Set<string>> {
   const files = new Set<string>();
-  for (const file of tree) {
+  for (const [index, file] of tree.entries()) {
+    if (index % SLICE === 0) await pause();
     if (files.has(file.path)) {
       throw new MlcacheError('PROTOCOL', `${repo.id}'s file list names "${file.path}" twice.`, {
         hint: 'Nothing was written. Retry later; if it persists, the endpoint or a proxy is misbehaving.',
@@ -109,10 +100,10 @@ function verifyTreeShape(tree: RepoFile[], repo: RepoRef): void {
     }
     files.add(file.path);
   }
-  for (const file of tree) {
-    const parts = file.path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const folder = parts.slice(0, i).join('/');
+  for (const [index, file] of tree.entries()) {
+    if (index % SLICE === 0) await pause();
+    for (let slash = file.path.indexOf('/'); slash !== -1; slash = file.path.indexOf('/', slash + 1)) {
+      const folder = file.path.slice(0, slash);
       if (files.has(folder)) {
         throw new MlcacheError('PROTOCOL', `${repo.id}'s file list names "${folder}" both as a file and as the folder of "${file.path}".`, {
           hint: 'Nothing was written. Retry later; if it persists, the endpoint or a proxy is misbehaving.',
@@ -120,6 +111,7 @@ function verifyTreeShape(tree: RepoFile[], repo: RepoRef): void {
       }
     }
   }
+  return files;
 }
 
 function selectByPatterns(tree: RepoFile[], request: SnapshotRequest, commit: string): RepoFile[] {
@@ -151,7 +143,9 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
   const treeSource = cachedTree ? 'cache' : 'hub';
 
   // Every name from the Hub is untrusted: refuse the whole plan if one is hostile.
-  for (const file of tree) {
+  const pause = checkpoint(ctx.signal);
+  for (const [index, file] of tree.entries()) {
+    if (index % SLICE === 0) await pause();
     try {
       validateRepoFilePath(file.path);
     } catch (error) {
@@ -162,31 +156,152 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
     }
   }
 
-  verifyTreeShape(tree, repo);
+  const treePaths = await verifyTreeShape(tree, repo, pause);
 
   const selected =
     request.files && request.files.length > 0 ? selectExplicit(tree, request.files, repo, revision) : selectByPatterns(tree, request, commit);
 
   const snapshotDir = `${repoPaths(ctx.cacheDir, repo).snapshotsDir}/${commit}`;
+  const files: PlannedFile[] = [];
+  for (const [index, f] of selected.entries()) {
+    if (index % SLICE === 0) await pause();
+    const etag = f.lfs?.oid ?? f.oid;
+    // Blob names come from the Hub too: refuse a bad one here, before anything is written.
+    verifyEtag(etag);
+    files.push({ path: f.path, size: f.lfs?.size ?? f.size, etag, lfs: f.lfs !== undefined, cached: false, linked: false });
+  }
+  // What the cache holds: one listing of blobs/ and one of each snapshot folder, not a stat per file.
+  const present = await presentBlobs(ctx.cacheDir, repo, files, ctx.signal);
+  for (const f of files) f.cached = present.has(f.etag);
+  const strayTemps = await markLinked(snapshotDir, files, treePaths, ctx.signal);
+
+  await pause();
+  files.sort(byPath);
+  await pause();
   const seen = new Set<string>();
   let bytesTotal = 0;
   let bytesNeeded = 0;
-  const files = await Promise.all(
-    selected.map(async (f): Promise<PlannedFile> => {
-      const etag = f.lfs?.oid ?? f.oid;
-      const size = f.lfs?.size ?? f.size;
-      const cached = (await fileSize(blobPath(ctx.cacheDir, repo, etag))) === size;
-      const linked = cached && (await pointerTargetsBlob(snapshotFilePath(ctx.cacheDir, repo, commit, f.path), size));
-      return { path: f.path, size, etag, lfs: f.lfs !== undefined, cached, linked };
-    }),
-  );
-  files.sort((a, b) => a.path.localeCompare(b.path));
   for (const f of files) {
     bytesTotal += f.size;
     if (!f.cached && !seen.has(f.etag)) bytesNeeded += f.size;
     seen.add(f.etag);
   }
-  return { repo, revision, commit, tree, treeSource, files, bytesTotal, bytesNeeded, snapshotDir };
+  return { repo, revision, commit, tree, treeSource, files, bytesTotal, bytesNeeded, snapshotDir, strayTemps };
+}
+
+type Checkpoint = () => Promise<void>;
+
+/** Items between two checkpoints: a few milliseconds of work. */
+const SLICE = 16_384;
+
+/**
+ * Called every SLICE items of the per-file loops: let the event loop run (a signal handler, the
+ * progress display) and stop if the run was aborted.
+ */
+function checkpoint(signal: AbortSignal | undefined): Checkpoint {
+  return async () => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    signal?.throwIfAborted();
+  };
+}
+
+/** The order `localeCompare` gives (dry-run lists it), through one collator instead of one per call. */
+const collator = new Intl.Collator();
+const byPath = (a: PlannedFile, b: PlannedFile): number => collator.compare(a.path, b.path);
+
+/** Folders listed at once while planning. */
+const LIST_CONCURRENCY = 8;
+
+/**
+ * The etags of `files` that are in blobs/, from one streamed listing of the folder (a million-blob
+ * folder is never held as one array). A regular file under the blob's name is a blob: blobs are
+ * content-addressed and only ever renamed into place whole, after verification (commitBlob), the
+ * way huggingface_hub's hf_hub_download trusts `os.path.exists(blob_path)`; `mlcache verify`
+ * re-hashes them. An entry that is not plainly a file (a symlink, as huggingface_hub's shared blob
+ * store makes, or a filesystem that reports no type) is stat()ed and must be a file of the size.
+ */
+async function presentBlobs(cacheDir: string, repo: RepoRef, files: readonly PlannedFile[], signal: AbortSignal | undefined): Promise<Set<string>> {
+  const sizes = new Map<string, number>();
+  for (const f of files) sizes.set(f.etag, f.size);
+  const present = new Set<string>();
+  const blobsDir = repoPaths(cacheDir, repo).blobsDir;
+  await forEachEntry(blobsDir, async (entry) => {
+    const size = sizes.get(entry.name);
+    if (size === undefined) return;
+    if (entry.isFile()) {
+      present.add(entry.name);
+    } else if (entry.isSymbolicLink() || isUnknownType(entry)) {
+      const st = await stat(path.join(blobsDir, entry.name)).catch(() => undefined);
+      if (st?.isFile() === true && st.size === size) present.add(entry.name);
+    }
+  }, signal);
+  return present;
+}
+
+/**
+ * Set `linked` on each cached file whose pointer exists, from one listing per snapshot folder. A
+ * pointer at `snapshots/<commit>/<path>` can only ever be this commit's file: a link, or a copy
+ * renamed into place whole. Returns the temp names an older mlcache left in those folders
+ * (`<name>.<8hex>.tmp`, `.mlcache-<8hex>.tmp`; never a file of the tree) for executeSnapshot to
+ * remove.
+ */
+async function markLinked(snapshotDir: string, files: readonly PlannedFile[], treePaths: ReadonlySet<string>, signal: AbortSignal | undefined): Promise<string[]> {
+  const folders = new Map<string, Map<string, PlannedFile>>();
+  for (const f of files) {
+    const slash = f.path.lastIndexOf('/');
+    const folder = slash === -1 ? '' : f.path.slice(0, slash);
+    let names = folders.get(folder);
+    if (names === undefined) folders.set(folder, (names = new Map<string, PlannedFile>()));
+    names.set(f.path.slice(slash + 1), f);
+  }
+  const strays: string[] = [];
+  const list = [...folders];
+  await runPool(list.length, LIST_CONCURRENCY, async (index) => {
+    const [folder, names] = list[index]!;
+    const dir = folder === '' ? snapshotDir : path.join(snapshotDir, ...folder.split('/'));
+    await forEachEntry(dir, async (entry) => {
+      const file = names.get(entry.name);
+      if (file !== undefined) {
+        if (!file.cached) return;
+        if (entry.isSymbolicLink() || entry.isFile()) file.linked = true;
+        else if (isUnknownType(entry)) file.linked = (await lstat(path.join(dir, entry.name)).catch(() => undefined))?.isDirectory() === false;
+      } else if (LEGACY_TEMP.test(entry.name) && !treePaths.has(folder === '' ? entry.name : `${folder}/${entry.name}`)) {
+        strays.push(path.join(dir, entry.name));
+      }
+    }, signal);
+  }, () => signal?.aborted === true);
+  signal?.throwIfAborted();
+  return strays;
+}
+
+/** Temp names mlcache ≤ 0.x wrote next to a pointer (atomic-write.ts tempSibling). */
+const LEGACY_TEMP = /\.[0-9a-f]{8}\.tmp$/;
+
+function isUnknownType(entry: Dirent): boolean {
+  return !entry.isFile() && !entry.isDirectory() && !entry.isSymbolicLink() && !entry.isFIFO() && !entry.isSocket() && !entry.isBlockDevice() && !entry.isCharacterDevice();
+}
+
+/**
+ * Each entry of `dir`, streamed (opendir); nothing when it does not exist or cannot be read. An
+ * abort (checked every SLICE entries) stops the listing and is rethrown.
+ */
+async function forEachEntry(dir: string, visit: (entry: Dirent) => Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  let handle: Dir;
+  try {
+    handle = await opendir(dir, { bufferSize: 256 });
+  } catch {
+    return;
+  }
+  let seen = 0;
+  try {
+    for await (const entry of handle) {
+      if (++seen % SLICE === 0 && signal?.aborted === true) break;
+      await visit(entry);
+    }
+  } catch {
+    // An unreadable folder: what was not seen is planned as missing, and fetched or linked again.
+  }
+  signal?.throwIfAborted();
 }
 
 /** The commit a revision points at in the local cache (refs/<revision>), with no network. */

@@ -11,6 +11,10 @@ import {
   readRef,
   readTreeCache,
   repoPaths,
+  repoTempName,
+  serializeTreeCache,
+  STALE_TEMP_MS,
+  sweepRepoTemps,
   symlinksSupported,
   writeRef,
   writeTreeCache,
@@ -250,5 +254,95 @@ describe('linkSnapshotFile preconditions', () => {
     await ensureRepoDirs(cache, repo);
     await expect(linkSnapshotFile(cache, repo, COMMIT, 'a.txt', SHA1)).rejects.toMatchObject({ code: 'CACHE_DAMAGED' });
     expect(await listAll(repoPaths(cache, repo).snapshotsDir)).toEqual([]);
+  });
+});
+
+describe('no temp where readers look (snapshots/, refs/)', () => {
+  /** Every entry under the repo's snapshots/ and refs/, and under .mlcache-tmp/ (which must be gone). */
+  async function readerVisible(): Promise<{ snapshots: string[]; refs: string[]; tempDirExists: boolean }> {
+    const p = repoPaths(cache, repo);
+    return {
+      snapshots: await listAll(p.snapshotsDir),
+      refs: await listAll(p.refsDir),
+      tempDirExists: await fs.lstat(p.tempDir).then(() => true, () => false),
+    };
+  }
+
+  it('symlink EEXIST paths: same link untouched, another link / a file / a folder replaced through .mlcache-tmp/', async () => {
+    await putBlob(SHA1, 'one');
+    await putBlob(SHA256, 'two');
+    const first = await linkSnapshotFile(cache, repo, COMMIT, 'd/w.bin', SHA1);
+    expect(first).toMatchObject({ mode: 'symlink', changed: true });
+    const ino = (await fs.lstat(first.pointerPath)).ino;
+    // Same link already there: nothing written (same inode), nothing staged.
+    expect(await linkSnapshotFile(cache, repo, COMMIT, 'd/w.bin', SHA1)).toMatchObject({ changed: false });
+    expect((await fs.lstat(first.pointerPath)).ino).toBe(ino);
+    // Another link, a regular file, a folder: each replaced by the right link.
+    for (const put of [
+      () => fs.symlink(`../../../blobs/${SHA256}`, first.pointerPath),
+      () => fs.writeFile(first.pointerPath, 'stale copy'),
+      () => fs.mkdir(path.join(first.pointerPath, 'inner'), { recursive: true }),
+    ]) {
+      await fs.rm(first.pointerPath, { recursive: true });
+      await put();
+      expect(await linkSnapshotFile(cache, repo, COMMIT, 'd/w.bin', SHA1)).toMatchObject({ changed: true });
+      expect(await fs.readlink(first.pointerPath)).toBe(`../../../blobs/${SHA1}`);
+      const seen = await readerVisible();
+      expect(seen.snapshots).toEqual([COMMIT, `${COMMIT}/d`, `${COMMIT}/d/w.bin`]);
+      // The replacement was staged in .mlcache-tmp/ and renamed away: the folder holds nothing.
+      if (seen.tempDirExists) expect(await fs.readdir(repoPaths(cache, repo).tempDir)).toEqual([]);
+    }
+  });
+
+  it('copies and refs are staged outside snapshots/ and refs/', async () => {
+    await putBlob(SHA1, 'one');
+    await linkSnapshotFile(cache, repo, COMMIT, 'a/copy.bin', SHA1, { copy: true });
+    await linkSnapshotFile(cache, repo, COMMIT, 'a/copy.bin', SHA1, { copy: true });
+    expect(await writeRef(cache, repo, 'refs/pr/1', COMMIT)).toBe(true);
+    expect(await writeRef(cache, repo, 'main', COMMIT)).toBe(true);
+    const seen = await readerVisible();
+    expect(seen.snapshots).toEqual([COMMIT, `${COMMIT}/a`, `${COMMIT}/a/copy.bin`]);
+    expect(seen.refs).toEqual(['main', 'refs', 'refs/pr', 'refs/pr/1']);
+    expect(await fs.readdir(repoPaths(cache, repo).tempDir)).toEqual([]);
+    expect(await readRef(cache, repo, 'refs/pr/1')).toBe(COMMIT);
+  });
+
+  it('two writers racing on one pointer both succeed and leave one link', async () => {
+    await putBlob(SHA1, 'one');
+    const results = await Promise.all(Array.from({ length: 20 }, () => linkSnapshotFile(cache, repo, COMMIT, 'race.bin', SHA1)));
+    expect(results.filter((r) => r.changed)).toHaveLength(1);
+    expect(await readerVisible()).toMatchObject({ snapshots: [COMMIT, `${COMMIT}/race.bin`] });
+  });
+
+  it('sweepRepoTemps removes what dead processes left, keeps a live writer\'s fresh temp, and the empty folder goes', async () => {
+    await ensureRepoDirs(cache, repo);
+    const dir = repoPaths(cache, repo).tempDir;
+    await fs.mkdir(dir, { recursive: true });
+    const dead = path.join(dir, repoTempName('link', 2 ** 22 + 12345));
+    const live = path.join(dir, repoTempName('copy', process.pid));
+    const old = path.join(dir, 'unknown-name');
+    await fs.symlink('../blobs/x', dead);
+    await fs.writeFile(live, 'copying');
+    await fs.writeFile(old, '');
+    const past = new Date(Date.now() - STALE_TEMP_MS - 60_000);
+    await fs.utimes(old, past, past);
+    const removed = await sweepRepoTemps(cache, repo, { isAlive: (pid) => pid === process.pid });
+    expect(removed.sort()).toEqual([dead, old].sort());
+    expect(await fs.readdir(dir)).toEqual([path.basename(live)]);
+    await fs.rm(live);
+    expect(await sweepRepoTemps(cache, repo)).toEqual([]);
+    await expect(fs.lstat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+    // A writer after the sweep re-creates the folder.
+    await putBlob(SHA1, 'one');
+    expect(await writeRef(cache, repo, 'main', COMMIT)).toBe(true);
+  });
+
+  it('writeTreeCache streams a listing bigger than one write batch, byte-identical to serializeTreeCache', async () => {
+    const files = Array.from({ length: 12_000 }, (_, i) => ({ path: `data/shard-${String(i).padStart(6, '0')}/é part.txt`, size: i, oid: SHA1 }));
+    expect(await writeTreeCache(cache, repo, COMMIT, files)).toBe(true);
+    const text = await fs.readFile(path.join(repoPaths(cache, repo).treesDir, `${COMMIT}.json`), 'utf8');
+    expect(text.length).toBeGreaterThan(1 << 20);
+    expect(text === serializeTreeCache(files)).toBe(true);
+    expect(await fs.readdir(repoPaths(cache, repo).tempDir)).toEqual([]);
   });
 });

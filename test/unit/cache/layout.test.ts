@@ -54,6 +54,7 @@ describe('repoPaths and blob/lock/ref paths', () => {
       treesDir: '/c/models--org--name/trees',
       noExistDir: '/c/models--org--name/.no_exist',
       locksDir: '/c/.locks/models--org--name',
+      tempDir: '/c/models--org--name/.mlcache-tmp',
     });
     expect(blobPath(CACHE, repo, SHA256)).toBe(`/c/models--org--name/blobs/${SHA256}`);
     expect(lockPath(CACHE, repo, SHA1)).toBe(`/c/.locks/models--org--name/${SHA1}.lock`);
