@@ -88,8 +88,12 @@ export interface ScannedBlob {
 export interface ScannedPartialFile {
   name: string;
   path: string;
-  /** incomplete: `*.incomplete` (any tool); journal: `*.mlcache-journal`; other: anything else that is not a blob. */
-  kind: 'incomplete' | 'journal' | 'other';
+  /**
+   * incomplete: `*.incomplete` (any tool); journal: `*.mlcache-journal`; other: anything else in
+   * blobs/ that is not a blob; temp: an entry of the repo's private `.mlcache-tmp/` (a link, copy,
+   * ref or trees file staged by a writer, left by a killed run).
+   */
+  kind: 'incomplete' | 'journal' | 'other' | 'temp';
   /** Apparent size (st_size): a preallocated partial is as long as the whole file. */
   size: number;
   /** Bytes really allocated on disk (st_blocks × 512): what deleting it frees. */
@@ -232,6 +236,14 @@ async function scanRepo(repoDir: string, folder: string, repo: CacheRepo): Promi
       }
     }),
   );
+  // .mlcache-tmp/: writers' temps (src/cache/repo-temp.ts); what a killed run left is prune's.
+  const tempDir = path.join(repoDir, '.mlcache-tmp');
+  for (const e of await fs.readdir(tempDir, { withFileTypes: true }).catch(() => [] as Dirent[])) {
+    const p = path.join(tempDir, e.name);
+    const s = await fs.lstat(p).catch(() => undefined);
+    if (s === undefined || s.isDirectory()) continue;
+    partialFiles.push({ name: e.name, path: p, kind: 'temp', size: s.size, allocated: allocatedBytes(s), mtimeMs: s.mtimeMs });
+  }
   blobs.sort((a, b) => (a.name < b.name ? -1 : 1));
   partialFiles.sort((a, b) => (a.name < b.name ? -1 : 1));
 

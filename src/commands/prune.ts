@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
-import { repoFolderName, scanCache, type CacheScan } from '../cache/index.js';
+import { HOST_TAG, isProcessAlive, isStaleRepoTemp, repoFolderName, scanCache, type CacheScan } from '../cache/index.js';
 import type { Catalog, MachinePlatform } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
 import { MlcacheError } from '../errors.js';
@@ -79,6 +79,7 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     locks: await readLockStates(settings.hubCache, now),
     recentMs: options.recentMs,
     protectedCommits: await pinnedCommits(options),
+    isTempStale: (name, mtimeMs) => isStaleRepoTemp(name, mtimeMs, { now, hostTag: HOST_TAG, pid: process.pid, isAlive: isProcessAlive }),
   });
 
   let revisionsIncluded = false;

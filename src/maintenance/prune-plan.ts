@@ -58,6 +58,11 @@ export interface PlanPruneOptions {
   recentMs?: number | undefined;
   /** `<repo folder>/<commit>` that a catalog entry pins: never pruned as unreferenced. */
   protectedCommits?: ReadonlySet<string> | undefined;
+  /**
+   * Whether an entry of a repo's `.mlcache-tmp/` is stale (src/cache `isStaleRepoTemp`: its
+   * writer's pid is dead on this host, or nothing wrote to it for 10 minutes). Default: age alone.
+   */
+  isTempStale?: ((name: string, mtimeMs: number) => boolean) | undefined;
 }
 
 /** The blob name a partial file belongs to: `<etag>.<8hex>.incomplete`, `<etag>.incomplete`, `<etag>.<8hex>.mlcache-journal`. */
@@ -116,7 +121,12 @@ export function planPrune(scan: CacheScan, options: PlanPruneOptions): PrunePlan
   for (const repo of scan.repos) {
     const label = repoLabel(repo.repo);
     for (const p of repo.partialFiles) {
-      const verdict = judge(repo.folder, partialEtag(p.name), p.mtimeMs, options);
+      const verdict =
+        p.kind === 'temp'
+          ? (options.isTempStale ?? ((_n: string, m: number) => options.now - m > 10 * 60_000))(p.name, p.mtimeMs)
+            ? { remove: true as const, why: 'a temporary file its writer left behind' }
+            : { remove: false as const, why: 'a temporary file a running writer may still use' }
+          : judge(repo.folder, partialEtag(p.name), p.mtimeMs, options);
       // What deleting it frees: the allocated bytes, never the apparent size of a preallocated partial.
       const item = { path: p.path, bytes: p.allocated, repo: label, reason: verdict.why };
       (verdict.remove ? partials : kept).push(item);

@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteFile, isCommitHash, repoPaths, type CacheRepo, type CacheScan } from '../cache/index.js';
+import { atomicWriteFile, createRepoTemp, isCommitHash, repoPaths, type CacheRepo, type CacheScan } from '../cache/index.js';
 import type { SelectedEntry } from '../catalog/index.js';
 import type { TransferEngine } from '../download/types.js';
 import { isMlcacheError } from '../errors.js';
@@ -88,7 +88,9 @@ export async function repairFindings(
     switch (f.kind) {
       case 'ref-trailing-newline': {
         try {
-          await atomicWriteFile(f.path, f.commit ?? '');
+          // Staged in the repo's private temp folder, never beside the ref (a reader lists refs/).
+          const refRepo = repoOf(f.repo);
+          await atomicWriteFile(f.path, f.commit ?? '', undefined, refRepo ? (write) => createRepoTemp(ctx.cacheDir, refRepo, 'ref', write) : undefined);
           mark(f, 'fixed', 'rewritten without the newline');
         } catch (error) {
           mark(f, 'failed', describe(error));

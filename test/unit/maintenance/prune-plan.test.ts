@@ -134,3 +134,14 @@ describe('planRemoval', () => {
     expect(plan.bytes).toBe(310);
   });
 });
+
+describe('planPrune: writers\' temps in .mlcache-tmp/', () => {
+  it('removes the ones isTempStale judges stale, keeps the rest, and frees their allocated bytes', () => {
+    const temp = (name: string, mtimeMs: number) => ({ name, path: `${REPO_DIR}/.mlcache-tmp/${name}`, kind: 'temp' as const, size: 9, allocated: 4096, mtimeMs });
+    const scan = scanOf(repo({ partialFiles: [temp('aaaaaaaa-111-00000000.link', NOW), temp('aaaaaaaa-222-00000000.copy', NOW), temp('odd-name', NOW - 3_600_000)] }));
+    const plan = planPrune(scan, { now: NOW, isTempStale: (name, mtime) => name.includes('-111-') || NOW - mtime > 600_000 });
+    expect(plan.partials.map((p) => p.path.split('/').pop())).toEqual(['aaaaaaaa-111-00000000.link', 'odd-name']);
+    expect(plan.kept.map((p) => p.path.split('/').pop())).toEqual(['aaaaaaaa-222-00000000.copy']);
+    expect(plan.bytes.partials).toBe(8192);
+  });
+});
