@@ -91,6 +91,8 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
   // names inside the snapshot folders.
   await sweepRepoTemps(ctx.cacheDir, repo);
   await removeStrayTemps(plan.strayTemps ?? []);
+  // Partials and journals of blobs that are complete can serve no run: gone (missing files are fine).
+  await Promise.all((plan.spentLeftovers ?? []).map((p) => rm(p, { force: true }).catch(() => undefined)));
   const copy = ctx.copy === true || !(await symlinksSupported(ctx.cacheDir));
 
   // One download per blob, however many paths share it. Only blobs that several paths need are

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readRef, readTreeCache, repoPaths, validateRepoFilePath, validateRevisionName, verifyEtag } from '../cache/index.js';
 import type { HubClient, RepoFile, RepoRef } from '../hub/types.js';
 import { isCommitHash } from '../hub/index.js';
+import { indexLeftovers, journalPath, partialPath } from '../download/journal.js';
 import { MlcacheError } from '../errors.js';
 import { selectPaths } from '../util/file-selection.js';
 import { runPool } from './run-pool.js';
@@ -53,6 +54,12 @@ export interface SnapshotPlan {
   snapshotDir: string;
   /** Temps an older mlcache left inside the snapshot folders (never files of the tree): executeSnapshot removes them. */
   strayTemps?: string[] | undefined;
+  /**
+   * The transfer engine's leftovers (partial, journal, journal temp) of blobs that are already
+   * complete: of no use to any run (a kill between a blob's rename and its journal's removal, or a
+   * twin that lost the race). executeSnapshot removes them; the engine never sees cached blobs.
+   */
+  spentLeftovers?: string[] | undefined;
 }
 
 export interface PlanContext {
@@ -171,7 +178,7 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
     files.push({ path: f.path, size: f.lfs?.size ?? f.size, etag, lfs: f.lfs !== undefined, cached: false, linked: false });
   }
   // What the cache holds: one listing of blobs/ and one of each snapshot folder, not a stat per file.
-  const present = await presentBlobs(ctx.cacheDir, repo, files, ctx.signal);
+  const { present, spentLeftovers } = await presentBlobs(ctx.cacheDir, repo, files, ctx.signal);
   for (const f of files) f.cached = present.has(f.etag);
   const strayTemps = await markLinked(snapshotDir, files, treePaths, ctx.signal);
 
@@ -186,7 +193,7 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
     if (!f.cached && !seen.has(f.etag)) bytesNeeded += f.size;
     seen.add(f.etag);
   }
-  return { repo, revision, commit, tree, treeSource, files, bytesTotal, bytesNeeded, snapshotDir, strayTemps };
+  return { repo, revision, commit, tree, treeSource, files, bytesTotal, bytesNeeded, snapshotDir, strayTemps, spentLeftovers };
 }
 
 type Checkpoint = () => Promise<void>;
@@ -220,14 +227,24 @@ const LIST_CONCURRENCY = 8;
  * re-hashes them. An entry that is not plainly a file (a symlink, as huggingface_hub's shared blob
  * store makes, or a filesystem that reports no type) is stat()ed and must be a file of the size.
  */
-async function presentBlobs(cacheDir: string, repo: RepoRef, files: readonly PlannedFile[], signal: AbortSignal | undefined): Promise<Set<string>> {
+async function presentBlobs(
+  cacheDir: string,
+  repo: RepoRef,
+  files: readonly PlannedFile[],
+  signal: AbortSignal | undefined,
+): Promise<{ present: Set<string>; spentLeftovers: string[] }> {
   const sizes = new Map<string, number>();
   for (const f of files) sizes.set(f.etag, f.size);
   const present = new Set<string>();
   const blobsDir = repoPaths(cacheDir, repo).blobsDir;
+  /** The engine's own leftovers (few: one per interrupted file at most). */
+  const leftoverNames: string[] = [];
   await forEachEntry(blobsDir, async (entry) => {
     const size = sizes.get(entry.name);
-    if (size === undefined) return;
+    if (size === undefined) {
+      if (/\.(?:incomplete|mlcache-journal|tmp)$/.test(entry.name)) leftoverNames.push(entry.name);
+      return;
+    }
     if (entry.isFile()) {
       present.add(entry.name);
     } else if (entry.isSymbolicLink() || isUnknownType(entry)) {
@@ -235,7 +252,15 @@ async function presentBlobs(cacheDir: string, repo: RepoRef, files: readonly Pla
       if (st?.isFile() === true && st.size === size) present.add(entry.name);
     }
   }, signal);
-  return present;
+  const spentLeftovers: string[] = [];
+  for (const [base, left] of indexLeftovers(leftoverNames)) {
+    if (!present.has(base)) continue;
+    for (const nonce of new Set([...left.journals, ...left.partials])) {
+      spentLeftovers.push(journalPath(path.join(blobsDir, base), nonce), partialPath(path.join(blobsDir, base), nonce));
+    }
+    for (const name of left.temps) spentLeftovers.push(path.join(blobsDir, name));
+  }
+  return { present, spentLeftovers };
 }
 
 /**

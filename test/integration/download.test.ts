@@ -3,7 +3,7 @@
  * @huggingface/hub's scanner, zero bytes on a second run, blob reuse across revisions, the
  * token rule, and hostile file names.
  */
-import { mkdtemp, readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { scanCacheDir } from '@huggingface/hub';
@@ -230,5 +230,21 @@ describe('impossible file lists', () => {
     expect(error).toMatchObject({ code: 'PROTOCOL' });
     expect((error as Error).message).toMatch(message);
     await expect(stat(cacheDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('leftovers of complete blobs', () => {
+  it('a journal and partial left beside a blob that is complete (a kill after the rename) are removed by the next run', async () => {
+    await download({ settings: settings(), repoId: REPO, token: EMULATOR_TOKEN });
+    const digest = await hub().digestOf(REPO, 'weights/model.safetensors');
+    const blobs = path.join(cacheDir, 'models--acme--tiny', 'blobs');
+    await writeFile(path.join(blobs, `${digest.etag}.0a1b2c3d.mlcache-journal`), '{"format":"mlcache-journal"}\n');
+    await writeFile(path.join(blobs, `${digest.etag}.0a1b2c3d.incomplete`), 'partial');
+    await writeFile(path.join(blobs, `${digest.etag}.0a1b2c3d.mlcache-journal.12345678.tmp`), 'half');
+    await writeFile(path.join(blobs, `${digest.etag}.incomplete`), 'huggingface_hub\'s own: never touched');
+    hub().resetStats();
+    const again = await download({ settings: settings(), repoId: REPO, token: EMULATOR_TOKEN });
+    expect(again.bytesFetched).toBe(0);
+    expect((await readdir(blobs)).filter((n) => !/^[0-9a-f]+$/.test(n))).toEqual([`${digest.etag}.incomplete`]);
   });
 });
