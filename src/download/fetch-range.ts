@@ -97,17 +97,24 @@ function diskError(error: unknown, file: string): MlcacheError {
 
 export { diskError };
 
-/** What a failure of the exchange means for retrying (everything but our own abort). */
-function classify(error: unknown, signal: AbortSignal, host: string): unknown {
+/**
+ * What a failure of the exchange means for retrying (everything but our own abort). `received`:
+ * whether this attempt got any body byte.
+ */
+function classify(error: unknown, signal: AbortSignal, host: string, label: string, received: boolean): unknown {
   if (error instanceof AttemptError) return error;
   if (error instanceof StallError) {
     return new AttemptError('transient', `stalled: ${error.message}`, classifyNetworkError(Object.assign(new Error(error.message), { code: 'ETIMEDOUT' }), host));
   }
   if (signal.aborted) return signal.reason ?? error;
   const classified = classifyNetworkError(error, host);
-  // undici reports a body that ends before its Content-Length with its own code: a cut connection.
+  // undici reports a body that ends before its Content-Length with its own code: a cut connection,
+  // worth a retry after it delivered something. A server that closes before sending a single byte
+  // of what it announced (a retry of the missing tail getting nothing, again) is giving the same
+  // answer every time: a lie, one fresh URL and then the file fails, not a minute of backoff.
   if (classified.systemCode === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-    return new AttemptError('transient', 'body cut short of its Content-Length', protocolError('body cut short of its Content-Length', '(connection)'));
+    const reason = received ? 'body cut short of its Content-Length' : 'body closed before any of the announced bytes';
+    return new AttemptError(received ? 'transient' : 'lie', reason, protocolError(reason, label));
   }
   return new AttemptError(isRetryableNetworkError(classified) ? 'transient' : 'fatal', classified.systemCode ?? classified.code, classified);
 }
@@ -137,6 +144,8 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
       /** A refused status: its small body is read (keeps the connection), then this is thrown. */
       refused: undefined as AttemptError | undefined,
       refusedBytes: 0,
+      /** Body bytes of the accepted answer received in this attempt. */
+      received: 0,
       /** Rate limit: reading waits until this time. */
       rateUntil: 0,
       rateTimer: undefined as NodeJS.Timeout | undefined,
@@ -185,7 +194,7 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
       } catch {
         // The write error is not the reason this attempt failed; those bytes are simply lost.
       }
-      finish(classify(error, signal, url.host));
+      finish(classify(error, signal, url.host, label, state.received > 0));
     };
 
     const onOuterAbort = () => stop(signal.reason);
@@ -253,6 +262,7 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
         // The size the Hub announced is the contract: never read past it.
         if (writer.end + chunk.length > state.accepted.end) return stop(lie('body longer than announced', label));
         options.onReceived(chunk.length);
+        state.received += chunk.length;
         writer.push(chunk);
         throttle(chunk.length);
         updatePause();
@@ -271,7 +281,7 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
             if (w.position < done.end) finish(lie(`body ended ${done.end - w.position} bytes short of the announced size`, label));
             else finish(undefined, { whole: done.whole });
           },
-          (error: unknown) => finish(classify(error, signal, url.host)),
+          (error: unknown) => finish(classify(error, signal, url.host, label, state.received > 0)),
         );
       },
       onResponseError(_ctrl, error) {

@@ -5,7 +5,7 @@
  * engine verifies and commits. On failure the journal is made to say what is on disk (or the
  * partial goes when nothing on it is worth keeping) before the error is rethrown.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { MlcacheError } from '../errors.js';
 import type { HashWorkerPool } from '../util/hash.js';
@@ -15,7 +15,7 @@ import { diskError, fetchRange } from './fetch-range.js';
 import { contiguousPrefix, mergeIntervals, totalLength, type Interval } from './intervals.js';
 import type { ItemSource } from './item-source.js';
 import { openJournalWriter, type JournalWriter } from './journal-writer.js';
-import { journalPath, newNonce, partialPath, removePartial } from './journal.js';
+import { journalPath, KEPT_NONCE, newNonce, partialPath, removePartial } from './journal.js';
 import { createPrefixHasher, type PrefixHasher } from './prefix-hasher.js';
 import { runRange, type RangeState } from './range-runner.js';
 import type { ResumeClaimer } from './resume-claimer.js';
@@ -55,6 +55,28 @@ export interface PassContext {
 export interface PassResult {
   nonce: string;
   actual: string;
+}
+
+/**
+ * Still holding the lock, give a kept partial (and its journal) the fixed nonce KEPT_NONCE, so the
+ * next run finds it even if its folder listing is older (resume-claimer.ts). Without the lock the
+ * name stays: another process may be racing for the same destination. Returns the nonce it has.
+ */
+async function keepUnderFixedName(destination: string, nonce: string, exclusive: boolean): Promise<string> {
+  if (!exclusive || nonce === KEPT_NONCE) return nonce;
+  try {
+    await rename(journalPath(destination, nonce), journalPath(destination, KEPT_NONCE));
+  } catch {
+    return nonce;
+  }
+  try {
+    await rename(partialPath(destination, nonce), partialPath(destination, KEPT_NONCE));
+  } catch {
+    // The journal moved without its partial: neither is of use now.
+    await removePartial(destination, nonce).catch(() => undefined);
+    await removePartial(destination, KEPT_NONCE).catch(() => undefined);
+  }
+  return KEPT_NONCE;
 }
 
 export async function runFilePass(settings: PassSettings, ctx: PassContext): Promise<PassResult> {
@@ -110,7 +132,9 @@ export async function runFilePass(settings: PassSettings, ctx: PassContext): Pro
   const openJournal = journal;
   const attempt = async (range: RangeState, source: Parameters<typeof fetchRange>[0]['source']) => {
     const want = { start: range.start + range.written, end: range.end };
-    const acceptWhole = !chunked && range.start === 0 && range.end === item.size;
+    // A file fetched in one request may come back whole from a server that ignores Range (a 200),
+    // also when resuming: it is then rewritten from byte 0. A chunked file's ranges may not.
+    const acceptWhole = !chunked && range.end === item.size;
     let rewinding = false;
     await fetchRange({
       dispatcher: settings.dispatcher,
@@ -126,10 +150,14 @@ export async function runFilePass(settings: PassSettings, ctx: PassContext): Pro
       onReceived: (n) => ledger.received(bytes, n),
       onWritten: (offset, buffers, length) => {
         if (offset === 0 && want.start > 0 && !rewinding) {
-          // A 200 with the whole file: the range starts over from byte 0.
+          // A 200 with the whole file: everything before (this run's bytes and resumed ones) is
+          // being rewritten from byte 0, so none of it counts any more.
           rewinding = true;
-          ledger.lost(bytes, range.written);
+          ledger.lost(bytes, bytes.done);
+          completed.length = 0;
+          range.start = 0;
           range.written = 0;
+          prefixEnd = 0;
           hasher.reset();
         }
         range.written = offset + length - range.start;
@@ -199,7 +227,7 @@ export async function runFilePass(settings: PassSettings, ctx: PassContext): Pro
     }
     await openJournal.close();
     await openFile.close().catch(() => undefined);
-    if (keep) settings.claimer.kept(item.destination, nonce);
+    if (keep) settings.claimer.kept(item.destination, await keepUnderFixedName(item.destination, nonce, ctx.exclusive));
     else await removePartial(item.destination, nonce).catch(() => undefined);
     throw error;
   }

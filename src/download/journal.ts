@@ -118,6 +118,12 @@ export function journalMatches(journal: Journal, expected: { size: number; diges
   return undefined;
 }
 
+/**
+ * The nonce a run gives the partial it keeps when it stops holding the blob's lock (a failure,
+ * Ctrl-C): a later run finds it with one lookup even when its folder listing predates it.
+ */
+export const KEPT_NONCE = '00000000';
+
 export function newNonce(): string {
   return randomBytes(4).toString('hex');
 }

@@ -21,6 +21,7 @@ import {
   indexLeftovers,
   journalMatches,
   journalPath,
+  KEPT_NONCE,
   listFolder,
   partialPath,
   readJournalFile,
@@ -113,14 +114,17 @@ export function createResumeClaimer(warn: (message: string) => void): ResumeClai
       // process (perhaps killed since) renamed it to its own nonce: the folder is listed again, once.
       const none: Claimed = { nonce: request.nonce, completed: [] };
       for (let listing = 0; listing < 2; listing++) {
-        const leftovers = await leftoversOf(request.destination);
-        if (!leftovers) return none;
+        const leftovers = (await leftoversOf(request.destination)) ?? { journals: [], partials: [], temps: [] };
+        // A partial kept by a run that stopped cleanly after this run listed the folder (and
+        // released its lock before this run asked for it) has a fixed nonce: one lookup finds it.
+        const probeKept = !leftovers.journals.includes(KEPT_NONCE);
+        if (probeKept) leftovers.journals.push(KEPT_NONCE);
         let stale = false;
         const candidates: Candidate[] = [];
         for (const nonce of leftovers.journals) {
           const found = await inspect(request, nonce);
           if (!found) {
-            stale = true;
+            if (!(probeKept && nonce === KEPT_NONCE)) stale = true;
             continue;
           }
           if ('discard' in found) {
