@@ -191,7 +191,7 @@ describe('transfer engine: what the judge found', () => {
     controller.abort();
     await pending;
     await a.engine.close();
-    const kept = (await a.ev.of('file-progress').at(-1)?.bytesDone) ?? 0;
+    const kept = a.ev.of('file-progress').at(-1)?.bytesDone ?? 0;
     emulator().setFaults({});
     emulator().resetStats();
     // B, with its old listing and an uncontended lock, must find A's partial.
