@@ -21,23 +21,14 @@ import { lstat, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+// The emulator's fault RNG (mulberry32): the storm's kill moments replay from the seed.
+import { createRng } from '../dist/emulator/faults.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, '..', 'bin', 'mlcache.js');
 const probe = path.join(here, 'bench-rss-probe.mjs');
 const MB = 1e6;
 
-/** mulberry32, as the emulator's fault RNG: the storm's kill moments replay from the seed. */
-function createRng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

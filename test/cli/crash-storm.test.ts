@@ -15,6 +15,7 @@ import { scanCacheDir } from '@huggingface/hub';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src/cache/index.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { createRng } from '../../src/emulator/faults.js';
 import { useEmulator } from '../helpers/emulator.js';
 
 const MiB = 1024 * 1024;
@@ -48,17 +49,6 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing storm replays exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const env = () => ({ HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1' });
 
@@ -139,7 +129,7 @@ describe('crash storm', () => {
   it('SIGKILL at random moments (pairs, mid-commit), then one run: a correct cache, resume across the storm, nothing blocking', async () => {
     hub().resetStats();
     hub().setFaults({ aggregateBytesPerSec: RATE, perConnectionBytesPerSec: 4 * MiB });
-    const random = rng(SEED);
+    const random = createRng(SEED);
     const records: RunRecord[] = [];
     const early = () => ({ afterMs: Math.round(150 + random() * 450) });
     const midTransfer = () => ({ afterStartMs: Math.round(100 + random() * 1400) });

@@ -15,6 +15,7 @@ import { scanCacheDir } from '@huggingface/hub';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FixtureFile } from '../../src/emulator/index.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { createRng } from '../../src/emulator/faults.js';
 import { useEmulator } from '../helpers/emulator.js';
 
 const LINK_REPO = 'acme/many-links';
@@ -49,17 +50,6 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** mulberry32: seeded, so a failing run replays exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const env = (extra: Record<string, string> = {}) => ({ HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1', ...extra });
 
@@ -91,7 +81,7 @@ describe('no debris where readers look', () => {
     const repoDir = path.join(cacheDir, 'models--acme--many-links');
     const commit = hub().commitOf(LINK_REPO, 'main');
     const repoPaths = new Set(LINK_FILES.map((f) => f.path));
-    const random = rng(20261206);
+    const random = createRng(20261206);
     for (let run = 0; run < 8; run++) {
       // Odd runs copy (HF_HUB_DISABLE_SYMLINKS): every pointer is written again through a temp.
       const extra: Record<string, string> = run % 2 === 1 ? { HF_HUB_DISABLE_SYMLINKS: '1' } : {};
