@@ -1,7 +1,8 @@
 /**
  * A Hugging Face Hub emulator on plain node:http: a hub origin (API + resolve) and a separate "CDN"
- * origin that serves LFS blobs behind signed, expiring URLs. It follows docs (hub-protocol.md) as
- * the reference clients see the Hub; choices where the Hub is ambiguous are in docs/emulator.md.
+ * origin that serves LFS blobs behind signed, expiring URLs. It follows the Hub as the reference
+ * clients see it (huggingface_hub file_download.py, hf_api.py, utils/_http.py; huggingface.js
+ * packages/hub); choices where the Hub is ambiguous are in docs/emulator.md.
  */
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';

@@ -131,8 +131,8 @@ export function findRevision(repo: StoredRepo, revision: string): StoredRevision
 
 /**
  * Split `<revision>/<path>` as found after `/tree/` or `/resolve/`. Python encodes `/` inside the
- * revision (`refs%2Fpr%2F1`), JS's listFiles sends it raw (`refs/pr/1`; hub-protocol.md §1 Tree
- * listing "Disagreement"), so a raw remainder is matched against the repo's longest known ref.
+ * revision (`refs%2Fpr%2F1`), JS's listFiles sends it raw (`refs/pr/1`; huggingface_hub
+ * hf_api.py::list_repo_tree vs huggingface.js lib/list-files.ts::listFiles), so a raw remainder is matched against the repo's longest known ref.
  */
 export function splitRevisionPath(repo: StoredRepo | undefined, rawRemainder: string): { revision: string; path: string } {
   const [rawFirst = '', ...rawRest] = rawRemainder.split('/');
@@ -259,7 +259,8 @@ export function treePage(listing: TreeListing, cursor: TreeCursor, pageSize: num
   return { items, next: more ? { explicit: e, synthetic: s } : undefined };
 }
 
-/** One tree / paths-info entry in the Hub's wire shape (hub-protocol.md §1 Tree listing). */
+/** One tree / paths-info entry in the Hub's wire shape (huggingface_hub hf_api.py::RepoFile,
+ * huggingface.js types/api/api-index-tree.ts). */
 export async function treeEntry(rev: StoredRevision, item: TreeItem, expand: boolean): Promise<Record<string, unknown>> {
   const extra = expand
     ? {

@@ -1,6 +1,7 @@
 /**
- * Signed CDN URLs, shaped like the Hub's presigned S3/CloudFront redirects (hub-protocol.md §1
- * "Xet-backed files over plain HTTP": X-Amz-Expires=3600 …). The signature is an HMAC-SHA256 over
+ * Signed CDN URLs, shaped like the Hub's presigned S3/CloudFront redirects (a Xet-backed
+ * file's resolve URL answers 302 to `cas-bridge.xethub.hf.co/...?X-Amz-Expires=3600&…`; Hub docs
+ * `docs/hub/xet/legacy-git-lfs.md`). The signature is an HMAC-SHA256 over
  * path, date and expiry with a per-emulator secret, so a URL cannot be forged or extended.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';

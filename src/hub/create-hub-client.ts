@@ -409,8 +409,8 @@ export function createHubClient(options: HubClientOptions): HubClient {
     const extra = { 'accept-encoding': 'identity' };
     // Same-origin redirects (repo renames) are followed; the first redirect to another origin (the
     // CDN, for LFS files) is where we stop, without requesting it: its Location is the download
-    // URL and the Hub's X-Linked-* headers on that redirect are the metadata (hub-protocol.md §1
-    // "HEAD semantics"). One round trip per LFS file instead of two, and the CDN sees only the GET.
+    // URL and the Hub's X-Linked-* headers on that redirect are the metadata (huggingface_hub
+    // file_download.py::get_hf_file_metadata). One round trip per LFS file instead of two, and the CDN sees only the GET.
     const { hops, final, location } = await follow('HEAD', resolveUrl(repo, commit, path), extra, { repo, revision: commit, path }, true);
     const url = location ?? final.url;
     const isRedirect = REDIRECT_STATUSES.has(final.status);

@@ -1,6 +1,6 @@
 /**
  * Map a failed Hub response to a typed HubHttpError, in the order of huggingface_hub
- * utils/_http.py::hf_raise_for_status (hub-protocol.md §2):
+ * utils/_http.py::hf_raise_for_status:
  *   X-Error-Code RevisionNotFound → EntryNotFound → GatedRepo → "Access to this resource is
  *   disabled." → RepoNotFound (or a 401 on a repo API / resolve URL) → then by status.
  * Messages are one sentence naming the repo, revision or file; the token never appears (URLs go

@@ -1,7 +1,9 @@
 /**
  * When a presigned CDN URL stops working, so the transfer engine can re-resolve before resuming.
  * S3 SigV4 (`X-Amz-Date=YYYYMMDDTHHMMSSZ` + `X-Amz-Expires=<secs>`) or CloudFront
- * (`Expires=<epoch secs>`); the Xet bridge URLs carry both (hub-protocol.md §1). Pure.
+ * (`Expires=<epoch secs>`); the Xet bridge URLs the Hub redirects to carry both
+ * (`cas-bridge.xethub.hf.co/...?X-Amz-Expires=3600&...&Expires=...`, see the Hub docs
+ * `docs/hub/xet/legacy-git-lfs.md`). Pure.
  */
 
 function param(url: URL, name: string): string | undefined {

@@ -1,5 +1,6 @@
 /**
- * Re-hashing what the cache holds. A blob's name is its digest (hub-protocol.md §3 "blobs/<etag>"):
+ * Re-hashing what the cache holds. A blob's name is its digest (huggingface_hub
+ * file_download.py::_hf_hub_download_to_cache_dir; Hub docs `docs/hub/local-cache.md`):
  * 64 hex → sha256 of the content (LFS/Xet files), 40 hex → git blob sha1 (regular files).
  * Snapshot copies (no-symlink caches) are checked against trees/<commit>.json when it lists them.
  * Big files are hashed in worker threads so the event loop keeps rendering progress.
