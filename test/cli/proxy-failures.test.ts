@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
-import { startBrokenProxy, withCredentials, type BrokenProxy, type BrokenProxyMode } from '../helpers/broken-proxy.js';
-import { closedPort } from '../helpers/net.js';
+import { brokenProxyUrl, type BrokenProxy, type BrokenProxyMode } from '../helpers/broken-proxy.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -33,16 +32,8 @@ describe('mlcache download behind a broken proxy (spawned)', () => {
     { mode: 'garbage', message: /not HTTP/ },
     { mode: 'plain-for-tls', message: /TLS handshake with the proxy/ },
   ])('$mode → NETWORK_PROXY, exit 6, within seconds, a handful of CONNECTs, no password', async ({ mode, message }) => {
-    let proxy: BrokenProxy | undefined;
-    let bare: string;
-    if (mode === 'refused') {
-      bare = await closedPort();
-    } else {
-      proxy = await startBrokenProxy(mode);
-      proxies.push(proxy);
-      bare = proxy.url;
-    }
-    const proxyUrl = withCredentials(bare, 'alice', PASSWORD);
+    const { proxy, bare, proxyUrl } = await brokenProxyUrl(mode, 'alice', PASSWORD);
+    if (proxy) proxies.push(proxy);
     const started = Date.now();
     const result = await runCli(['download', 'acme/tiny', '--endpoint', 'https://hub.invalid', '--cache-dir', path.join(root, 'hub'), '--json', '--verbose'], {
       env: { HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1', HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl },

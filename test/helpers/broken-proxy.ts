@@ -12,6 +12,7 @@
  * - `hang`: reads the CONNECT and never answers.
  */
 import net from 'node:net';
+import { closedPort } from './net.js';
 
 export type BrokenProxyMode = 'close' | '407' | '502' | 'garbage' | 'plain-for-tls' | 'hang';
 
@@ -100,6 +101,20 @@ export async function startBrokenProxy(mode: BrokenProxyMode): Promise<BrokenPro
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A proxy URL for `mode`, with user:password in it: a broken proxy started here, or for `refused`
+ * a port where nothing listens. `proxy` is undefined for `refused`; the caller closes it.
+ */
+export async function brokenProxyUrl(
+  mode: BrokenProxyMode | 'refused',
+  user: string,
+  password: string,
+): Promise<{ proxy: BrokenProxy | undefined; bare: string; proxyUrl: string }> {
+  const proxy = mode === 'refused' ? undefined : await startBrokenProxy(mode);
+  const bare = proxy?.url ?? (await closedPort());
+  return { proxy, bare, proxyUrl: withCredentials(bare, user, password) };
 }
 
 /** `url` with user:password inserted (proxy credentials). */

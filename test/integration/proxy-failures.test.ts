@@ -11,8 +11,7 @@ import { request, type Dispatcher } from 'undici';
 import { NetworkError } from '../../src/errors.js';
 import { createDispatcher, createHubClient } from '../../src/hub/index.js';
 import { classifyNetworkError, isRetryableNetworkError, networkRetryLimit } from '../../src/util/net.js';
-import { startBrokenProxy, withCredentials, type BrokenProxy, type BrokenProxyMode } from '../helpers/broken-proxy.js';
-import { closedPort } from '../helpers/net.js';
+import { brokenProxyUrl, type BrokenProxy, type BrokenProxyMode } from '../helpers/broken-proxy.js';
 
 const PASSWORD = 'pr0xy-s3cret-pw';
 const model = { id: 'org/m', type: 'model' as const };
@@ -32,16 +31,8 @@ interface Setup {
 }
 
 async function setup(mode: BrokenProxyMode | 'refused', connectTimeoutMs = 2000): Promise<Setup> {
-  let proxy: BrokenProxy | undefined;
-  let bare: string;
-  if (mode === 'refused') {
-    bare = await closedPort();
-  } else {
-    proxy = await startBrokenProxy(mode);
-    cleanups.push(() => proxy!.close());
-    bare = proxy.url;
-  }
-  const proxyUrl = withCredentials(bare, 'alice', PASSWORD);
+  const { proxy, bare, proxyUrl } = await brokenProxyUrl(mode, 'alice', PASSWORD);
+  if (proxy) cleanups.push(() => proxy.close());
   const dispatcher = createDispatcher({ http: proxyUrl, https: proxyUrl, noProxy: undefined }, { connectTimeoutMs });
   cleanups.push(() => dispatcher.destroy());
   return { proxy, proxyUrl, port: new URL(bare).port, dispatcher };
