@@ -1,6 +1,7 @@
 /** Moving a finished, verified download into `blobs/<etag>`. */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pathExists } from '../util/path-exists.js';
 import { fsError, randomHex8 } from './atomic-write.js';
 
 export interface CommitBlobResult {
@@ -20,7 +21,7 @@ export interface CommitBlobResult {
  * second rename replaces identical bytes, which readers cannot tell apart.
  */
 export async function commitBlob(tempPath: string, finalBlobPath: string): Promise<CommitBlobResult> {
-  if (await exists(finalBlobPath)) {
+  if (await pathExists(finalBlobPath)) {
     await fs.rm(tempPath, { force: true });
     return { committed: false };
   }
@@ -46,11 +47,3 @@ async function applyDefaultMode(file: string): Promise<void> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -19,10 +19,10 @@
  * The engine knows nothing of the Hub or the cache layout (docs/download.md).
  */
 import { setMaxListeners } from 'node:events';
-import { constants as fsConstants } from 'node:fs';
-import { access, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { IntegrityError, MlcacheError, isMlcacheError } from '../errors.js';
 import { createHashWorkerPool, type HashWorkerPool } from '../util/hash.js';
+import { pathExists } from '../util/path-exists.js';
 import { createByteLedger, type ItemBytes } from './byte-ledger.js';
 import { diskError } from './fetch-range.js';
 import { runFilePass, type PassSettings } from './file-pass.js';
@@ -48,14 +48,6 @@ function interrupted(): MlcacheError {
   return new MlcacheError('INTERRUPTED', 'Interrupted.', { hint: 'Run the same command again to resume; finished ranges are kept.' });
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A queued or running item. */
 interface Entry {
@@ -183,7 +175,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
 
   const runItem = async (entry: Entry, controller: AbortController): Promise<boolean> => {
     const { item } = entry;
-    if (await exists(item.destination)) {
+    if (await pathExists(item.destination)) {
       await claimer.sweep(item.destination);
       return true;
     }
@@ -197,7 +189,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
     try {
       // The lock's last owner may have delivered the file, or left a partial since the listing.
       if (lock?.contended) claimer.relist(item.destination);
-      if (lock && (await exists(item.destination))) {
+      if (lock && (await pathExists(item.destination))) {
         await claimer.sweep(item.destination);
         return true;
       }
@@ -226,7 +218,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
         }
         // Correctness never depends on the lock: if another process delivered the file meanwhile
         // (same verified bytes), keep theirs and drop ours.
-        if (await exists(item.destination)) {
+        if (await pathExists(item.destination)) {
           await removePartial(item.destination, nonce);
           return true;
         }
@@ -234,7 +226,7 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
           await rename(partialPath(item.destination, nonce), item.destination);
         } catch (error) {
           await removePartial(item.destination, nonce).catch(() => undefined);
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (await exists(item.destination))) return true;
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (await pathExists(item.destination))) return true;
           throw diskError(error, item.destination);
         }
         // The partial is the blob now; its journal goes last (a kill in between leaves a journal
