@@ -41,7 +41,7 @@ export interface BatchedWriter {
   discard(): Promise<void>;
 }
 
-export const WRITE_BATCH = 512 * 1024;
+const WRITE_BATCH = 512 * 1024;
 const WRITE_MAX_AGE_MS = 20;
 
 export function createBatchedWriter(options: BatchedWriterOptions): BatchedWriter {

@@ -28,7 +28,7 @@ import { mergeIntervals, type Interval } from './intervals.js';
 export const JOURNAL_VERSION = 2;
 export const JOURNAL_SUFFIX = 'mlcache-journal';
 export const PARTIAL_SUFFIX = 'incomplete';
-export const TEMP_SUFFIX = 'tmp';
+const TEMP_SUFFIX = 'tmp';
 
 export interface Journal {
   version: number;
@@ -175,11 +175,6 @@ export function indexLeftovers(names: readonly string[]): Map<string, Leftovers>
   return index;
 }
 
-/** Nonces of the journals for `destination` among `names`, a listing of its folder. */
-export function journalNoncesAmong(names: readonly string[], destination: string): string[] {
-  const base = destination.slice(Math.max(destination.lastIndexOf('/'), destination.lastIndexOf('\\')) + 1);
-  return indexLeftovers(names).get(base)?.journals ?? [];
-}
 
 /** The names in `dir`, or none when it cannot be read (no folder yet: nothing to resume). */
 export async function listFolder(dir: string): Promise<string[]> {
@@ -200,7 +195,7 @@ export async function readJournalFile(file: string): Promise<JournalParse | unde
 }
 
 /** A temp name for rewriting `file` that the engine recognizes as its own (indexLeftovers). */
-export function journalTempPath(file: string): string {
+function journalTempPath(file: string): string {
   return `${file}.${newNonce()}.${TEMP_SUFFIX}`;
 }
 

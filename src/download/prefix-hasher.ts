@@ -8,7 +8,7 @@ import { createHasher, type HashWorkerPool, type FileHashWorker, type Hasher } f
 
 const MiB = 1024 * 1024;
 /** Hash in a worker (off the event loop) from this size on; below, hash in order in-thread. */
-export const WORKER_HASH_MIN = 16 * MiB;
+const WORKER_HASH_MIN = 16 * MiB;
 /** Feed the hash worker when the contiguous prefix has grown by this much. */
 const HASH_STEP = 8 * MiB;
 

@@ -7,7 +7,6 @@ import {
   indexLeftovers,
   journalHeader,
   journalMatches,
-  journalNoncesAmong,
   journalRecord,
   journalPath,
   listFolder,
@@ -76,7 +75,7 @@ describe('journal files', () => {
     await writeFile(partialPath(dest, '0000aaaa'), Buffer.alloc(1000));
     await writeFile(path.join(dir, 'blob.incomplete'), 'python partial');
     await writeFile(path.join(dir, 'blobby.1111bbbb.mlcache-journal'), '{}');
-    expect(journalNoncesAmong(await listFolder(dir), dest)).toEqual(['0000aaaa']);
+    expect(indexLeftovers(await listFolder(dir)).get('blob')?.journals).toEqual(['0000aaaa']);
     await writeFile(`${journalPath(dest, '0000aaaa')}.1234abcd.tmp`, 'x');
     const index = indexLeftovers(await listFolder(dir));
     // Python's `<etag>.incomplete` is never the engine's; a compaction temp is.
