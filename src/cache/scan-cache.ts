@@ -10,6 +10,7 @@ import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { allocatedBytes } from '../util/bytes.js';
 import { parseRepoFolderName, type CacheRepo } from './repo-folder-name.js';
+import { REPO_TEMP_FOLDER } from './repo-paths.js';
 import { isBlobName, isCommitHash } from './safe-path.js';
 
 export type CacheWarningCode =
@@ -237,7 +238,7 @@ async function scanRepo(repoDir: string, folder: string, repo: CacheRepo): Promi
     }),
   );
   // .mlcache-tmp/: writers' temps (src/cache/repo-temp.ts); what a killed run left is prune's.
-  const tempDir = path.join(repoDir, '.mlcache-tmp');
+  const tempDir = path.join(repoDir, REPO_TEMP_FOLDER);
   for (const e of await fs.readdir(tempDir, { withFileTypes: true }).catch(() => [] as Dirent[])) {
     const p = path.join(tempDir, e.name);
     const s = await fs.lstat(p).catch(() => undefined);

@@ -34,10 +34,6 @@ import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from '.
 
 export type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 
-/** Safety margin over the bytes needed on a volume: 5% plus 1 GiB (src/cache/disk-space.ts, shared with download). */
-export const SPACE_MARGIN_RATIO = CACHE_MODELS_MARGIN.ratio;
-export const SPACE_MARGIN_BYTES = CACHE_MODELS_MARGIN.bytes;
-export { requiredWithMargin } from '../cache/disk-space.js';
 
 export interface CacheModelsOptions {
   settings: Settings;

@@ -3,13 +3,14 @@
  * Prints (through the CLI) the snapshot path alone on stdout, so `$(mlcache download org/name)`
  * works. Blobs already in the cache are never fetched again.
  */
-import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { checkSpace, DOWNLOAD_MARGIN, type SpaceCheck } from '../cache/disk-space.js';
 import { repoPaths } from '../cache/repo-paths.js';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
-import { readJournalFile } from '../download/journal.js';
+import { indexLeftovers, journalPath, listFolder, readJournalFile } from '../download/journal.js';
+import { totalLength } from '../download/intervals.js';
 import type { TransferEvent } from '../download/types.js';
 import { MlcacheError, type ErrorCode } from '../errors.js';
 import { parseRepoId } from '../hub/index.js';
@@ -137,20 +138,18 @@ async function preflight(cacheDir: string, plan: SnapshotPlan, freeSpace: ((dir:
 /** Per needed blob, the most bytes any of its journals (`<etag>.<8hex>.mlcache-journal`) records as done. */
 async function journaledBytes(cacheDir: string, plan: SnapshotPlan): Promise<number> {
   const { blobsDir } = repoPaths(cacheDir, plan.repo);
-  const names = await readdir(blobsDir).catch(() => [] as string[]);
-  const journals = names.filter((n) => n.endsWith('.mlcache-journal'));
-  if (journals.length === 0) return 0;
-  const needed = new Map<string, number>();
-  for (const f of plan.files) if (!f.cached) needed.set(f.etag, f.size);
+  // One listing, indexed by blob name: a lookup per needed blob, not a scan of every journal.
+  const leftovers = indexLeftovers(await listFolder(blobsDir));
+  if (leftovers.size === 0) return 0;
   let total = 0;
-  for (const [etag, size] of needed) {
+  const seen = new Set<string>();
+  for (const f of plan.files) {
+    if (f.cached || seen.has(f.etag)) continue;
+    seen.add(f.etag);
     let best = 0;
-    for (const name of journals) {
-      if (!name.startsWith(`${etag}.`)) continue;
-      const parsed = await readJournalFile(`${blobsDir}/${name}`);
-      if (parsed?.ok !== true) continue;
-      const done = parsed.journal.completed.reduce((sum, [start, end]) => sum + Math.max(0, end - start), 0);
-      best = Math.max(best, Math.min(done, size));
+    for (const nonce of leftovers.get(f.etag)?.journals ?? []) {
+      const parsed = await readJournalFile(journalPath(path.join(blobsDir, f.etag), nonce));
+      if (parsed?.ok === true) best = Math.max(best, Math.min(totalLength(parsed.journal.completed), f.size));
     }
     total += best;
   }

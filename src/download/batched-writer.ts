@@ -37,8 +37,6 @@ export interface BatchedWriter {
   readonly position: number;
   /** Write everything queued (after the body ended, or before giving up on an attempt). */
   drain(): Promise<void>;
-  /** Drop what is queued and wait for the write in flight (a body we must not keep). */
-  discard(): Promise<void>;
 }
 
 const WRITE_BATCH = 512 * 1024;
@@ -125,11 +123,6 @@ export function createBatchedWriter(options: BatchedWriterOptions): BatchedWrite
     async drain() {
       await writes.catch(() => undefined);
       while (pendingBytes > 0 && !failed) await writeBatch();
-    },
-    async discard() {
-      pending = [];
-      pendingBytes = 0;
-      await writes.catch(() => undefined);
     },
   };
 }

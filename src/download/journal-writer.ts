@@ -10,7 +10,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { mergeIntervals, type Interval } from './intervals.js';
-import { journalHeader, journalRecord, overwriteJournalInPlace, writeJournalFile, type Journal } from './journal.js';
+import { JOURNAL_VERSION, journalHeader, journalRecord, overwriteJournalInPlace, writeJournalFile, type Journal } from './journal.js';
 
 /** Compact (rewrite as merged ranges) once this many records were appended. */
 const COMPACT_AFTER_RECORDS = 4096;
@@ -26,8 +26,6 @@ export interface JournalWriter {
    * journal's own blocks. Returns the error if even that failed.
    */
   saveOnFailure(onDisk: readonly Interval[]): Promise<unknown>;
-  /** The first append error, if any (the caller warns once). */
-  readonly error: unknown;
   close(): Promise<void>;
 }
 
@@ -49,7 +47,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
   let recorded: Interval[] = [...(options.resumed ?? [])];
   let handle: FileHandle;
   if (options.resumed) {
-    await writeJournalFile(file, { ...meta, version: 2, completed: recorded });
+    await writeJournalFile(file, { ...meta, version: JOURNAL_VERSION, completed: recorded });
     handle = await open(file, 'a');
   } else {
     handle = await open(file, 'ax');
@@ -72,7 +70,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     // Everything recorded so far, including what is still queued: the queue is covered.
     queued = '';
     recorded = mergeIntervals(recorded);
-    await writeJournalFile(file, { ...meta, version: 2, completed: recorded });
+    await writeJournalFile(file, { ...meta, version: JOURNAL_VERSION, completed: recorded });
     // The rename replaced the file: appends must go to the new one.
     await handle.close();
     handle = await open(file, 'a');
@@ -112,7 +110,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     async saveOnFailure(onDisk) {
       await chain;
       if (error === undefined && queued === '') return undefined;
-      const journal: Journal = { ...meta, version: 2, completed: mergeIntervals(onDisk) };
+      const journal: Journal = { ...meta, version: JOURNAL_VERSION, completed: mergeIntervals(onDisk) };
       try {
         await writeJournalFile(file, journal);
         return undefined;
@@ -124,9 +122,6 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
           return rewrite;
         }
       }
-    },
-    get error() {
-      return error;
     },
     async close() {
       await chain;

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { request, type Dispatcher } from 'undici';
 import { symlinksSupported } from '../cache/index.js';
+import { existingAncestor, freeSpace } from '../cache/disk-space.js';
 import { inspectCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
 import { resolveToken } from '../config/token.js';
@@ -25,20 +26,6 @@ export interface GatherDoctorFactsOptions {
   nodeVersion?: string | undefined;
 }
 
-async function nearestExisting(p: string): Promise<string> {
-  let dir = path.resolve(p);
-  for (;;) {
-    try {
-      await fs.stat(dir);
-      return dir;
-    } catch {
-      const parent = path.dirname(dir);
-      if (parent === dir) return dir;
-      dir = parent;
-    }
-  }
-}
-
 async function probeDir(label: string, dir: string): Promise<DirFact> {
   const state = await inspectCacheDir(dir);
   if (state.kind === 'not-a-directory') {
@@ -47,7 +34,7 @@ async function probeDir(label: string, dir: string): Promise<DirFact> {
     return { label, path: dir, exists: false, writable: false, error, notADirectory: true, freeBytes: undefined };
   }
   const exists = await fs.stat(dir).then((s) => s.isDirectory(), () => false);
-  const base = exists ? dir : await nearestExisting(dir);
+  const base = exists ? dir : await existingAncestor(dir);
   let writable = false;
   let error: string | undefined;
   if (exists) {
@@ -67,7 +54,7 @@ async function probeDir(label: string, dir: string): Promise<DirFact> {
       return false;
     });
   }
-  const freeBytes = await fs.statfs(base).then((s) => s.bavail * s.bsize, () => undefined);
+  const freeBytes = await freeSpace(base).catch(() => undefined);
   return { label, path: dir, exists, writable, error, freeBytes };
 }
 

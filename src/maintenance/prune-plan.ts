@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import type { CacheScan, ScannedRepo, ScannedRevision } from '../cache/index.js';
+import { STALE_TEMP_MS } from '../cache/repo-temp.js';
 import { repoLabel } from './findings.js';
 
 /** live: held by a running process; dead: its owner is gone; foreign: not mlcache's format (e.g. Python filelock); none: no lock file. */
@@ -96,6 +97,12 @@ function judge(
   return { remove: true, why: `stale: last written ${ago(age)} ago` };
 }
 
+/** Keep or remove an entry of a repo's `.mlcache-tmp/` (a writer's temp). */
+function judgeTemp(name: string, mtimeMs: number, options: PlanPruneOptions): { remove: boolean; why: string } {
+  const stale = options.isTempStale ? options.isTempStale(name, mtimeMs) : options.now - mtimeMs > STALE_TEMP_MS;
+  return stale ? { remove: true, why: 'a temporary file its writer left behind' } : { remove: false, why: 'a temporary file a running writer may still use' };
+}
+
 function isReferenced(repo: ScannedRepo, rev: ScannedRevision, options: PlanPruneOptions): boolean {
   if (repo.refs.some((r) => r.raw.trim() === rev.commit)) return true;
   return options.protectedCommits?.has(`${repo.folder}/${rev.commit}`) === true;
@@ -121,12 +128,7 @@ export function planPrune(scan: CacheScan, options: PlanPruneOptions): PrunePlan
   for (const repo of scan.repos) {
     const label = repoLabel(repo.repo);
     for (const p of repo.partialFiles) {
-      const verdict =
-        p.kind === 'temp'
-          ? (options.isTempStale ?? ((_n: string, m: number) => options.now - m > 10 * 60_000))(p.name, p.mtimeMs)
-            ? { remove: true as const, why: 'a temporary file its writer left behind' }
-            : { remove: false as const, why: 'a temporary file a running writer may still use' }
-          : judge(repo.folder, partialEtag(p.name), p.mtimeMs, options);
+      const verdict = p.kind === 'temp' ? judgeTemp(p.name, p.mtimeMs, options) : judge(repo.folder, partialEtag(p.name), p.mtimeMs, options);
       // What deleting it frees: the allocated bytes, never the apparent size of a preallocated partial.
       const item = { path: p.path, bytes: p.allocated, repo: label, reason: verdict.why };
       (verdict.remove ? partials : kept).push(item);

@@ -7,7 +7,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { scanCache, type CacheScan, type ScannedPartialFile, type ScannedRepo } from '../cache/index.js';
 import type { SelectedEntry } from '../catalog/index.js';
-import { readJournalFile } from '../download/journal.js';
+import { totalLength } from '../download/intervals.js';
+import { journalPath, readJournalFile } from '../download/journal.js';
 import { repoLabel } from './findings.js';
 import { checkHubEntryOffline, checkUrlEntryOffline, type OfflineEntryResult } from './offline-resolve.js';
 
@@ -101,7 +102,8 @@ export async function dirSize(dir: string): Promise<number> {
 
 /** The journal beside a `<etag>.<8hex>.incomplete` partial: `<etag>.<8hex>.mlcache-journal`. */
 function journalFor(partialPath: string): string | undefined {
-  return /\.[0-9a-f]{8}\.incomplete$/.test(partialPath) ? `${partialPath.slice(0, -'.incomplete'.length)}.mlcache-journal` : undefined;
+  const own = /^(.+)\.([0-9a-f]{8})\.incomplete$/.exec(partialPath);
+  return own ? journalPath(own[1]!, own[2]!) : undefined;
 }
 
 /** How far partial downloads got: mlcache's journal beside `<etag>.<nonce>.incomplete`, else the allocated bytes. */
@@ -113,11 +115,8 @@ export async function partialProgress(partials: readonly ScannedPartialFile[]): 
     const journalFile = p.kind === 'incomplete' ? journalFor(p.path) : undefined;
     const parsed = journalFile === undefined ? undefined : await readJournalFile(journalFile);
     if (parsed?.ok === true) {
-      const done = parsed.journal.completed.reduce((sum, [start, end]) => sum + Math.max(0, end - start), 0);
-      // Only `completed` is relied on; the total is shown when the journal carries one.
-      const size: unknown = (parsed.journal as { size?: unknown }).size;
-      const total = typeof size === 'number' && Number.isFinite(size) && size >= done ? size : undefined;
-      out.push({ ...base, bytesDone: done, bytesTotal: total, source: 'journal' });
+      const done = totalLength(parsed.journal.completed);
+      out.push({ ...base, bytesDone: done, bytesTotal: parsed.journal.size, source: 'journal' });
       continue;
     }
     out.push(base);
