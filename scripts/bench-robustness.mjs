@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // The emulator's fault RNG (mulberry32): the storm's kill moments replay from the seed.
 import { createRng } from '../dist/emulator/faults.js';
+import { REPO_TEMP_FOLDER } from '../dist/cache/repo-paths.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, '..', 'bin', 'mlcache.js');
@@ -122,7 +123,9 @@ async function diskUsage(dir) {
     } catch {
       continue; // removed while we walked
     }
-    const kind = e.name.endsWith('.incomplete') ? 'incomplete' : e.name.endsWith('.mlcache-journal') ? 'journal' : e.name.endsWith('.tmp') ? 'tmp' : undefined;
+    // Writers' temps live in each repo's .mlcache-tmp/ under names without a .tmp ending.
+    const inRepoTemp = path.basename(e.parentPath ?? e.path) === REPO_TEMP_FOLDER;
+    const kind = e.name.endsWith('.incomplete') ? 'incomplete' : e.name.endsWith('.mlcache-journal') ? 'journal' : e.name.endsWith('.tmp') || inRepoTemp ? 'tmp' : undefined;
     if (kind) {
       leftovers[kind]++;
       leftoverPaths.push(path.relative(dir, full));

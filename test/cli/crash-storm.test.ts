@@ -203,7 +203,8 @@ describe('crash storm', () => {
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
-        else if (/\.(incomplete|mlcache-journal|tmp)$/.test(entry.name)) debris.push(path.relative(cacheDir, full));
+        // Writers' temps sit in a repo's .mlcache-tmp/ under names of their own.
+        else if (/\.(incomplete|mlcache-journal|tmp)$/.test(entry.name) || path.basename(dir) === '.mlcache-tmp') debris.push(path.relative(cacheDir, full));
       }
     };
     await walk(cacheDir);
