@@ -82,9 +82,11 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
 };
 
 /**
- * Codes that, when the request went through a proxy, mean the proxy itself failed: it could not be
- * reached, or it answered the CONNECT with a non-200 (undici's ProxyAgent reports that as a
- * RequestAbortedError, code UND_ERR_ABORTED — callers must rule out their own abort first).
+ * Codes that, when the request went through a proxy, mean the proxy itself failed. A dispatcher
+ * built by createDispatcher (src/hub) reports every CONNECT failure as a ProxyConnectError, which
+ * classifyNetworkError recognises first; this guess by code is the fallback for a request that
+ * went through an injected proxy dispatcher (a library caller's ProxyAgent), where undici reports a
+ * non-200 CONNECT as a RequestAbortedError (UND_ERR_ABORTED: callers must rule out their own abort).
  */
 const PROXY_CONNECT_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'UND_ERR_ABORTED', 'UND_ERR_CONNECT_TIMEOUT',
