@@ -25,6 +25,11 @@ export class AttemptError extends Error {
     readonly reason: string,
     readonly error: MlcacheError,
     readonly retryAfterSeconds?: number,
+    /**
+     * The server closed before sending any of the bytes it announced. Once is a flaky connection;
+     * the same range getting it twice in a row is the same answer again (range-runner.ts).
+     */
+    readonly emptyCut = false,
   ) {
     super(reason, { cause: error });
   }
@@ -109,12 +114,12 @@ function classify(error: unknown, signal: AbortSignal, host: string, label: stri
   if (signal.aborted) return signal.reason ?? error;
   const classified = classifyNetworkError(error, host);
   // undici reports a body that ends before its Content-Length with its own code: a cut connection,
-  // worth a retry after it delivered something. A server that closes before sending a single byte
-  // of what it announced (a retry of the missing tail getting nothing, again) is giving the same
-  // answer every time: a lie, one fresh URL and then the file fails, not a minute of backoff.
+  // worth a retry. One that closed before any of the announced bytes is marked: when the same range
+  // gets that twice in a row, the range runner treats it as a lie (a retry of a missing tail that a
+  // server never sends would otherwise back off for a minute).
   if (classified.systemCode === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
     const reason = received ? 'body cut short of its Content-Length' : 'body closed before any of the announced bytes';
-    return new AttemptError(received ? 'transient' : 'lie', reason, protocolError(reason, label));
+    return new AttemptError('transient', reason, protocolError(reason, label), undefined, !received);
   }
   return new AttemptError(isRetryableNetworkError(classified) ? 'transient' : 'fatal', classified.systemCode ?? classified.code, classified);
 }

@@ -5,7 +5,7 @@
  * engine verifies and commits. On failure the journal is made to say what is on disk (or the
  * partial goes when nothing on it is worth keeping) before the error is rethrown.
  */
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { MlcacheError } from '../errors.js';
 import type { HashWorkerPool } from '../util/hash.js';
@@ -61,21 +61,28 @@ export interface PassResult {
  * Still holding the lock, give a kept partial (and its journal) the fixed nonce KEPT_NONCE, so the
  * next run finds it even if its folder listing is older (resume-claimer.ts). Without the lock the
  * name stays: another process may be racing for the same destination. Returns the nonce it has.
+ *
+ * Every step leaves a journal with its partial beside it, so an exit at any moment (a second
+ * Ctrl-C) loses nothing: the partial gets its new name as a hard link first, then the journal is
+ * renamed, then the old name goes. An extra name without a journal is removed by the next run
+ * that holds the lock. Where hard links are not supported, the names stay.
  */
 async function keepUnderFixedName(destination: string, nonce: string, exclusive: boolean): Promise<string> {
   if (!exclusive || nonce === KEPT_NONCE) return nonce;
+  const kept = partialPath(destination, KEPT_NONCE);
   try {
-    await rename(journalPath(destination, nonce), journalPath(destination, KEPT_NONCE));
+    await rm(kept, { force: true });
+    await link(partialPath(destination, nonce), kept);
   } catch {
     return nonce;
   }
   try {
-    await rename(partialPath(destination, nonce), partialPath(destination, KEPT_NONCE));
+    await rename(journalPath(destination, nonce), journalPath(destination, KEPT_NONCE));
   } catch {
-    // The journal moved without its partial: neither is of use now.
-    await removePartial(destination, nonce).catch(() => undefined);
-    await removePartial(destination, KEPT_NONCE).catch(() => undefined);
+    await rm(kept, { force: true }).catch(() => undefined);
+    return nonce;
   }
+  await rm(partialPath(destination, nonce), { force: true }).catch(() => undefined);
   return KEPT_NONCE;
 }
 

@@ -40,6 +40,8 @@ export async function runRange(ctx: RangeRunnerContext, range: RangeState): Prom
   const now = ctx.now ?? Date.now;
   const budget: RetryBudgetState = { attempts: 0, since: now(), refreshedGeneration: undefined };
   let retrying = false;
+  /** The previous attempt of this range closed before any announced byte. */
+  let lastEmptyCut = false;
   while (!range.done) {
     signal.throwIfAborted();
     const release = await ctx.connectionSlots.acquire({ urgent: retrying || range.written > 0, signal });
@@ -57,8 +59,16 @@ export async function runRange(ctx: RangeRunnerContext, range: RangeState): Prom
     } finally {
       release();
     }
-    if (!failure) return;
+    if (!failure) {
+      // The file is making progress: its one fresh URL for a lie or an expiry is available again
+      // (a flaky server that sometimes misbehaves is not a server that always lies).
+      ctx.source.refreshedGeneration = undefined;
+      return;
+    }
     signal.throwIfAborted();
+    // The same range closed twice in a row before any announced byte: the same answer again.
+    const kind = failure.emptyCut && lastEmptyCut ? 'lie' : failure.kind;
+    lastEmptyCut = failure.emptyCut;
     // Real progress starts the budget over, for this range and for the item's fresh-URL allowance.
     const progressed = range.written - writtenBefore;
     if (progressed >= Math.min(PROGRESS_RESETS_BUDGET, range.end - range.start - writtenBefore)) {
@@ -69,7 +79,7 @@ export async function runRange(ctx: RangeRunnerContext, range: RangeState): Prom
     budget.refreshedGeneration = ctx.source.refreshedGeneration;
     // A refused connection, an unknown host or a failing proxy is usually permanent: a short budget.
     const policy = failure.error instanceof NetworkError ? { ...ctx.policy, maxRetries: networkRetryLimit(failure.error, ctx.policy.maxRetries) } : ctx.policy;
-    const decision = decideRetry({ kind: failure.kind, retryAfterSeconds: failure.retryAfterSeconds, generation }, budget, policy, now());
+    const decision = decideRetry({ kind, retryAfterSeconds: failure.retryAfterSeconds, generation }, budget, policy, now());
     if (decision.action === 'fail') throw failure.error;
     retrying = true;
     if (decision.action === 'refresh') {

@@ -217,3 +217,45 @@ describe('transfer engine: what the judge found', () => {
     expect(ev.of('retry').some((r) => /closed before any of the announced bytes/.test(r.reason))).toBe(true);
   });
 });
+
+describe('transfer engine: what the second judge found', () => {
+  beforeEach(() => {
+    emulator().resetStats();
+    emulator().setFaults({});
+  });
+
+  it.each([
+    ['after the partial got its fixed name as a link', ['aaaaaaaa'], ['aaaaaaaa', '00000000']],
+    ['after the journal was renamed too', ['00000000'], ['aaaaaaaa', '00000000']],
+  ])('an exit while a kept partial takes its fixed name (%s) loses nothing', async (_when, journals, partials) => {
+    const dir = await tempDir();
+    const digest = await emulator().digestOf(REPO, FILE);
+    const truth = await emulator().contentOf(REPO, FILE);
+    const data = Buffer.alloc(SIZE);
+    truth.copy(data, 0, 0, 3 * MB);
+    // Every intermediate state of keepUnderFixedName: the same bytes under both names (a hard link).
+    for (const nonce of partials) await writeFile(path.join(dir, `${digest.etag}.${nonce}.incomplete`), data);
+    for (const nonce of journals) {
+      await writeFile(path.join(dir, `${digest.etag}.${nonce}.mlcache-journal`), journalHeader({ size: SIZE, digest: { algorithm: 'sha256', hex: digest.sha256 }, chunkSize: MB }) + journalRecord(0, 3 * MB));
+    }
+    const { engine } = engineFor({ acquireLock: (p, o) => acquireLock(p, o) });
+    const result = await engine.download(await itemFor(emulator(), { repo: REPO, file: FILE, destination: path.join(dir, digest.etag), dispatcher: testAgent(), lockPath: path.join(dir, 'locks', 'x.lock') }));
+    await engine.close();
+    expect(result.bytesResumed).toBe(3 * MB);
+    expect(emulator().stats.bytesServed).toBe(SIZE - 3 * MB);
+    expect(await leftovers(dir)).toEqual([]);
+  });
+
+  it('a flaky server that sometimes closes before any body byte still completes a chunked file', async () => {
+    const dir = await tempDir();
+    const digest = await emulator().digestOf(REPO, FILE);
+    // 6 MiB in 24 ranges; 30 % of CDN answers close right after the headers.
+    emulator().setFaults({ seed: 7, rules: [{ match: { origin: 'cdn' }, probability: 0.3, action: { kind: 'short-body', missing: 1e9 } }] });
+    const { engine, ev } = engineFor({ chunkSize: 256 * 1024, connections: 8 });
+    const result = await engine.download(await itemFor(emulator(), { repo: REPO, file: FILE, destination: path.join(dir, digest.etag), dispatcher: testAgent() }));
+    await engine.close();
+    expect(result.retries).toBeGreaterThan(2);
+    expect(ev.of('retry').some((r) => /closed before any of the announced bytes/.test(r.reason))).toBe(true);
+    expect((await readFile(path.join(dir, digest.etag))).equals(await emulator().contentOf(REPO, FILE))).toBe(true);
+  });
+});
