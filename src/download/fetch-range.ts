@@ -231,7 +231,7 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
       onResponseStart(_ctrl, status, headers) {
         if (status < 200 || state.settled || state.stopReason !== undefined) return;
         stall.activity();
-        const verdict = classifyStatus(status);
+        const verdict = classifyStatus(status, { refreshOnUnauthorized: source.refreshOnUnauthorized });
         if (verdict !== 'ok') {
           const after = status === 429 || status === 503 ? retryAfterSeconds({ get: (n) => header(headers, n) }) : undefined;
           const error = statusError(status, source.url, { requestId: header(headers, 'x-request-id'), retryAfter: after, label });

@@ -17,9 +17,12 @@ const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
  * 403/410 from a signed CDN URL usually means the signature expired (S3/CloudFront answer 403
  * "Request has expired"; hfd/aria2 users hit it after ~1 h): resolve the URL again once.
  */
-export function classifyStatus(status: number): StatusVerdict {
+export function classifyStatus(status: number, options: { refreshOnUnauthorized?: boolean | undefined } = {}): StatusVerdict {
   if (status === 200 || status === 206) return 'ok';
   if (status === 403 || status === 410) return 'expired';
+  // A registry's bearer token lives minutes (distribution's token server: expires_in 60–300 s); a
+  // long pull sees 401 when it runs out. The source says so, and resolving again refreshes it.
+  if (status === 401 && options.refreshOnUnauthorized === true) return 'expired';
   // A source URL that redirects (a Hub resolve URL fetched directly that turned out to be an LFS
   // file, or a moved repo): resolve the URL again rather than follow it with our headers.
   if (REDIRECTS.has(status)) return 'redirect';

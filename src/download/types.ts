@@ -20,6 +20,11 @@ export interface TransferSource {
   headers: Record<string, string>;
   /** Epoch ms after which the URL is no longer valid (from X-Amz-Expires), if known. */
   expiresAt?: number | undefined;
+  /**
+   * A 401 means the credential in `headers` expired (a registry's short-lived bearer token), not
+   * that access is refused: resolve again (once per refresh allowance) instead of failing.
+   */
+  refreshOnUnauthorized?: boolean | undefined;
 }
 
 export interface TransferItem {

@@ -13,6 +13,12 @@ describe('retry decisions', () => {
     expect(classifyStatus(status)).toBe(verdict);
   });
 
+  it('a 401 is a refusal, unless the source says its credential expires (a registry bearer token)', () => {
+    expect(classifyStatus(401, { refreshOnUnauthorized: true })).toBe('expired');
+    expect(classifyStatus(401, { refreshOnUnauthorized: false })).toBe('fatal');
+    expect(classifyStatus(404, { refreshOnUnauthorized: true })).toBe('fatal');
+  });
+
   it('typed errors carry the status and never the signature of a signed URL', () => {
     const error = statusError(404, 'https://cdn.example/x?X-Amz-Signature=deadbeef&X-Amz-Expires=3600');
     expect(error.code).toBe('ENTRY_NOT_FOUND');
