@@ -18,9 +18,11 @@ const allowed = {
   hardware: [],
   env: ['config'],
   emulator: [],
-  snapshot: ['config', 'hub', 'download', 'cache'],
+  modelpack: [],
+  registry: ['config', 'download'],
+  snapshot: ['config', 'hub', 'download', 'cache', 'modelpack'],
   maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot'],
-  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance'],
+  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry'],
 };
 const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
 

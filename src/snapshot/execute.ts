@@ -27,8 +27,16 @@ import { createFailureLog, type FileFailure } from './failure-log.js';
 import { runPool } from './run-pool.js';
 
 export interface ExecuteContext {
-  hub: HubClient;
+  /** Where blobs come from: the Hub (resolve URLs, CDN redirects) unless `source` is given. */
+  hub?: HubClient | undefined;
+  /** Another source of a file's bytes (a registry's blob URL); the Hub's when absent. */
+  source?: ((file: PlannedFile) => TransferItem['resolve']) | undefined;
   engine: TransferEngine;
+  /**
+   * Put one blob at `item.destination` another way than the network (`import` copies it from an
+   * OCI layout, verifying its digest); returns the bytes moved. The engine is used when absent.
+   */
+  deliver?: ((file: PlannedFile, item: TransferItem) => Promise<number>) | undefined;
   cacheDir: string;
   /** Copy blobs into snapshots instead of symlinking (HF_HUB_DISABLE_SYMLINKS). */
   copy?: boolean | undefined;
@@ -94,6 +102,10 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
   // Partials and journals of blobs that are complete can serve no run: gone (missing files are fine).
   await Promise.all((plan.spentLeftovers ?? []).map((p) => rm(p, { force: true }).catch(() => undefined)));
   const copy = ctx.copy === true || !(await symlinksSupported(ctx.cacheDir));
+  const hub = (): HubClient => {
+    if (!ctx.hub) throw new Error('executeSnapshot needs a hub client or a source');
+    return ctx.hub;
+  };
 
   // One download per blob, however many paths share it. Only blobs that several paths need are
   // remembered (their promise is shared); the rest go straight to the engine.
@@ -108,11 +120,15 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
       digest: { algorithm: file.lfs ? 'sha256' : 'git-sha1', hex: file.etag },
       destination: blobPath(ctx.cacheDir, repo, file.etag),
       lockPath: lockPath(ctx.cacheDir, repo, file.etag),
-      resolve: fileSource(ctx.hub, repo, commit, file),
+      resolve: ctx.source ? ctx.source(file) : fileSource(hub(), repo, commit, file),
     };
+    if (ctx.deliver) return ctx.deliver(file, item);
     return ctx.engine.download(item).then(
       (r) => r.bytesTransferred,
-      (error: unknown) => explainRefusal(ctx.hub, repo, commit, file, error),
+      (error: unknown) => {
+        if (ctx.hub) return explainRefusal(ctx.hub, repo, commit, file, error);
+        throw error;
+      },
     );
   };
 
@@ -151,7 +167,7 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
   // The full listing at this commit, in huggingface_hub's format: its offline mode trusts it.
   // Written after the files, so a million-file listing (seconds to sort and write) delays neither
   // the first request nor an interrupted run's exit; the next run writes it if this one stopped.
-  if (plan.treeSource === 'hub' && !aborted()) await writeTreeCache(ctx.cacheDir, repo, commit, plan.tree);
+  if ((plan.treeSource === 'hub' || plan.treeSource === 'artifact') && !aborted()) await writeTreeCache(ctx.cacheDir, repo, commit, plan.tree);
   // The ref last, and only when every selected file is in place.
   const complete = processed === plan.files.length && failures.count === 0 && !aborted();
   if (complete && plan.revision !== commit) await writeRef(ctx.cacheDir, repo, plan.revision, commit);

@@ -1,4 +1,6 @@
-export { planSnapshot, cachedCommit } from './plan.js';
+export { planSnapshot, planTree, cachedCommit } from './plan.js';
+export { artifactIdentity, artifactTree, unpackArchive } from './from-artifact.js';
+export type { ArtifactIdentity, ArtifactTree, IdentityHints, UnpackedFile } from './from-artifact.js';
 export type { PlanContext, PlannedFile, SnapshotPlan, SnapshotRequest } from './plan.js';
 export { FEED_WINDOW, MAX_FAILURE_RECORDS, executeSnapshot } from './execute.js';
 export type { ExecuteContext, FileFailure, SnapshotResult } from './execute.js';

@@ -45,8 +45,12 @@ export interface SnapshotPlan {
   commit: string;
   /** Every file at the commit (for trees/<commit>.json), unfiltered. */
   tree: RepoFile[];
-  /** Where the tree came from: the Hub, or trees/<commit>.json already in the cache. */
-  treeSource: 'hub' | 'cache';
+  /**
+   * Where the tree came from: the Hub, trees/<commit>.json already in the cache, a registry
+   * artifact holding every file of the commit, or one holding only some ('subset': no trees file
+   * is written, since it would claim files the commit has are absent).
+   */
+  treeSource: 'hub' | 'cache' | 'artifact' | 'subset';
   files: PlannedFile[];
   bytesTotal: number;
   /** Bytes still to download (each blob counted once). */
@@ -147,8 +151,23 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
 
   const cachedTree = await readTreeCache(ctx.cacheDir, repo, commit);
   const tree: RepoFile[] = cachedTree ?? (await ctx.hub.listFiles(repo, commit));
-  const treeSource = cachedTree ? 'cache' : 'hub';
+  return planTree(ctx, { ...request, revision }, { commit, tree, treeSource: cachedTree ? 'cache' : 'hub' });
+}
 
+/**
+ * The plan for a file list already in hand (the Hub's, the cache's trees/<commit>.json, or a
+ * registry artifact's layers): validate every name, select, and subtract what the cache holds.
+ * `treeSource` decides whether executeSnapshot writes trees/<commit>.json: only a listing that is
+ * the commit's whole tree from its source ('hub', 'artifact') is written; 'cache' is already there
+ * and 'subset' is not the whole commit.
+ */
+export async function planTree(
+  ctx: Pick<PlanContext, 'cacheDir' | 'signal'>,
+  request: SnapshotRequest & { revision: string },
+  listing: { commit: string; tree: RepoFile[]; treeSource: SnapshotPlan['treeSource'] },
+): Promise<SnapshotPlan> {
+  const { repo, revision } = request;
+  const { commit, tree, treeSource } = listing;
   // Every name from the Hub is untrusted: refuse the whole plan if one is hostile.
   const pause = checkpoint(ctx.signal);
   for (const [index, file] of tree.entries()) {
