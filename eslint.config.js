@@ -18,9 +18,10 @@ const allowed = {
   hardware: [],
   env: ['config'],
   emulator: [],
+  registry: ['download'],
   snapshot: ['config', 'hub', 'download', 'cache'],
   maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot'],
-  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance'],
+  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'registry'],
 };
 const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
 
