@@ -11,6 +11,8 @@ import { registerRun } from './run.js';
 import { registerDoctor } from './doctor.js';
 import { registerOfflineCheck } from './offline-check.js';
 import { registerPrune } from './prune.js';
+import { registerPull } from './pull.js';
+import { registerPush } from './push.js';
 import { registerRm } from './rm.js';
 import { registerStatus } from './status.js';
 import { registerVerify } from './verify.js';
@@ -24,7 +26,7 @@ export interface CommandContext {
 
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
 
-const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor];
+const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerPush, registerPull, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor];
 
 export function registerCommands(program: Command, context: CommandContext): void {
   for (const register of registrations) register(program, context);
