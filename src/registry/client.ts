@@ -15,7 +15,8 @@ import type { Readable } from 'node:stream';
 import { IntegrityError, MlcacheError } from '../errors.js';
 import type { TransferSource } from '../download/types.js';
 import { backoffDelay, isRetryableNetworkError, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
-import { redact, redactUrl } from '../util/redact.js';
+import { cutValue } from '../util/cut-value.js';
+import { redact } from '../util/redact.js';
 import { createAuthenticator, wwwAuthenticateOf } from './auth.js';
 import { header, isSameOrigin, registryNetworkError, resolveLocation, send, type Reply, type SendOptions } from './http.js';
 import { isValidDigest, isValidTag, verifyDigest, verifyRepositoryName } from './reference.js';
@@ -136,6 +137,8 @@ export interface RegistryRequester {
   fail(reply: Reply, spec: { what: string; operation: RegistryOperation; scopes: readonly string[] }): MlcacheError;
   warn(message: string): void;
   readonly aborts: Aborts;
+  /** Base of the retry backoff, ms. */
+  readonly baseDelayMs: number;
 }
 
 /**
@@ -268,14 +271,14 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
     });
   }
 
-  const requester: RegistryRequester = { registry, baseUrl, request: (spec) => exchange(spec), fail, warn, aborts };
+  const requester: RegistryRequester = { registry, baseUrl, request: (spec) => exchange(spec), fail, warn, aborts, baseDelayMs };
 
   const pullScopes = (repository: string) => [repositoryScope(repository, ['pull'])];
   const blobUrl = (repository: string, digest: string) => `${baseUrl}/v2/${repository}/blobs/${digest}`;
 
   function verifyReference(reference: string): string {
     if (isValidDigest(reference) || isValidTag(reference)) return reference;
-    throw new MlcacheError('INVALID_REFERENCE', `"${redact(reference).slice(0, 80)}" is neither a tag nor a sha256 digest.`, {
+    throw new MlcacheError('INVALID_REFERENCE', `"${cutValue(redact(reference))}" is neither a tag nor a sha256 digest.`, {
       hint: 'A tag is 1–128 characters of letters, digits, "_", "." and "-"; a digest is sha256:<64 hex>.',
     });
   }
@@ -495,9 +498,4 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
     },
   };
   return client;
-}
-
-/** For messages about URLs the client handled (never credentials). */
-export function describeUrl(url: string): string {
-  return redactUrl(url);
 }

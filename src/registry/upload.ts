@@ -204,7 +204,7 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
     if (signal?.aborted || req.aborts.signal?.aborted) throw error;
     failures++;
     if (failures >= MAX_FAILURES_WITHOUT_PROGRESS || Date.now() - lastProgress > MAX_MS_WITHOUT_PROGRESS) throw error;
-    const delay = backoffDelay(failures - 1, 500, 8_000);
+    const delay = backoffDelay(failures - 1, req.baseDelayMs, 8_000);
     req.warn(`${what(verb)}: ${error instanceof Error ? error.message : String(error)}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${failures + 1}/${MAX_FAILURES_WITHOUT_PROGRESS}).`);
     const controller = req.aborts.begin(signal);
     try {
