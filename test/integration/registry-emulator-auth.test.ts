@@ -335,6 +335,7 @@ describe('uploads against faults', () => {
     emu.setFaults({ dropUpload: { afterBytes: 15_000, times: 2 } });
     const chunked = await client(emu, undefined, warnings).uploadBlob('models/drop', uploadOf(blob, { chunkSize: 40_000 }));
     expect(chunked.outcome).toBe('uploaded');
+    expect(chunked.bytesSent + chunked.bytesResumed).toBe(blob.size);
     expect(emu.blob(blob.digest)!.equals(blob.bytes)).toBe(true);
     expect(warnings.length).toBeGreaterThanOrEqual(2);
     expect(emu.requests.filter((r) => r.method === 'GET' && r.url.includes('/uploads/')).length).toBeGreaterThanOrEqual(2);
@@ -351,6 +352,25 @@ describe('uploads against faults', () => {
     const failure = await errorOf(client(emu).uploadBlob('models/drop', uploadOf(never, { chunkSize: 20_000 })));
     expect(failure.code).toMatch(/^NETWORK/);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('finishes when the answer to a PATCH or to the final PUT is lost (the work was done)', async () => {
+    const emu = await emulator({});
+    const blob = await makeBlob(90_000);
+    emu.setFaults({ loseAnswer: { method: 'PATCH', times: 1 } });
+    const chunked = await client(emu).uploadBlob('models/lost', uploadOf(blob, { chunkSize: 30_000 }));
+    expect(chunked).toEqual({ outcome: 'uploaded', bytesSent: blob.size, bytesResumed: 0 });
+    // The lost chunk was stored: the client learned that from GET, and sent no byte twice.
+    expect(emu.requests.filter((r) => r.method === 'PATCH').map((r) => r.contentRange)).toEqual(['0-29999', '30000-59999', '60000-89999']);
+
+    for (const chunkSize of [0, 30_000]) {
+      const other = await makeBlob(40_000);
+      emu.resetRequests();
+      emu.setFaults({ loseAnswer: { method: 'PUT', times: 1 } });
+      expect((await client(emu).uploadBlob('models/lost', uploadOf(other, { chunkSize }))).outcome).toBe('uploaded');
+      expect(emu.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+      expect(emu.requests.at(-1)).toMatchObject({ method: 'HEAD', status: 200 });
+    }
   });
 
   it('retries 5xx within bounds and then reports REGISTRY_ERROR', async () => {

@@ -259,6 +259,15 @@ export async function createRegistryEmulator(options: RegistryEmulatorOptions = 
     return true;
   }
 
+  /** Whether the loseAnswer fault takes this request: the work is done, the answer never sent. */
+  function loseAnswer(method: string, res: http.ServerResponse): boolean {
+    const fault = faults.loseAnswer;
+    if (!fault || fault.times <= 0 || fault.method !== method) return false;
+    fault.times--;
+    res.socket?.destroy();
+    return true;
+  }
+
   function truncate(upload: Upload, size: number): void {
     const all = Buffer.concat(upload.chunks).subarray(0, size);
     upload.chunks = [all];
@@ -352,6 +361,7 @@ export async function createRegistryEmulator(options: RegistryEmulatorOptions = 
           lose.times--;
           truncate(upload, Math.max(0, upload.size - lose.bytes));
         }
+        if (loseAnswer('PATCH', res)) return;
         res.writeHead(202, { location: uploadLocation(repository, uploadId, true), range: uploadRange(claimed), 'docker-upload-uuid': uploadId, 'content-length': '0' });
         res.end();
         return;
@@ -371,6 +381,7 @@ export async function createRegistryEmulator(options: RegistryEmulatorOptions = 
         }
         blobs.set(digest, bytes);
         repo(repository).blobs.add(digest);
+        if (loseAnswer('PUT', res)) return;
         res.writeHead(201, { location: `/v2/${repository}/blobs/${digest}`, 'docker-content-digest': digest, 'content-length': '0' });
         res.end();
         return;

@@ -77,6 +77,8 @@ export interface RegistryFaults {
    * client's next chunk then arrives out of order and gets 416.
    */
   loseChunkTail?: { bytes: number; times: number } | undefined;
+  /** Upload PATCH/PUT requests of this method are carried out, then the connection is cut instead of answering. */
+  loseAnswer?: { method: 'PATCH' | 'PUT'; times: number } | undefined;
   /** Wait this long before answering each blob GET (registry or storage): a slow download. */
   blobDelayMs?: number | undefined;
   /** Answer `status` (with `Retry-After: 0` for 429/503) to requests whose method and path match. */
