@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { IntegrityError, MlcacheError } from '../errors.js';
 import type { TransferSource } from '../download/types.js';
-import { backoffDelay, isRetryableNetworkError, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
+import { backoffDelay, isRetryableNetworkError, networkRetryLimit, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
 import { cutValue } from '../util/cut-value.js';
 import { redact } from '../util/redact.js';
 import { createAuthenticator, wwwAuthenticateOf } from './auth.js';
@@ -220,7 +220,9 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
       } catch (error) {
         if (controller.signal.aborted) throw controller.signal.reason ?? aborts.reason();
         const network = registryNetworkError(error, new URL(url).host);
-        if (spec.retry === true && isRetryableNetworkError(network) && (await pause(attempt++, started, undefined, `${spec.what}: ${network.message}`, spec.signal))) continue;
+        // A refused connection or an unknown host gets two quick retries, not the whole budget (util/net.ts).
+        const retries = networkRetryLimit(network, MAX_ATTEMPTS - 1);
+        if (spec.retry === true && isRetryableNetworkError(network) && attempt < retries && (await pause(attempt++, started, undefined, `${spec.what}: ${network.message}`, spec.signal))) continue;
         throw network;
       } finally {
         controller.done();

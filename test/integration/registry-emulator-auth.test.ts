@@ -15,6 +15,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { createTransferEngine } from '../../src/download/index.js';
 import { createRegistryEmulator, type RegistryEmulator, type RegistryEmulatorOptions } from '../../src/emulator/index.js';
 import { MlcacheError } from '../../src/errors.js';
+import { closedPort } from '../helpers/net.js';
 import { createRegistryClient, readRegistryCredentials, type BlobUpload, type RegistryCredentials, type UploadSessionStore } from '../../src/registry/index.js';
 
 let dispatcher: Agent;
@@ -407,6 +408,17 @@ describe('what is not a registry, and plain HTTP', () => {
     const storageHost = new URL(emu.storageUrl).host;
     const failure = await errorOf(createRegistryClient({ dispatcher, registry: storageHost, insecure: true }).getManifest('a/b', 'v1'));
     expect(failure.code).toBe('REGISTRY_UNSUPPORTED');
+  });
+
+  it('fails fast with a registry hint when nothing listens', async () => {
+    const registry = new URL(await closedPort()).host;
+    const warnings: string[] = [];
+    const started = Date.now();
+    const failure = await errorOf(createRegistryClient({ dispatcher, registry, insecure: true, retryBaseDelayMs: 10, onWarning: (m) => warnings.push(m) }).headBlob('a/b', `sha256:${'1'.repeat(64)}`));
+    expect(failure.code).toBe('NETWORK_REFUSED');
+    expect(failure.hint).toContain('registry address');
+    expect(warnings).toHaveLength(2); // two quick retries, as for the Hub
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('refuses plain HTTP to a host that is neither loopback nor named by --insecure-registry', () => {
