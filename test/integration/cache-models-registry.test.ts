@@ -13,6 +13,7 @@ import { repoFolderName } from '../../src/cache/index.js';
 import { CacheModelsPlanSchema } from '../../src/commands/cache-models-plan-schema.js';
 import { cacheModels, planCacheModels, type CacheModelsOptions } from '../../src/commands/cache-models.js';
 import { loadSettings } from '../../src/config/settings.js';
+import { status } from '../../src/commands/status.js';
 import { describeRepoFolder } from '../helpers/cache-tree.js';
 import { useEmulator } from '../helpers/emulator.js';
 import { closedPort } from '../helpers/net.js';
@@ -126,6 +127,22 @@ describe('registry-first cache-models', () => {
     expect(result.ok).toBe(true);
     expect(result.entries.map((e) => e.source)).toEqual(['hub', 'hub']);
     expect(result.plan.entries[0]!.registryMiss).toMatch(/^the registry failed: /);
+  });
+
+  it('status --registry says which entries the registry holds; without it, status asks nobody', async () => {
+    const registry = `oci://${real().registry}/status`;
+    await cacheModels(options('a', { registry, pushMissing: true }));
+    const o = options('s');
+    const report = await status({ settings: o.settings, catalogPath: catalogFile, groups: ['fleet', 'late'], registry });
+    const entries = report.groups.flatMap((g) => g.entries);
+    expect(entries.map((e) => [e.name, e.ok, e.registry?.available])).toEqual([
+      ['Org/Encoder', false, true],
+      ['org/asr', false, true],
+      ['org/late', false, false],
+    ]);
+    expect(entries[0]!.registry?.reference).toBe(`oci://${real().registry}/status/org/encoder:main`);
+    const plain = await status({ settings: o.settings, catalogPath: catalogFile, groups: ['fleet'] });
+    expect(plain.groups[0]!.entries.every((e) => e.registry === undefined)).toBe(true);
   });
 
   it('MLCACHE_REGISTRY and the catalog\'s "registry" field name the registry; the flag wins', async () => {
