@@ -15,12 +15,13 @@ const allowed = {
   download: [],
   cache: [],
   catalog: ['hub'],
+  lock: ['catalog', 'hub'],
   hardware: [],
   env: ['config'],
   emulator: [],
   snapshot: ['config', 'hub', 'download', 'cache'],
-  maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot'],
-  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance'],
+  maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot', 'lock'],
+  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'lock'],
 };
 const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
 

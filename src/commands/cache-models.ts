@@ -31,6 +31,8 @@ import { cachedCommit, executeSnapshot, planSnapshot, type SnapshotPlan } from '
 import { formatBytes } from '../util/bytes.js';
 import type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from './runtime.js';
+import { planLockedHubEntry, prepareLockedRun, type LockedRun } from './lock.js';
+import { entryKey } from '../lock/index.js';
 
 export type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 
@@ -71,6 +73,12 @@ export interface CacheModelsOptions {
   platform?: { os: string; arch: string };
   /** Use this catalog instead of the shipped one (tests). */
   shippedCatalogPath?: string;
+  /** --frozen: fetch exactly what mlcache.lock says, with no revision or tree API call (docs/cache-models.md "Lock file"). */
+  frozen?: boolean;
+  /** --locked: check that mlcache.lock is current, then fetch its commits (the Hub lists each one). */
+  locked?: boolean;
+  /** --lockfile PATH. @default beside the project's config/models.json */
+  lockfile?: string;
 }
 
 export type CacheModelsEvent =
@@ -177,7 +185,7 @@ async function planUrlEntry(torchHome: string, entry: SelectedUrlEntry): Promise
   }
 }
 
-async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog: Catalog, sources: string[]): Promise<PlannedWork> {
+async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog: Catalog, sources: string[], lockedRun?: LockedRun): Promise<PlannedWork> {
   const { settings } = options;
   const selection = selectEntries(catalog, {
     all: options.all,
@@ -222,7 +230,9 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
           planEntry: { ...base, ...repoFields, files: 0, filesNeeded: 0, bytesTotal: 0, bytesNeeded: 0, gatedWithoutToken: false, skipped: entry.skipped },
         };
       }
-      const result = await planHubEntry(hub, cacheDir, entry);
+      const pin = lockedRun?.entries.get(entryKey(entry));
+      const result =
+        pin?.kind === 'hub' ? await planLockedHubEntry(hub, cacheDir, entry, pin, options.frozen === true ? 'frozen' : 'locked') : await planHubEntry(hub, cacheDir, entry);
       const accessUrl = repoWebUrl(hub.endpoint, entry.repo);
       const snapshot = result.error === undefined ? result.snapshot : undefined;
       const error =
@@ -337,7 +347,17 @@ async function loadAndPlan(options: CacheModelsOptions, runtime: Runtime): Promi
     envCatalogPath: options.settings.catalogPath,
     ...(options.shippedCatalogPath ? { shippedPath: options.shippedCatalogPath } : {}),
   });
-  const work = await buildPlan(options, runtime, catalog, sources);
+  // --frozen / --locked: the lock must agree with the catalog before anything is planned.
+  const lockedRun =
+    options.frozen === true || options.locked === true
+      ? await prepareLockedRun({
+          ...options,
+          catalog,
+          platform: options.platform ?? { os: process.platform, arch: process.arch },
+          mode: options.frozen === true ? 'frozen' : 'locked',
+        })
+      : undefined;
+  const work = await buildPlan(lockedRun ? { ...options, ...lockedRun.selection } : options, runtime, catalog, sources, lockedRun);
   options.onEvent?.({ type: 'plan', plan: work.plan });
   return work;
 }

@@ -25,6 +25,17 @@ export interface SnapshotRequest {
   formats?: ReadonlyArray<readonly string[]> | undefined;
   /** Exact paths (or `dir/` prefixes) to fetch; when given, include/exclude are ignored. */
   files?: readonly string[] | undefined;
+  /**
+   * The commit `revision` is known to point at (mlcache.lock): no revision call; `revision` is
+   * still the ref written when the snapshot is complete.
+   */
+  commit?: string | undefined;
+  /**
+   * The files at `commit` as mlcache.lock records them (`cache-models --frozen`): no tree call,
+   * and the blobs are verified against these hashes. Only the locked (selected) files, so it is
+   * never written as trees/<commit>.json, which must list the whole commit.
+   */
+  tree?: RepoFile[] | undefined;
 }
 
 export interface PlannedFile {
@@ -45,8 +56,8 @@ export interface SnapshotPlan {
   commit: string;
   /** Every file at the commit (for trees/<commit>.json), unfiltered. */
   tree: RepoFile[];
-  /** Where the tree came from: the Hub, or trees/<commit>.json already in the cache. */
-  treeSource: 'hub' | 'cache';
+  /** Where the tree came from: the Hub, trees/<commit>.json already in the cache, or mlcache.lock (SnapshotRequest.tree). */
+  treeSource: 'hub' | 'cache' | 'lock';
   files: PlannedFile[];
   bytesTotal: number;
   /** Bytes still to download (each blob counted once). */
@@ -143,11 +154,11 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
   // cannot be a ref (`..`, absolute, control characters) must fail before the first request, not
   // after the whole download (UNSAFE_PATH, exit 10).
   validateRevisionName(revision);
-  const commit = isCommitHash(revision) ? revision : (await ctx.hub.resolveRevision(repo, revision)).commit;
+  const commit = request.commit ?? (isCommitHash(revision) ? revision : (await ctx.hub.resolveRevision(repo, revision)).commit);
 
-  const cachedTree = await readTreeCache(ctx.cacheDir, repo, commit);
-  const tree: RepoFile[] = cachedTree ?? (await ctx.hub.listFiles(repo, commit));
-  const treeSource = cachedTree ? 'cache' : 'hub';
+  const cachedTree = request.tree === undefined ? await readTreeCache(ctx.cacheDir, repo, commit) : undefined;
+  const tree: RepoFile[] = request.tree ?? cachedTree ?? (await ctx.hub.listFiles(repo, commit));
+  const treeSource = request.tree !== undefined ? 'lock' : cachedTree ? 'cache' : 'hub';
 
   // Every name from the Hub is untrusted: refuse the whole plan if one is hostile.
   const pause = checkpoint(ctx.signal);
