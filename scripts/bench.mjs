@@ -18,6 +18,9 @@
  * 1M-file listing; --files N or BENCH_HUGE_FILES), `storm` (20 SIGKILLs) and `lying` (a lying CDN):
  *   node scripts/bench.mjs --only huge --files 200000
  *   node scripts/bench.mjs --only storm,lying
+ * The lock rows of issue 12 (scripts/bench-lock.mjs): `lock` (cache-models --all with and without
+ * --frozen, cold and warm: wall time and Hub API requests):
+ *   node scripts/bench.mjs --only lock
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -317,9 +320,10 @@ async function parentMain() {
   const workloads = only ? new Set(only.split(',')) : undefined;
   const want = (w) => !workloads || workloads.has(w);
   if (!['big', 'small', 'faults', 'resume', 'uncapped'].some(want)) {
-    // Only robustness rows: no need for the big fixtures' emulator and digests.
+    // Only robustness / lock rows: no need for the big fixtures' emulator and digests.
     const robustness = await robustnessRows(want);
-    if (robustness) process.stdout.write(`\n${machineLine()}\n\n${robustness}\n`);
+    const locked = await lockRows(want);
+    if (robustness || locked) process.stdout.write(`\n${machineLine()}\n\n${[robustness, locked].filter(Boolean).join('\n\n')}\n`);
     return;
   }
   const { hashFile } = await import(path.join(dist, 'util', 'hash.js'));
@@ -432,6 +436,7 @@ async function parentMain() {
   }
   await hub.close();
   const robustness = await robustnessRows(want);
+  const locked = await lockRows(want);
 
   const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
   const lines = [
@@ -443,6 +448,7 @@ async function parentMain() {
   process.stdout.write(`Emulator caps: ${perConn / 1e6} MB/s per connection, ${aggregate / 1e6} MB/s aggregate, ${latencyMs} ms latency; scale ${scale}; aria2c ${hasAria2 ? 'installed' : 'not installed (skipped)'}\n\n`);
   if (rows.length) process.stdout.write(`${lines.join('\n')}\n`);
   if (robustness) process.stdout.write(`\n${robustness}\n`);
+  if (locked) process.stdout.write(`\n${locked}\n`);
 
 }
 
@@ -481,6 +487,13 @@ async function robustnessRows(want) {
   if (want('storm')) results.storm = await benchCrashStorm({ startEmulator, seed: Number(process.env.BENCH_STORM_SEED ?? 10) });
   if (want('lying')) results.lying = await benchLyingCdn({ startEmulator, timeoutSec: Number(process.env.BENCH_LIE_TIMEOUT ?? 180) });
   return formatRobustness(results);
+}
+
+/** The lock rows (scripts/bench-lock.mjs): cache-models --all with and without --frozen, cold and warm. */
+async function lockRows(want) {
+  if (!want('lock')) return undefined;
+  const { benchLock, formatLock } = await import('./bench-lock.mjs');
+  return formatLock(await benchLock({ startEmulator, repeat: Number(flag('--repeat') ?? 5) }));
 }
 
 if (process.argv[2] === '--child') await childMain(process.argv.slice(3));
