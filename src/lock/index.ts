@@ -20,6 +20,7 @@ export {
   entryKey,
   hubRequest,
   isInSync,
+  lockedAsSelected,
   normalizeSelection,
   selectsAnything,
   serializeLock,

@@ -199,3 +199,26 @@ export function cacheKey(lock: Lockfile, selection: LockSelection, platform: Mac
   const safe = (s: string) => s.replace(/[^A-Za-z0-9_.]/g, '_');
   return `mlcache-${safe(platform.os)}-${safe(platform.arch)}-${hash.slice(0, 16)}`;
 }
+
+/**
+ * A locked entry as a catalog selection entry pinned to its locked commit, for the maintenance
+ * code (`verify --frozen`): the include patterns are the locked paths, so the completeness check
+ * asks for exactly the locked files.
+ */
+export function lockedAsSelected(entry: LockedEntry): SelectedEntry {
+  if (entry.kind === 'url') return { kind: 'url', group: entry.group, name: entry.name, url: entry.url, sha256: entry.sha256, size: entry.size, destination: entry.destination, optional: false, purpose: 'mlcache.lock' };
+  return {
+    kind: 'hub',
+    group: entry.group,
+    name: entry.name,
+    repo: { id: entry.repo, type: entry.type },
+    revision: entry.commit,
+    include: entry.files.map((f) => f.path),
+    exclude: undefined,
+    formats: undefined,
+    gated: false,
+    optional: false,
+    purpose: 'mlcache.lock',
+    approxBytes: undefined,
+  };
+}

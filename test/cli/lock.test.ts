@@ -76,6 +76,11 @@ describe('mlcache lock / cache-models --frozen / cache-key / outdated (CLI)', ()
     expect(both.code).toBe(2);
   });
 
+  it('--help lists the new commands', async () => {
+    const help = await run(['--help']);
+    for (const command of ['lock', 'cache-key', 'outdated']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+  });
+
   it('cache-key prints the key and --paths the folders; outdated names a moved ref and lock --upgrade takes it', async () => {
     expect((await run(['cache-key'])).code).toBe(3); // no lock yet: LOCK_NOT_FOUND
     await run(['lock', '--group', 'tiny']);

@@ -50,6 +50,11 @@ const hub = useEmulator({
       revisions: [{ refs: ['main', 'v1.0'], files: [{ path: 'config.json', content: '{"t":1}' }, { path: 'model.safetensors', generated: { size: 50_000, seed: 3 } }, { path: 'tokenizer.json', content: '{}' }] }],
     },
     {
+      id: 'org/gated',
+      gated: 'manual',
+      revisions: [{ refs: ['main'], files: [{ path: 'config.json', content: '{"g":1}' }, { path: 'weights.bin', generated: { size: 8_000, seed: 5 } }] }],
+    },
+    {
       id: 'org/mlx-only',
       revisions: [{ refs: ['main'], files: [{ path: 'weights.npz', generated: { size: 10_000, seed: 4 } }] }],
     },
@@ -392,5 +397,57 @@ describe('offline-check --frozen', () => {
     const result = await offlineCheck({ settings: settings(), frozen: true, platform: LINUX });
     expect(result.ok).toBe(false);
     expect(result.entries[0]?.missingFiles).toEqual(['config.json']);
+  });
+});
+
+describe('verify --frozen', () => {
+  it('checks the locked files at the locked commit and the URL artifact against the locked sha256', async () => {
+    await lock(lockOptions());
+    await cacheModels(modelsOptions({ frozen: true }));
+    const clean = await verify({ settings: settings(), frozen: true });
+    expect(clean.intact).toBe(true);
+    expect(clean.repos.sort()).toEqual(['org/asr', 'org/translate']);
+    await rm(path.join(tmp, 'hub', 'models--org--asr', 'snapshots', firstAsrCommit, 'model.bin'));
+    const artifact = path.join(tmp, 'torch', 'hub', 'checkpoints', 'align.pth');
+    const bytes = await readFile(artifact);
+    bytes[0] = bytes[0]! ^ 0xff;
+    await writeFile(artifact, bytes);
+    const damaged = await verify({ settings: settings(), frozen: true });
+    expect(damaged.intact).toBe(false);
+    // (The blob whose only link went is also reported, as an orphan: info, not damage.)
+    expect(damaged.findings.filter((f) => f.severity === 'damage').map((f) => [f.kind, f.file]).sort()).toEqual([
+      ['artifact-mismatch', 'hub/checkpoints/align.pth'],
+      ['snapshot-incomplete', 'model.bin'],
+    ]);
+  });
+});
+
+describe('gated repos and failures', () => {
+  function gatedCatalog() {
+    return { version: 1, groups: { gated: { entries: [{ repo: 'org/gated', gated: true, purpose: 'gated' }] } } };
+  }
+
+  it('a gated entry locked and cached with a token is served by --frozen without one, with no request', async () => {
+    await writeCatalog(gatedCatalog());
+    await lock(lockOptions());
+    await cacheModels(modelsOptions({ frozen: true }));
+    const noToken = loadSettings({ env: { HOME: tmp, HF_HUB_CACHE: path.join(tmp, 'hub'), TORCH_HOME: path.join(tmp, 'torch'), HF_ENDPOINT: hub().url }, cwd: project });
+    hub().resetStats();
+    const result = await cacheModels({ ...modelsOptions({ frozen: true }), settings: noToken, yes: true });
+    expect(result.ok).toBe(true);
+    expect(result.allCached).toBe(true);
+    expect(hub().stats.requestCount).toBe(0);
+    // Not cached and no token: the entry fails as gated, as it does without the lock.
+    await rm(path.join(tmp, 'hub'), { recursive: true });
+    const cold = await cacheModels({ ...modelsOptions({ frozen: true }), settings: noToken, yes: true });
+    expect(cold.entries[0]?.error?.code).toBe('GATED_REPO');
+  });
+
+  it('an entry that cannot be resolved leaves no lock behind', async () => {
+    await writeCatalog(projectCatalog((c) => c.groups.translate.entries.push({ repo: 'org/missing', purpose: 'x' })));
+    const error = await mlcacheRejectionFrom(lock(lockOptions()));
+    expect(error.code).toBe('REPO_NOT_FOUND');
+    expect(error.message).toContain('translate/org/missing');
+    expect(existsSync(lockPath)).toBe(false);
   });
 });
