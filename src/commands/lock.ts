@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { loadCatalog, selectEntries, type Catalog, type MachinePlatform, type SelectedEntry, type SelectedHubEntry } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
 import { MlcacheError, isMlcacheError } from '../errors.js';
+import { cutValue } from '../util/cut-value.js';
 import type { HubClient, RepoFile } from '../hub/types.js';
 import {
   compareWithLock,
@@ -94,11 +95,14 @@ function lockedFiles(selectedPaths: readonly string[], tree: readonly RepoFile[]
   });
 }
 
-/** Resolve one Hub entry at its revision's current commit (one revision call, one listing unless trees/<commit>.json is cached). */
-async function resolveHubEntry(hub: HubClient, cacheDir: string, entry: SelectedHubEntry, signal: AbortSignal | undefined): Promise<LockedHubEntry> {
+/**
+ * Resolve one Hub entry at `commit` (one tree listing unless trees/<commit>.json is cached). The
+ * caller resolves each repo's revision once, so entries of one repo and revision share a commit.
+ */
+async function resolveHubEntry(hub: HubClient, cacheDir: string, entry: SelectedHubEntry, commit: string, signal: AbortSignal | undefined): Promise<LockedHubEntry> {
   const plan = await planSnapshot(
     { hub, cacheDir, signal },
-    { repo: entry.repo, revision: entry.revision, include: entry.include, exclude: entry.exclude, formats: entry.formats },
+    { repo: entry.repo, revision: entry.revision, commit, include: entry.include, exclude: entry.exclude, formats: entry.formats },
   );
   if (plan.files.length === 0) {
     throw new MlcacheError('ENTRY_NOT_FOUND', `${entry.repo.id}@${entry.revision}: the include/exclude patterns match no file.`, {
@@ -108,8 +112,16 @@ async function resolveHubEntry(hub: HubClient, cacheDir: string, entry: Selected
   return { ...hubRequest(entry), commit: plan.commit, files: lockedFiles(plan.files.map((f) => f.path), plan.tree) };
 }
 
-function matchesTarget(entry: { group: string; name: string; repo?: string }, target: string): boolean {
-  return entryKey(entry) === target || entry.name === target || entry.repo === target;
+/** `--upgrade ENTRY` names an entry as `group/name`, by its name, or by its repo id. */
+function matchesTarget(entry: SelectedEntry, target: string): boolean {
+  return entryKey(entry) === target || entry.name === target || (entry.kind === 'hub' && entry.repo.id === target);
+}
+
+/** The flags' selection; else the existing lock's (with --force applied); else --all. */
+function chooseSelection(options: LockOptions, existing: Lockfile | undefined): LockSelection {
+  if (selectsAnything(options)) return normalizeSelection(options);
+  if (existing !== undefined) return { ...existing.selection, force: options.force ?? existing.selection.force };
+  return normalizeSelection({ all: true, force: options.force });
 }
 
 async function readExisting(file: string): Promise<Lockfile | undefined> {
@@ -127,46 +139,51 @@ export async function lock(options: LockOptions): Promise<LockResult> {
     envCatalogPath: settings.catalogPath,
     ...(options.shippedCatalogPath ? { shippedPath: options.shippedCatalogPath } : {}),
   });
-  const fromFlags = selectsAnything(options);
-  const selection: LockSelection =
-    fromFlags || existing === undefined ? normalizeSelection(fromFlags ? options : { all: true, force: options.force }) : { ...existing.selection, force: options.force ?? existing.selection.force };
+  const selection = chooseSelection(options, existing);
   const platform = options.platform ?? existing?.platform ?? currentPlatform();
   const selected = selectEntries(catalog, { ...selection, platform }).entries;
   const comparison = compareWithLock(selected, existing?.entries ?? []);
 
+  const work = selected.filter((e) => e.skipped === undefined);
   const targets = options.upgradeEntries ?? [];
   for (const target of targets) {
-    if (!selected.some((e) => e.skipped === undefined && matchesTarget(e.kind === 'hub' ? { ...e, repo: e.repo.id } : e, target))) {
-      throw new MlcacheError('USAGE', `--upgrade ${target}: no such entry in the selection.`, {
-        hint: `Name an entry as group/name (e.g. ${selected.find((e) => e.skipped === undefined) ? entryKey(selected.find((e) => e.skipped === undefined)!) : 'group/name'}), its name, or its repo id.`,
+    if (!work.some((e) => matchesTarget(e, target))) {
+      throw new MlcacheError('USAGE', `--upgrade ${cutValue(target)}: no such entry in the selection.`, {
+        hint: `Name an entry as group/name (e.g. ${work[0] ? entryKey(work[0]) : 'asr/org/model'}), by its name, or by its repo id.`,
       });
     }
   }
-  const upgrading = (e: SelectedEntry): boolean =>
-    options.upgrade === true && (targets.length === 0 || targets.some((t) => matchesTarget(e.kind === 'hub' ? { ...e, repo: e.repo.id } : e, t)));
+  const upgrading = (e: SelectedEntry): boolean => options.upgrade === true && (targets.length === 0 || targets.some((t) => matchesTarget(e, t)));
 
-  let runtime: Runtime | undefined;
+  // The Hub client only when an entry needs resolving (a satisfied lock makes no request and works offline).
+  let runtime: Promise<Runtime> | undefined;
   const hub = async (): Promise<HubClient> => {
-    if (runtime === undefined) {
+    runtime ??= Promise.resolve().then(() => {
       verifyOnline(settings);
-      runtime = await createRuntime({ settings, token: options.token, dispatcher: options.dispatcher, tuning: options.tuning, signal: options.signal });
-    }
-    return runtime.hub;
+      return createRuntime({ settings, token: options.token, dispatcher: options.dispatcher, tuning: options.tuning, signal: options.signal });
+    });
+    return (await runtime).hub;
   };
 
   const changes: LockChange[] = [];
   try {
     const kept = new Map(comparison.unchanged.map((u) => [entryKey(u.selected), u.locked]));
     const previous = new Map((existing?.entries ?? []).map((e) => [entryKey(e), e]));
-    const work = selected.filter((e) => e.skipped === undefined);
-    const client = work.some((e) => e.kind === 'hub' && (!kept.has(entryKey(e)) || upgrading(e))) ? await hub() : undefined;
+    // One revision call per repo and revision: entries that share them lock the same commit.
+    const commits = new Map<string, Promise<string>>();
+    const commitOf = async (client: HubClient, entry: SelectedHubEntry): Promise<string> => {
+      const key = JSON.stringify([entry.repo.type, entry.repo.id, entry.revision]);
+      let pending = commits.get(key);
+      if (pending === undefined) commits.set(key, (pending = client.resolveRevision(entry.repo, entry.revision).then((info) => info.commit)));
+      return pending;
+    };
     const settled = await Promise.allSettled(
       work.map(async (entry): Promise<LockedEntry> => {
-        const key = entryKey(entry);
-        const keep = kept.get(key);
+        const keep = kept.get(entryKey(entry));
         if (entry.kind === 'url') return keep ?? urlLockEntry(entry);
         if (keep !== undefined && !upgrading(entry)) return keep;
-        return resolveHubEntry(client!, settings.hubCache, entry, options.signal);
+        const client = await hub();
+        return resolveHubEntry(client, settings.hubCache, entry, await commitOf(client, entry), options.signal);
       }),
     );
     const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ entry: work[i]!, error: s.reason as unknown }] : []));
@@ -192,7 +209,7 @@ export async function lock(options: LockOptions): Promise<LockResult> {
     const written = await writeLockfile(file, next);
     return { lockfile: file, written, lock: next, changes };
   } finally {
-    await runtime?.close();
+    if (runtime !== undefined) await runtime.then((r) => r.close(), () => undefined);
   }
 }
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cacheKeyFor } from '../../src/commands/cache-key.js';
-import { cacheModels, type CacheModelsOptions } from '../../src/commands/cache-models.js';
+import { cacheModels, planCacheModels, type CacheModelsOptions } from '../../src/commands/cache-models.js';
 import { lock, type LockOptions } from '../../src/commands/lock.js';
 import { outdated } from '../../src/commands/outdated.js';
 import { offlineCheck } from '../../src/commands/offline-check.js';
@@ -241,6 +241,13 @@ describe('cache-models --frozen', () => {
     const lockBytes = await readFile(lockPath, 'utf8');
     hub().moveRef('org/asr', 'main', 'next');
     hub().resetStats();
+    const plan = await planCacheModels(modelsOptions({ frozen: true })); // --dry-run
+    expect(plan.entries.filter((e) => e.skipped === undefined).map((e) => [e.name, e.commit, e.bytesNeeded])).toEqual([
+      ['org/asr', firstAsrCommit, 40_007],
+      ['align', undefined, ARTIFACT.length],
+      ['org/translate', hub().commitOf('org/translate', 'main'), (await hub().digestOf('org/translate', 'model.safetensors')).size + 7],
+    ]);
+    expect(hub().stats.requestCount).toBe(0);
     const result = await cacheModels(modelsOptions({ frozen: true }));
     expect(result.ok).toBe(true);
     expect(apiRequests()).toEqual([]);
