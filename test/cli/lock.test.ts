@@ -55,9 +55,9 @@ describe('mlcache lock / cache-models --frozen / cache-key / outdated (CLI)', ()
     const locked = await run(['lock', '--group', 'tiny']);
     expect(locked.code).toBe(0);
     expect(locked.stdout).toContain(`added    tiny/org/tiny @ ${firstCommit.slice(0, 12)} (2 files added, 0 removed, 0 changed;`);
-    expect(locked.stdout).toContain(`Wrote ${path.join(project, 'config', 'mlcache.lock')} (1 entries).`);
+    expect(locked.stdout).toContain(`Wrote ${path.join(project, 'config', 'mlcache.lock')} (1 entry).`);
     const again = await run(['lock']);
-    expect(again.stdout).toContain('is up to date (1 entries); not rewritten.');
+    expect(again.stdout).toContain('is up to date (1 entry); not rewritten.');
 
     const frozen = await run(['cache-models', '--frozen', '--quiet']);
     expect(frozen.stderr).toBe('');

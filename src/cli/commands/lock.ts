@@ -47,12 +47,14 @@ export function formatLockChange(change: LockChange): string {
   return `${change.kind.padEnd(8)} ${change.entry}${commits}${files}`;
 }
 
+const entries = (n: number): string => `${n} ${n === 1 ? 'entry' : 'entries'}`;
+
 export function formatLockResult(result: LockResult): string {
   const lines = result.changes.map(formatLockChange);
   lines.push(
     result.written
-      ? `Wrote ${result.lockfile} (${result.lock.entries.length} entries).`
-      : `${result.lockfile} is up to date (${result.lock.entries.length} entries); not rewritten.`,
+      ? `Wrote ${result.lockfile} (${entries(result.lock.entries.length)}).`
+      : `${result.lockfile} is up to date (${entries(result.lock.entries.length)}); not rewritten.`,
   );
   return `${lines.join('\n')}\n`;
 }
