@@ -11,7 +11,7 @@ import { MlcacheError } from '../errors.js';
 import { formatIssuePath } from '../util/format-issue-path.js';
 import { findJsonErrorPosition, lineColumn } from '../util/json-error-position.js';
 import { serializeLock } from './lock-core.js';
-import { LockfileSchema, type Lockfile } from './lockfile-schema.js';
+import { LOCKFILE_VERSION, LockfileSchema, type Lockfile } from './lockfile-schema.js';
 
 export const LOCKFILE_NAME = 'mlcache.lock';
 
@@ -84,6 +84,13 @@ export function parseLockText(text: string, file: string): Lockfile {
       hint: 'Restore it from version control, or delete it and run `mlcache lock`.',
       cause: error,
       details: { file, line: where.line, column: where.column },
+    });
+  }
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version > LOCKFILE_VERSION) {
+    throw new MlcacheError('LOCK_INVALID', `${file} is lock format ${version}, written by a newer mlcache; this one reads format ${LOCKFILE_VERSION}.`, {
+      hint: 'Upgrade mlcache to the version that wrote the lock (the project’s CI pins it).',
+      details: { file, version },
     });
   }
   const parsed = LockfileSchema.safeParse(raw);

@@ -79,6 +79,9 @@ describe('parseLockText', () => {
     expect(field.code).toBe('LOCK_INVALID');
     expect(field.message).toContain('entries[0].commit');
     expect(field.hint).toContain('mlcache lock');
+    const newer = mlcacheErrorFrom(() => parseLockText(JSON.stringify({ version: 2, entries: [] }), 'mlcache.lock'));
+    expect(newer.code).toBe('LOCK_INVALID');
+    expect(newer.message).toBe('mlcache.lock is lock format 2, written by a newer mlcache; this one reads format 1.');
   });
 });
 
