@@ -15,14 +15,15 @@ const allowed = {
   download: [],
   cache: [],
   catalog: ['hub'],
+  lock: ['catalog', 'hub'],
   hardware: [],
   env: ['config'],
   emulator: [],
   modelpack: [],
   registry: ['config', 'download'],
   snapshot: ['config', 'hub', 'download', 'cache', 'modelpack'],
-  maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot'],
-  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry'],
+  maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot', 'lock'],
+  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'lock'],
 };
 const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
 
