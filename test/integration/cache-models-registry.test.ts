@@ -14,6 +14,7 @@ import { CacheModelsPlanSchema } from '../../src/commands/cache-models-plan-sche
 import { cacheModels, planCacheModels, type CacheModelsOptions } from '../../src/commands/cache-models.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { status } from '../../src/commands/status.js';
+import { lock } from '../../src/commands/lock.js';
 import { describeRepoFolder } from '../helpers/cache-tree.js';
 import { useEmulator } from '../helpers/emulator.js';
 import { closedPort } from '../helpers/net.js';
@@ -127,6 +128,19 @@ describe('registry-first cache-models', () => {
     expect(result.ok).toBe(true);
     expect(result.entries.map((e) => e.source)).toEqual(['hub', 'hub']);
     expect(result.plan.entries[0]!.registryMiss).toMatch(/^the registry failed: /);
+  });
+
+  it('a locked node (--frozen) with a registry asks the Hub nothing at all', async () => {
+    const registry = `oci://${real().registry}/frozen`;
+    await cacheModels(options('a', { registry, pushMissing: true }));
+    const lockfile = path.join(tmp, 'mlcache.lock');
+    const a = options('a');
+    await lock({ settings: a.settings, shippedCatalogPath: catalogFile, groups: ['fleet'], platform: { os: 'linux', arch: 'x64' }, lockfile });
+    hub().resetStats();
+    const frozen = await cacheModels(options('f', { registry, frozen: true, lockfile }));
+    expect(frozen.ok).toBe(true);
+    expect(frozen.entries.map((e) => e.source)).toEqual(['registry', 'registry']);
+    expect(hub().stats.requestCount).toBe(0);
   });
 
   it('status --registry says which entries the registry holds; without it, status asks nobody', async () => {
