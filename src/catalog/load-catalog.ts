@@ -3,11 +3,12 @@
  * and an explicit user catalog (--catalog FILE, else MLCACHE_CATALOG), merged in that order
  * (merge-catalogs.ts). The thin I/O edge around the pure parse/validate/merge functions.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MlcacheError } from '../errors.js';
+import { findProjectRoot } from '../util/project-root.js';
 import type { Catalog } from './catalog-schema.js';
 import { applyPins, mergeCatalogs } from './merge-catalogs.js';
 import { parseCatalogText } from './validate-catalog.js';
@@ -29,25 +30,12 @@ function sameFile(a: string, b: string): boolean {
 }
 
 /**
- * The project root is the nearest ancestor of `cwd` (itself included) that has
- * config/hardware_cache.json or config/models.json — except mlcache's own package directory.
- * Returns the project's config/models.json when it exists.
+ * The project's config/models.json, when the nearest project (util/project-root.ts: the nearest
+ * ancestor of `cwd` with config/hardware_cache.json or config/models.json, mlcache's own package
+ * folder excepted) has one.
  */
 export function findProjectCatalog(cwd: string, shippedPath: string = shippedCatalogPath()): string | undefined {
-  const ownRoot = path.dirname(path.dirname(shippedPath));
-  let dir = path.resolve(cwd);
-  for (;;) {
-    const candidate = path.join(dir, 'config', 'models.json');
-    const isOwn = sameFile(dir, ownRoot);
-    if (!isOwn) {
-      if (existsSync(candidate)) return candidate;
-      // A project root without its own catalog: stop here, parents belong to something else.
-      if (existsSync(path.join(dir, 'config', 'hardware_cache.json'))) return undefined;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  return findProjectRoot(cwd, { ownRoot: path.dirname(path.dirname(shippedPath)) })?.catalogFile;
 }
 
 export async function readCatalogFile(file: string): Promise<Catalog> {

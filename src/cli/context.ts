@@ -88,10 +88,33 @@ export async function createReporter(flags: OutputFlags): Promise<Reporter> {
   };
 }
 
-/** Lazily loaded settings from the global flags; the one path into src/config/settings.ts. */
-export async function settingsFrom(flags: { cacheDir?: string; endpoint?: string; torchHome?: string }): Promise<Settings> {
+/**
+ * Lazily loaded settings from the global flags; the one path into src/config/settings.ts. When an
+ * explicit variable sends the hub cache away from the project's (settings.cacheNotes), one `note:`
+ * line on stderr says which won and why — unless `cacheNote: false` (`env`, `run` and `bootstrap`
+ * set the project's folders themselves). `announceCache`: a `Cache: <folder> (<source>)` line on
+ * stderr for a person (not with --json or --quiet), so every cache command names the folder it used.
+ */
+export async function settingsFrom(
+  flags: { cacheDir?: string; endpoint?: string; torchHome?: string; json?: boolean; quiet?: boolean },
+  options: { cacheNote?: boolean; announceCache?: boolean } = {},
+): Promise<Settings> {
   const { loadSettings } = await import('../config/settings.js');
-  return loadSettings({ cacheDir: flags.cacheDir, endpoint: flags.endpoint, torchHome: flags.torchHome });
+  const settings = loadSettings({ cacheDir: flags.cacheDir, endpoint: flags.endpoint, torchHome: flags.torchHome });
+  if (options.cacheNote !== false) for (const note of settings.cacheNotes) process.stderr.write(`note: ${redact(note)}\n`);
+  if (options.announceCache === true && flags.json !== true && flags.quiet !== true) process.stderr.write(`Cache: ${redact(cacheFolderLabel(settings))}\n`);
+  return settings;
+}
+
+/**
+ * How a command's human output names the cache folder it used: the path, and where it came from
+ * when that is not huggingface_hub's default ("(project /p)", "(HF_HUB_CACHE)", "(--cache-dir)").
+ */
+export function cacheFolderLabel(settings: Pick<Settings, 'hubCache' | 'hubCacheSource' | 'project'>): string {
+  const source = settings.hubCacheSource;
+  if (source === 'project') return `${settings.hubCache} (project ${settings.project?.root ?? ''})`;
+  if (source === 'default') return settings.hubCache;
+  return `${settings.hubCache} (${source})`;
 }
 
 export function parsePositiveInt(name: string) {

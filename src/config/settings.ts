@@ -8,8 +8,10 @@
  * each passed through expanduser then expandvars (`~`, `$VAR`, `${VAR}`). One deviation: a
  * variable set to the empty string counts as unset (Python would build a relative `hub` path).
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findProjectRoot, type ProjectRoot } from '../util/project-root.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -20,8 +22,24 @@ export type HubCacheSource =
   | 'HF_HUB_CACHE'
   | 'HUGGINGFACE_HUB_CACHE'
   | 'HF_HOME'
+  | 'project'
   | 'XDG_CACHE_HOME'
   | 'default';
+
+export type TorchHomeSource = '--torch-home' | 'TORCH_HOME' | 'project' | 'XDG_CACHE_HOME' | 'default';
+
+/**
+ * The project found walking up from the working folder (util/project-root.ts) and the cache
+ * folders its config/hardware_cache.json names (absolute; undefined when it has none).
+ */
+export interface ProjectSettings {
+  readonly root: string;
+  readonly hardwareCacheFile: string | undefined;
+  readonly hfHome: string | undefined;
+  readonly hubCache: string | undefined;
+  readonly torchHome: string | undefined;
+  readonly mlxHome: string | undefined;
+}
 
 export interface ProxySettings {
   http: string | undefined;
@@ -54,6 +72,14 @@ export interface Settings {
   readonly hubCache: string;
   readonly hubCacheSource: HubCacheSource;
   readonly torchHome: string;
+  readonly torchHomeSource: TorchHomeSource;
+  /** The nearest project (config/hardware_cache.json or config/models.json), if any. */
+  readonly project: ProjectSettings | undefined;
+  /**
+   * One sentence per cache folder where an explicit variable and the project disagree (the
+   * variable wins); the CLI prints each once on stderr.
+   */
+  readonly cacheNotes: readonly string[];
   /** Hub endpoint without a trailing slash. */
   readonly endpoint: string;
   readonly endpointSource: '--endpoint' | 'HF_ENDPOINT' | 'default';
@@ -91,6 +117,13 @@ export interface LoadSettingsOptions {
   endpoint?: string | undefined;
   /** --torch-home */
   torchHome?: string | undefined;
+  /**
+   * Look for the project (walking up from `cwd`) and use its cache folders below the explicit
+   * variables. @default true
+   */
+  project?: boolean;
+  /** Skip this folder when looking for the project (tests). @default mlcache's package folder */
+  ownRoot?: string | undefined;
 }
 
 const TRUE_VALUES = new Set(['1', 'on', 'yes', 'true']);
@@ -135,27 +168,93 @@ export interface HubCacheLocation {
   source: HubCacheSource;
 }
 
-/** The hub cache directory, with the same precedence as huggingface_hub. Pure. */
-export function resolveHubCache(env: Env, options: { cacheDir?: string | undefined; cwd: string; home: string }): HubCacheLocation {
+/** The project's cache folders, as `resolveHubCache` and `resolveTorchHome` take them. */
+export interface ProjectCacheFolders {
+  hfHome?: string | undefined;
+  torchHome?: string | undefined;
+}
+
+/**
+ * The hub cache directory: --cache-dir, then huggingface_hub's explicit variables (HF_HUB_CACHE,
+ * HUGGINGFACE_HUB_CACHE, HF_HOME), then the project's hf_home, then huggingface_hub's defaults
+ * ($XDG_CACHE_HOME/huggingface, ~/.cache/huggingface). Without a project this is exactly
+ * huggingface_hub's constants.py. Pure.
+ */
+export function resolveHubCache(
+  env: Env,
+  options: { cacheDir?: string | undefined; cwd: string; home: string; project?: ProjectCacheFolders | undefined },
+): HubCacheLocation {
   const { cwd, home } = options;
   const expand = (p: string) => expandPath(p, env, home, cwd);
   const xdg = nonEmpty(env.XDG_CACHE_HOME);
   const hfHomeVar = nonEmpty(env.HF_HOME);
-  const hfHome = expand(hfHomeVar ?? path.join(xdg ?? path.join(home, '.cache'), 'huggingface'));
+  const projectHfHome = options.project?.hfHome;
+  const hfHome = hfHomeVar !== undefined ? expand(hfHomeVar) : (projectHfHome ?? expand(path.join(xdg ?? path.join(home, '.cache'), 'huggingface')));
   if (options.cacheDir !== undefined) return { hfHome, hubCache: expand(options.cacheDir), source: '--cache-dir' };
   const hubCacheVar = nonEmpty(env.HF_HUB_CACHE);
   if (hubCacheVar !== undefined) return { hfHome, hubCache: expand(hubCacheVar), source: 'HF_HUB_CACHE' };
   const legacy = nonEmpty(env.HUGGINGFACE_HUB_CACHE);
   if (legacy !== undefined) return { hfHome, hubCache: expand(legacy), source: 'HUGGINGFACE_HUB_CACHE' };
-  const source: HubCacheSource = hfHomeVar !== undefined ? 'HF_HOME' : xdg !== undefined ? 'XDG_CACHE_HOME' : 'default';
+  const source: HubCacheSource =
+    hfHomeVar !== undefined ? 'HF_HOME' : projectHfHome !== undefined ? 'project' : xdg !== undefined ? 'XDG_CACHE_HOME' : 'default';
   return { hfHome, hubCache: path.join(hfHome, 'hub'), source };
 }
 
-/** torch.hub's `_get_torch_home`: $TORCH_HOME, else $XDG_CACHE_HOME/torch, else ~/.cache/torch. */
-export function resolveTorchHome(env: Env, options: { torchHome?: string | undefined; cwd: string; home: string }): string {
-  const chosen =
-    options.torchHome ?? nonEmpty(env.TORCH_HOME) ?? path.join(nonEmpty(env.XDG_CACHE_HOME) ?? path.join(options.home, '.cache'), 'torch');
-  return expandPath(chosen, env, options.home, options.cwd);
+/**
+ * torch.hub's `_get_torch_home` with the project in between: --torch-home, $TORCH_HOME, the
+ * project's torch_home, $XDG_CACHE_HOME/torch, ~/.cache/torch.
+ */
+export function resolveTorchHome(
+  env: Env,
+  options: { torchHome?: string | undefined; cwd: string; home: string; project?: ProjectCacheFolders | undefined },
+): { torchHome: string; source: TorchHomeSource } {
+  const expand = (p: string) => expandPath(p, env, options.home, options.cwd);
+  if (options.torchHome !== undefined) return { torchHome: expand(options.torchHome), source: '--torch-home' };
+  const torchVar = nonEmpty(env.TORCH_HOME);
+  if (torchVar !== undefined) return { torchHome: expand(torchVar), source: 'TORCH_HOME' };
+  if (options.project?.torchHome !== undefined) return { torchHome: options.project.torchHome, source: 'project' };
+  const xdg = nonEmpty(env.XDG_CACHE_HOME);
+  return { torchHome: expand(path.join(xdg ?? path.join(options.home, '.cache'), 'torch')), source: xdg !== undefined ? 'XDG_CACHE_HOME' : 'default' };
+}
+
+/**
+ * The cache block of the project's config/hardware_cache.json, read leniently: paths relative to
+ * the project root, `~` and `$VAR` expanded (as env/cache-variables.ts does for `mlcache env`). A
+ * missing or unreadable file, or one without a cache block, gives no folders — `bootstrap` and
+ * `doctor` are the commands that report a malformed file.
+ */
+export function readProjectSettings(project: ProjectRoot, env: Env, home: string): ProjectSettings {
+  let cache: Record<string, unknown> | undefined;
+  if (project.hardwareCacheFile !== undefined) {
+    try {
+      const data = JSON.parse(readFileSync(project.hardwareCacheFile, 'utf8')) as { cache?: unknown };
+      if (data.cache !== null && typeof data.cache === 'object') cache = data.cache as Record<string, unknown>;
+    } catch {
+      cache = undefined;
+    }
+  }
+  const folder = (key: string): string | undefined => {
+    const value = cache?.[key];
+    return typeof value === 'string' && value !== '' ? expandPath(value, env, home, project.root) : undefined;
+  };
+  const hfHome = folder('hf_home');
+  return {
+    root: project.root,
+    hardwareCacheFile: project.hardwareCacheFile,
+    hfHome,
+    hubCache: hfHome === undefined ? undefined : path.join(hfHome, 'hub'),
+    torchHome: folder('torch_home'),
+    mlxHome: folder('mlx_home'),
+  };
+}
+
+/** The stderr note when an explicit variable sends the hub cache away from the project's. Pure. */
+export function cacheConflictNotes(location: HubCacheLocation, project: ProjectSettings | undefined): string[] {
+  if (project?.hubCache === undefined || path.resolve(project.hubCache) === path.resolve(location.hubCache)) return [];
+  if (location.source !== 'HF_HUB_CACHE' && location.source !== 'HUGGINGFACE_HUB_CACHE' && location.source !== 'HF_HOME') return [];
+  return [
+    `using the hub cache ${location.hubCache} from ${location.source} (an explicit variable wins), not this project's ${project.hubCache}; unset ${location.source} or run \`eval "$(mlcache env)"\` to use the project's.`,
+  ];
 }
 
 function splitList(value: string | undefined): string[] {
@@ -187,7 +286,13 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   const env: Env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const home = resolveHome(env);
-  const location = resolveHubCache(env, { cacheDir: options.cacheDir, cwd, home });
+  const found = options.project === false ? undefined : findProjectRoot(cwd, { ownRoot: options.ownRoot });
+  const project = found === undefined ? undefined : readProjectSettings(found, env, home);
+  const location = resolveHubCache(env, { cacheDir: options.cacheDir, cwd, home, project });
+  const torch = resolveTorchHome(env, { torchHome: options.torchHome, cwd, home, project });
+  // The token is the user's, not the project's: without HF_HOME it stays where `hf auth login`
+  // put it ($XDG_CACHE_HOME/huggingface/token or ~/.cache/huggingface/token), project or not.
+  const userHfHome = resolveHubCache(env, { cwd, home }).hfHome;
   const endpointVar = nonEmpty(env.HF_ENDPOINT);
   const endpointRaw = options.endpoint ?? endpointVar ?? DEFAULT_ENDPOINT;
   const tokenPathVar = nonEmpty(env.HF_TOKEN_PATH);
@@ -198,10 +303,13 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
     hfHome: location.hfHome,
     hubCache: location.hubCache,
     hubCacheSource: location.source,
-    torchHome: resolveTorchHome(env, { torchHome: options.torchHome, cwd, home }),
+    torchHome: torch.torchHome,
+    torchHomeSource: torch.source,
+    project,
+    cacheNotes: cacheConflictNotes(location, project),
     endpoint: endpointRaw.replace(/\/+$/, ''),
     endpointSource: options.endpoint !== undefined ? '--endpoint' : endpointVar !== undefined ? 'HF_ENDPOINT' : 'default',
-    tokenPath: tokenPathVar !== undefined ? expandPath(tokenPathVar, env, home, cwd) : path.join(location.hfHome, 'token'),
+    tokenPath: tokenPathVar !== undefined ? expandPath(tokenPathVar, env, home, cwd) : path.join(userHfHome, 'token'),
     disableImplicitToken: isTrue(env.HF_HUB_DISABLE_IMPLICIT_TOKEN),
     // huggingface_hub: `_is_true(HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)`.
     offline: isTrue(nonEmpty(env.HF_HUB_OFFLINE) ?? env.TRANSFORMERS_OFFLINE),

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MlcacheError } from '../errors.js';
+import { findProjectRoot } from '../util/project-root.js';
 import { formatIssuePath } from '../util/format-issue-path.js';
 import { findJsonErrorPosition, lineColumn } from '../util/json-error-position.js';
 
@@ -242,24 +243,17 @@ export interface LocatedHardwareCache {
 }
 
 /**
- * The project's hardware cache: `<root>/config/hardware_cache.json` when a root is given,
- * otherwise the first one found walking up from `cwd`.
+ * The project's hardware cache: `<root>/config/hardware_cache.json` of the root given, else of the
+ * nearest project above `cwd` (util/project-root.ts, the finder every command shares).
  */
 export async function locateHardwareCache(options: { root?: string | undefined; cwd: string }): Promise<LocatedHardwareCache> {
-  const candidates: string[] = [];
-  if (options.root !== undefined) candidates.push(path.resolve(options.cwd, options.root));
-  else {
-    for (let dir = path.resolve(options.cwd); ; dir = path.dirname(dir)) {
-      candidates.push(dir);
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  for (const root of candidates) {
+  const root = options.root !== undefined ? path.resolve(options.cwd, options.root) : findProjectRoot(options.cwd)?.root;
+  if (root !== undefined) {
     const file = path.join(root, HARDWARE_CACHE_FILE);
     const data = await readHardwareCache(file);
     if (data) return { root, file, data };
   }
-  const where = options.root !== undefined ? path.join(candidates[0] ?? options.root, HARDWARE_CACHE_FILE) : `${HARDWARE_CACHE_FILE} in ${options.cwd} or any parent`;
+  const where = root !== undefined ? path.join(root, HARDWARE_CACHE_FILE) : `${HARDWARE_CACHE_FILE} in ${options.cwd} or any parent`;
   throw new MlcacheError('CONFIG_NOT_FOUND', `No hardware cache found (looked for ${where}).`, {
     hint: 'Run `mlcache bootstrap` in the project root first, or pass --root DIR.',
   });

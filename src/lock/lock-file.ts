@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { existsSync, realpathSync } from 'node:fs';
 import { shippedCatalogPath } from '../catalog/index.js';
 import { MlcacheError } from '../errors.js';
+import { findProjectRoot } from '../util/project-root.js';
 import { formatIssuePath } from '../util/format-issue-path.js';
 import { findJsonErrorPosition, lineColumn } from '../util/json-error-position.js';
 import { serializeLock } from './lock-core.js';
@@ -26,38 +26,14 @@ export interface LockfileLocation {
   shippedPath?: string | undefined;
 }
 
-function sameDir(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return path.resolve(a) === path.resolve(b);
-  }
-}
-
 /**
- * The project's config folder: the nearest ancestor of `cwd` (itself included) with
- * config/models.json or config/hardware_cache.json, as the project catalog is found
- * (catalog/load-catalog.ts findProjectCatalog), mlcache's own package folder excepted.
- */
-function projectConfigDir(cwd: string, shippedPath: string): string | undefined {
-  const ownRoot = path.dirname(path.dirname(shippedPath));
-  for (let dir = path.resolve(cwd); ; ) {
-    const config = path.join(dir, 'config');
-    if (!sameDir(dir, ownRoot) && (existsSync(path.join(config, 'models.json')) || existsSync(path.join(config, 'hardware_cache.json')))) return config;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-/**
- * `--lockfile PATH`; else `config/mlcache.lock` of the project (beside its config/models.json, as
+ * `--lockfile PATH`; else `config/mlcache.lock` of the nearest project (util/project-root.ts) (beside its config/models.json, as
  * package-lock.json sits beside package.json); else beside the user catalog (--catalog /
  * MLCACHE_CATALOG); else ./mlcache.lock.
  */
 export function lockfilePath(where: LockfileLocation): string {
   if (where.lockfile !== undefined) return path.resolve(where.cwd, where.lockfile);
-  const config = projectConfigDir(where.cwd, where.shippedPath ?? shippedCatalogPath());
+  const config = findProjectRoot(where.cwd, { ownRoot: path.dirname(path.dirname(where.shippedPath ?? shippedCatalogPath())) })?.configDir;
   if (config !== undefined) return path.join(config, LOCKFILE_NAME);
   if (where.catalogPath !== undefined) return path.join(path.dirname(path.resolve(where.cwd, where.catalogPath)), LOCKFILE_NAME);
   return path.resolve(where.cwd, LOCKFILE_NAME);

@@ -14,6 +14,7 @@ import { resolveToken } from '../config/token.js';
 import { isMlcacheError } from '../errors.js';
 import { createDispatcher, createHubClient } from '../hub/index.js';
 import { classifyNetworkError } from '../util/net.js';
+import { findProjectRoot } from '../util/project-root.js';
 import type { DirFact, DoctorFacts, HardwareCacheFact } from './doctor-checks.js';
 
 export interface GatherDoctorFactsOptions {
@@ -58,17 +59,12 @@ async function probeDir(label: string, dir: string): Promise<DirFact> {
   return { label, path: dir, exists, writable, error, freeBytes };
 }
 
-/** config/hardware_cache.json found by walking up from `cwd` (the bootstrap command writes it). */
+/** config/hardware_cache.json of the nearest project (util/project-root.ts; `bootstrap` writes it). */
 export async function findHardwareCache(cwd: string): Promise<HardwareCacheFact | undefined> {
-  let dir = path.resolve(cwd);
-  for (;;) {
-    const file = path.join(dir, 'config', 'hardware_cache.json');
-    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined) return parseHardwareCache(text, file, dir);
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  const project = findProjectRoot(cwd);
+  if (project?.hardwareCacheFile === undefined) return undefined;
+  const text = await fs.readFile(project.hardwareCacheFile, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseHardwareCache(text, project.hardwareCacheFile, project.root);
 }
 
 /** Pure: the cache block's hf_home / torch_home, resolved against the project root. */

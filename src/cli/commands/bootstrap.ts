@@ -53,7 +53,7 @@ Examples:
   refuseEmptyValues(command);
   command.action(async (flags: BootstrapFlags) => {
     const { bootstrap } = await import('../../commands/bootstrap.js');
-    const settings = await settingsFrom({});
+    const settings = await settingsFrom({}, { cacheNote: false });
     const { groups, all } = groupSelection(flags);
     const json = flags.json === true;
     const interactive = canAsk(flags, settings);

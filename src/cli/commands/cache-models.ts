@@ -170,7 +170,7 @@ Examples:
   command.action(async (flags: CacheModelsFlags) => {
     if (flags.frozen && flags.locked) throw usageError('--frozen and --locked cannot be combined.', '--frozen trusts the lock; --locked also asks the Hub for each locked commit. Pick one.');
     const { cacheModels, planCacheModels } = await import('../../commands/cache-models.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const reporter = await createReporter(flags);
     const interactive = reporter.mode === 'tty' && flags.yes !== true && !settings.ci && process.stdin.isTTY === true;
     const options = {

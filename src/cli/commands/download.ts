@@ -51,7 +51,7 @@ Examples:
       import('../../util/cut-value.js'),
     ]);
     parseRepoId(repoId, flags.repoType); // a bad id fails before any output
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const reporter = await createReporter(flags);
     try {
       await reporter.phase(`Resolving ${cutValue(repoId)}@${cutValue(flags.revision ?? 'main')} on ${settings.endpoint}…`);

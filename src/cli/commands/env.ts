@@ -33,7 +33,7 @@ Examples:
   refuseEmptyValues(command);
   command.action(async (flags: EnvFlags) => {
     const { env } = await import('../../commands/env.js');
-    const settings = await settingsFrom({});
+    const settings = await settingsFrom({}, { cacheNote: false });
     const result = await env({ settings, root: flags.root, format: flags.format, offline: flags.offline });
     if (result.format === 'github') {
       process.stderr.write(`Appended ${Object.keys(result.variables).length} variables to ${result.githubEnvFile ?? '$GITHUB_ENV'}.\n`);

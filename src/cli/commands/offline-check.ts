@@ -27,7 +27,7 @@ export function registerOfflineCheck(program: Command, context: CommandContext):
   refuseEmptyValues(command);
   command.action(async (flags: OfflineCheckFlags) => {
     const { offlineCheck } = await import('../../commands/offline-check.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const result = await offlineCheck({ settings, ...groupSelection(flags), catalogPath: flags.catalog, frozen: flags.frozen, lockfile: flags.lockfile });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);

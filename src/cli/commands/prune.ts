@@ -22,7 +22,7 @@ export function registerPrune(program: Command, _context: CommandContext): void 
   refuseEmptyValues(command);
   command.action(async (flags: PruneFlags) => {
     const [{ prune }, { formatBytes }] = await Promise.all([import('../../commands/prune.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const result = await prune({
       settings,
       dryRun: flags.dryRun,

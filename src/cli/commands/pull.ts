@@ -41,7 +41,7 @@ Examples:
   );
   command.action(async (reference: string, flags: PullFlags) => {
     const [{ pull }, { formatBytes, formatDuration }] = await Promise.all([import('../../commands/pull.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const reporter = await createReporter(flags);
     try {
       await reporter.phase(`Reading ${reference}…`);

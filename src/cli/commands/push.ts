@@ -37,7 +37,7 @@ Examples:
   );
   command.action(async (repo: string, target: string, flags: PushFlags) => {
     const [{ push }, { formatBytes, formatDuration }] = await Promise.all([import('../../commands/push.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const reporter = await createReporter(flags);
     try {
       await reporter.phase(`Reading ${repo} from ${settings.hubCache}…`);

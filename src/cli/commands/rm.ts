@@ -23,7 +23,7 @@ export function registerRm(program: Command, _context: CommandContext): void {
   refuseEmptyValues(command);
   command.action(async (spec: string, flags: RmFlags) => {
     const [{ rm }, { formatBytes }] = await Promise.all([import('../../commands/rm.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const result = await rm({
       settings,
       spec,

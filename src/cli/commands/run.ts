@@ -24,7 +24,7 @@ Examples:
   refuseEmptyValues(command);
   command.action(async (commandLine: string[], flags: RunFlags) => {
     const { run } = await import('../../commands/run.js');
-    const settings = await settingsFrom({});
+    const settings = await settingsFrom({}, { cacheNote: false });
     const result = await run({ settings, command: commandLine, root: flags.root, offline: flags.offline });
     if (result.spawnError !== undefined) process.stderr.write(`mlcache run: ${result.spawnError}\n`);
     context.setExitCode(result.exitCode);

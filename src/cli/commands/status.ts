@@ -30,7 +30,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
   refuseEmptyValues(command);
   command.action(async (flags: StatusFlags) => {
     const [{ status }, { formatBytes }] = await Promise.all([import('../../commands/status.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const result = await status({
       settings,
       groups: flags.group,

@@ -39,7 +39,7 @@ export function registerVerify(program: Command, context: CommandContext): void 
   refuseEmptyValues(command);
   command.action(async (repos: string[], flags: VerifyFlags) => {
     const [{ verify }, { formatBytes }] = await Promise.all([import('../../commands/verify.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const reporter = await createReporter(flags);
     let result;
     try {

@@ -32,10 +32,10 @@ describe('hub cache location', () => {
 
 describe('TORCH_HOME', () => {
   it('follows torch.hub: TORCH_HOME, else XDG_CACHE_HOME/torch, else ~/.cache/torch', () => {
-    expect(resolveTorchHome({ HOME }, { cwd: CWD, home: HOME })).toBe('/home/u/.cache/torch');
-    expect(resolveTorchHome({ XDG_CACHE_HOME: '/xdg' }, { cwd: CWD, home: HOME })).toBe('/xdg/torch');
-    expect(resolveTorchHome({ TORCH_HOME: '/t', XDG_CACHE_HOME: '/xdg' }, { cwd: CWD, home: HOME })).toBe('/t');
-    expect(resolveTorchHome({ TORCH_HOME: '/t' }, { torchHome: '/flag', cwd: CWD, home: HOME })).toBe('/flag');
+    expect(resolveTorchHome({ HOME }, { cwd: CWD, home: HOME }).torchHome).toBe('/home/u/.cache/torch');
+    expect(resolveTorchHome({ XDG_CACHE_HOME: '/xdg' }, { cwd: CWD, home: HOME }).torchHome).toBe('/xdg/torch');
+    expect(resolveTorchHome({ TORCH_HOME: '/t', XDG_CACHE_HOME: '/xdg' }, { cwd: CWD, home: HOME }).torchHome).toBe('/t');
+    expect(resolveTorchHome({ TORCH_HOME: '/t' }, { torchHome: '/flag', cwd: CWD, home: HOME }).torchHome).toBe('/flag');
   });
 });
 
