@@ -3,13 +3,16 @@
  * Prints (through the CLI) the snapshot path alone on stdout, so `$(mlcache download org/name)`
  * works. Blobs already in the cache are never fetched again.
  */
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
 import type { Dispatcher } from 'undici';
+import { snapshotFilePath } from '../cache/index.js';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoType } from '../hub/types.js';
-import { executeSnapshot, planSnapshot, type SnapshotPlan } from '../snapshot/index.js';
+import { executeSnapshot, localFileIsCurrent, placeLocalFile, planSnapshot, type PlacedBy, type SnapshotPlan } from '../snapshot/index.js';
 import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from './snapshot-checks.js';
 import { createRuntime, verifyOnline, type RuntimeTuning } from './runtime.js';
 
@@ -40,6 +43,20 @@ export interface DownloadOptions {
   skipSpaceCheck?: boolean | undefined;
   /** Free bytes on the filesystem holding a folder (tests). @default statfs: bavail × bsize */
   freeSpace?: ((dir: string) => Promise<number>) | undefined;
+  /**
+   * --local-dir DIR: also put real files at DIR/<path> with huggingface_hub's metadata
+   * (snapshot/local-dir.ts). Files DIR already holds at this commit are neither fetched nor
+   * rewritten; the others come through the hub cache and are reflinked, hardlinked or copied.
+   */
+  localDir?: string | undefined;
+}
+
+export interface LocalDirResult {
+  path: string;
+  /** Files already up to date in DIR (metadata or a matching hash). */
+  upToDate: number;
+  /** Files written to DIR, by how. */
+  placed: Record<PlacedBy, number>;
 }
 
 export type { DownloadSpace } from './snapshot-checks.js';
@@ -61,6 +78,8 @@ export interface DownloadResult {
   plan: SnapshotPlan;
   /** The disk preflight (also computed for --dry-run, where it never refuses). */
   space: DownloadSpace;
+  /** With `localDir`: what DIR held and what was written there (nothing is written with dryRun). */
+  localDir?: LocalDirResult | undefined;
 }
 
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
@@ -74,24 +93,37 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   const runtime = await createRuntime(options);
   try {
-    const plan = await planSnapshot(
+    const fullPlan = await planSnapshot(
       { hub: runtime.hub, cacheDir: settings.hubCache, signal: options.signal },
       { repo, revision: options.revision, include: options.include, exclude: options.exclude, files: options.files },
     );
+    const localDir = options.localDir === undefined ? undefined : path.resolve(settings.cwd, options.localDir);
+    let plan = fullPlan;
+    let upToDate = 0;
+    if (localDir !== undefined) {
+      // Files DIR holds at this commit need nothing from the Hub or the cache.
+      const stale = [];
+      for (const f of fullPlan.files) {
+        if (await localFileIsCurrent(localDir, fullPlan.commit, f, options.signal)) upToDate++;
+        else stale.push(f);
+      }
+      plan = withFiles(fullPlan, stale);
+    }
     const base = {
       repoId: repo.id,
       repoType: repo.type,
       revision: plan.revision,
       commit: plan.commit,
       snapshotPath: plan.snapshotDir,
-      files: plan.files.map((f) => ({ path: f.path, size: f.size, cached: f.cached })),
+      files: fullPlan.files.map((f) => ({ path: f.path, size: f.size, cached: f.cached })),
       bytesTotal: plan.bytesTotal,
       bytesNeeded: plan.bytesNeeded,
       plan,
     };
     const space = await preflight(settings.hubCache, plan, options.freeSpace);
     if (options.dryRun) {
-      return { ...base, space, dryRun: true, bytesFetched: 0, bytesCached: plan.bytesTotal - plan.bytesNeeded, filesFetched: 0, durationMs: 0 };
+      const local = localDir === undefined ? undefined : { path: localDir, upToDate, placed: { reflink: 0, hardlink: 0, copy: 0 } };
+      return { ...base, localDir: local, space, dryRun: true, bytesFetched: 0, bytesCached: plan.bytesTotal - plan.bytesNeeded, filesFetched: 0, durationMs: 0 };
     }
     if (!space.fits && options.skipSpaceCheck !== true) throw insufficientSpace(repo.id, space);
     const result = await executeSnapshot(
@@ -100,7 +132,18 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     );
     if (options.signal?.aborted) throw interrupted();
     if (result.failureCount > 0) throw failuresError(repo.id, result.failures, result.failureCount);
+    let local: LocalDirResult | undefined;
+    if (localDir !== undefined) {
+      local = { path: localDir, upToDate, placed: { reflink: 0, hardlink: 0, copy: 0 } };
+      for (const f of plan.files) {
+        if (options.signal?.aborted) throw interrupted();
+        // The snapshot entry resolves to the verified blob (or to its copy with HF_HUB_DISABLE_SYMLINKS).
+        const source = await realpath(snapshotFilePath(settings.hubCache, repo, plan.commit, f.path));
+        local.placed[await placeLocalFile(localDir, source, plan.commit, f)]++;
+      }
+    }
     return {
+      localDir: local,
       ...base,
       space,
       dryRun: false,
@@ -114,3 +157,15 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   }
 }
 
+
+/** The plan restricted to `files`, with bytesNeeded recounted (each missing blob once). Pure. */
+function withFiles(plan: SnapshotPlan, files: SnapshotPlan['files']): SnapshotPlan {
+  if (files.length === plan.files.length) return plan;
+  const seen = new Set<string>();
+  let bytesNeeded = 0;
+  for (const f of files) {
+    if (!f.cached && !seen.has(f.etag)) bytesNeeded += f.size;
+    seen.add(f.etag);
+  }
+  return { ...plan, files, bytesNeeded };
+}

@@ -7,3 +7,13 @@ export type { ExecuteContext, FileFailure, SnapshotResult } from './execute.js';
 export { fileSource } from './file-source.js';
 export { readLocalSnapshot } from './snapshot-facts.js';
 export type { LocalSnapshot } from './snapshot-facts.js';
+export {
+  formatDownloadMetadata,
+  localDownloadPaths,
+  localFileIsCurrent,
+  localHuggingfaceDir,
+  parseDownloadMetadata,
+  placeLocalFile,
+  writeDownloadMetadata,
+} from './local-dir.js';
+export type { DownloadMetadata, LocalDownloadPaths, LocalFileWant, PlacedBy } from './local-dir.js';

@@ -18,6 +18,7 @@ interface DownloadFlags {
   stallTimeout: number;
   maxRate?: number;
   skipSpaceCheck?: boolean;
+  localDir?: string;
 }
 
 export function registerDownload(program: Command, context: CommandContext): void {
@@ -31,7 +32,8 @@ export function registerDownload(program: Command, context: CommandContext): voi
     .option('--exclude <glob>', 'skip files matching (repeatable; wins over --include)', collect)
     .addOption(new Option('--repo-type <type>', 'repo type').choices(['model', 'dataset', 'space']).default('model'))
     .option('--dry-run', 'show what would be fetched and its size; write nothing')
-    .option('--skip-space-check', 'download even when the free disk space looks too small');
+    .option('--skip-space-check', 'download even when the free disk space looks too small')
+    .option('--local-dir <dir>', 'also put real files in DIR (with huggingface_hub\'s .cache/huggingface metadata) and print DIR');
   addOptions(command, [...networkOptions(), ...transferOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.addHelpText(
@@ -41,7 +43,8 @@ Examples:
   $ mlcache download openai/whisper-tiny
   $ mlcache download Systran/faster-whisper-large-v3 --include '*.json' --include model.bin
   $ mlcache download gpt2 config.json --revision refs/pr/1
-  $ MODEL_DIR=$(mlcache download org/name --quiet)`,
+  $ MODEL_DIR=$(mlcache download org/name --quiet)
+  $ mlcache download org/name --local-dir ./models/name   # plain files for vLLM, llama.cpp, ComfyUI`,
   );
   command.action(async (repoId: string, files: string[], flags: DownloadFlags) => {
     const [{ download }, { formatBytes, formatDuration }, { parseRepoId }, { cutValue }] = await Promise.all([
@@ -68,6 +71,7 @@ Examples:
         connections: flags.connections,
         maxRate: flags.maxRate,
         skipSpaceCheck: flags.skipSpaceCheck,
+        localDir: flags.localDir,
         tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
         signal: context.signal,
         onEvent: (e) => reporter.onEvent(e),
@@ -92,13 +96,19 @@ Examples:
           `Disk: ${formatBytes(sp.bytesRequired)} needed with margin${sp.bytesResumable > 0 ? ` (${formatBytes(sp.bytesResumable)} already in resumable partials)` : ''}, ` +
             `${sp.bytesFree === undefined ? 'free space unknown' : `${formatBytes(sp.bytesFree)} free`} on ${sp.path}${sp.fits ? '' : ' — NOT ENOUGH'}.\n`,
         );
+        if (result.localDir) process.stdout.write(`Local dir ${result.localDir.path}: ${result.localDir.upToDate} of ${result.files.length} files already up to date.\n`);
         return;
       }
       reporter.info(
         `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}): ${result.files.length} files, ` +
           `${formatBytes(result.bytesFetched)} fetched, ${formatBytes(result.bytesCached)} already cached, ${formatDuration(result.durationMs)}.`,
       );
-      process.stdout.write(`${result.snapshotPath}\n`);
+      if (result.localDir) {
+        const { placed, upToDate } = result.localDir;
+        const how = (['reflink', 'hardlink', 'copy'] as const).filter((k) => placed[k] > 0).map((k) => `${placed[k]} by ${k}`);
+        reporter.info(`${result.localDir.path}: ${placed.reflink + placed.hardlink + placed.copy} files written${how.length > 0 ? ` (${how.join(', ')})` : ''}, ${upToDate} already up to date.`);
+      }
+      process.stdout.write(`${result.localDir?.path ?? result.snapshotPath}\n`);
     } finally {
       reporter.finish();
     }

@@ -1,0 +1,154 @@
+/**
+ * `download --local-dir DIR`: real files at their repo paths, with huggingface_hub's own
+ * bookkeeping, so `hf download --local-dir DIR` and mlcache both skip unchanged files.
+ *
+ * The format is huggingface_hub `_local_folder.py`: `DIR/.cache/huggingface/download/<path>.metadata`
+ * holds three lines, `<commit>\n<etag>\n<unix time as a float>\n` (`write_download_metadata`), and
+ * `DIR/.cache/huggingface/.gitignore` holds `*`. A file is up to date (`read_download_metadata`,
+ * then `_hf_hub_download_to_local_dir` in file_download.py) when its metadata parses, the file's
+ * mtime is at most one second after the metadata's timestamp, and the metadata names the commit
+ * being downloaded or the file's etag (sha256 for LFS files, git blob sha1 otherwise). mlcache
+ * also requires the file's size to match. A file with no usable metadata but the right size is
+ * hashed; a match writes the metadata instead of fetching it again.
+ *
+ * The bytes come from the hub cache (downloaded there first, ranged, resumable and verified by
+ * the transfer engine), placed with a reflink when the filesystem can (an independent copy that
+ * shares blocks), else — for LFS files only — a hardlink (same filesystem), else a copy, through a
+ * temp file beside the metadata and a rename, so a reader never sees half a file. Regular files
+ * (configs, tokenizers) are never hardlinked: people edit them in place, and an edit through a
+ * hardlink would change the cache's blob too. A blob whose size is not the Hub's is refused.
+ */
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MlcacheError } from '../errors.js';
+import { hashFile } from '../util/hash.js';
+import { randomHex8 } from '../cache/index.js';
+
+export interface LocalDownloadPaths {
+  file: string;
+  metadata: string;
+}
+
+export interface DownloadMetadata {
+  commit: string;
+  etag: string;
+  /** Seconds since the epoch, as Python's time.time(). */
+  timestamp: number;
+}
+
+/** `_huggingface_dir`: DIR/.cache/huggingface. */
+export function localHuggingfaceDir(localDir: string): string {
+  return path.join(localDir, '.cache', 'huggingface');
+}
+
+/** `get_local_download_paths`: the file and its metadata for a repo path (already validated by the plan). Pure. */
+export function localDownloadPaths(localDir: string, repoPath: string): LocalDownloadPaths {
+  const relative = path.join(...repoPath.split('/'));
+  return { file: path.join(localDir, relative), metadata: path.join(localHuggingfaceDir(localDir), 'download', `${relative}.metadata`) };
+}
+
+/** `write_download_metadata`'s bytes. Pure. */
+export function formatDownloadMetadata(metadata: DownloadMetadata): string {
+  return `${metadata.commit}\n${metadata.etag}\n${metadata.timestamp}\n`;
+}
+
+/** `read_download_metadata`'s parse: undefined for anything it would reject. Pure. */
+export function parseDownloadMetadata(text: string): DownloadMetadata | undefined {
+  const [commit, etag, stamp] = text.split('\n').map((l) => l.trim());
+  if (!commit || !etag || stamp === undefined || stamp === '') return undefined;
+  const timestamp = Number(stamp);
+  return Number.isFinite(timestamp) ? { commit, etag, timestamp } : undefined;
+}
+
+export interface LocalFileWant {
+  path: string;
+  size: number;
+  etag: string;
+  lfs: boolean;
+}
+
+/** Whether DIR already holds this file at this commit (see the file comment); writes fresh metadata when a hash proves it. */
+export async function localFileIsCurrent(localDir: string, commit: string, want: LocalFileWant, signal?: AbortSignal): Promise<boolean> {
+  const paths = localDownloadPaths(localDir, want.path);
+  const st = await stat(paths.file).catch(() => undefined);
+  if (st === undefined || !st.isFile() || st.size !== want.size) return false;
+  const text = await readFile(paths.metadata, 'utf8').catch(() => undefined);
+  const metadata = text === undefined ? undefined : parseDownloadMetadata(text);
+  if (metadata !== undefined && st.mtimeMs / 1000 - 1 <= metadata.timestamp) {
+    if (metadata.commit === commit) return true;
+    if (metadata.etag === want.etag) {
+      await writeDownloadMetadata(localDir, want.path, commit, want.etag);
+      return true;
+    }
+    return false;
+  }
+  const digest = await hashFile(paths.file, want.lfs ? 'sha256' : 'git-sha1', { worker: want.size > 64 * 1024 * 1024, signal }).catch(() => undefined);
+  if (digest !== want.etag) return false;
+  await writeDownloadMetadata(localDir, want.path, commit, want.etag);
+  return true;
+}
+
+async function ensureHuggingfaceDir(localDir: string): Promise<void> {
+  const dir = localHuggingfaceDir(localDir);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, '.gitignore'), '*', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+  });
+}
+
+/** The metadata, written through a temp file and a rename (Python writes in place under a lock). */
+export async function writeDownloadMetadata(localDir: string, repoPath: string, commit: string, etag: string): Promise<void> {
+  await ensureHuggingfaceDir(localDir);
+  const { metadata } = localDownloadPaths(localDir, repoPath);
+  await mkdir(path.dirname(metadata), { recursive: true });
+  const temp = `${metadata}.${randomHex8()}.tmp`;
+  await writeFile(temp, formatDownloadMetadata({ commit, etag, timestamp: Date.now() / 1000 }));
+  await rename(temp, metadata);
+}
+
+export type PlacedBy = 'reflink' | 'hardlink' | 'copy';
+
+/** Put the blob's bytes at DIR/<path> (reflink, else hardlink, else copy), then its metadata. */
+export async function placeLocalFile(localDir: string, blob: string, commit: string, want: LocalFileWant): Promise<PlacedBy> {
+  const size = (await stat(blob)).size;
+  if (size !== want.size) {
+    throw new MlcacheError('CACHE_DAMAGED', `The hub cache's copy of ${want.path} is ${size} bytes, but the Hub lists ${want.size}; it was not copied to ${localDir}.`, {
+      hint: 'Run `mlcache verify --repair`, then the same download again.',
+      details: { path: want.path, blob },
+    });
+  }
+  await ensureHuggingfaceDir(localDir);
+  const paths = localDownloadPaths(localDir, want.path);
+  await mkdir(path.dirname(paths.file), { recursive: true });
+  await mkdir(path.dirname(paths.metadata), { recursive: true });
+  // huggingface_hub's incomplete name (`incomplete_path`), beside the metadata: never where a reader lists DIR.
+  const temp = `${paths.metadata.slice(0, -'.metadata'.length)}.${want.etag}.${randomHex8()}.incomplete`;
+  let by: PlacedBy;
+  try {
+    try {
+      await copyFile(blob, temp, constants.COPYFILE_FICLONE_FORCE);
+      by = 'reflink';
+    } catch {
+      await rm(temp, { force: true });
+      try {
+        if (!want.lfs) throw new Error('regular files are copied');
+        await link(blob, temp);
+        by = 'hardlink';
+      } catch {
+        await copyFile(blob, temp);
+        by = 'copy';
+      }
+    }
+    await rename(temp, paths.file);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new MlcacheError(code === 'ENOSPC' || code === 'EDQUOT' ? 'DISK_FULL' : 'FILESYSTEM', `Cannot write ${paths.file} (${code ?? 'error'}).`, {
+      hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'Free disk space, then run the same command again.' : 'Check that the --local-dir folder is writable.',
+      cause: error,
+    });
+  }
+  await writeDownloadMetadata(localDir, want.path, commit, want.etag);
+  return by;
+}
