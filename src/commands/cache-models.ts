@@ -24,11 +24,12 @@ import {
 } from '../catalog/index.js';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent, TransferItem } from '../download/types.js';
-import { MlcacheError, isMlcacheError } from '../errors.js';
-import { repoWebUrl } from '../hub/index.js';
+import { IntegrityError, MlcacheError, isMlcacheError } from '../errors.js';
+import { repoWebUrl, resolveUrlArtifact } from '../hub/index.js';
 import type { HubClient } from '../hub/types.js';
 import { cachedCommit, executeSnapshot, planSnapshot, type PlannedFile, type SnapshotPlan } from '../snapshot/index.js';
 import { formatBytes } from '../util/bytes.js';
+import { redactUrl } from '../util/redact.js';
 import type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from './runtime.js';
 import { openEntryRegistry, planRegistryEntry, pushEntry, type EntryRegistry } from './cache-models-registry.js';
@@ -230,7 +231,8 @@ async function buildPlan(
         return {
           planEntry: {
             ...base,
-            url: entry.url,
+            // Credentials written in the URL never reach the plan (--dry-run, --json).
+            url: redactUrl(entry.url),
             destination,
             files: 1,
             filesNeeded: present || entry.skipped ? 0 : 1,
@@ -441,7 +443,7 @@ export async function planCacheModels(options: CacheModelsOptions): Promise<Cach
   }
 }
 
-async function fetchUrlEntry(runtime: Runtime, entry: SelectedUrlEntry, destination: string): Promise<number> {
+async function fetchUrlEntry(runtime: Runtime, entry: SelectedUrlEntry, destination: string, signal: AbortSignal | undefined): Promise<number> {
   await makeDirectory(path.dirname(destination));
   const item: TransferItem = {
     id: destination,
@@ -450,11 +452,32 @@ async function fetchUrlEntry(runtime: Runtime, entry: SelectedUrlEntry, destinat
     size: entry.size,
     digest: { algorithm: 'sha256', hex: entry.sha256 },
     destination,
-    // Not a Hub URL: never send the token here.
-    resolve: () => Promise.resolve({ url: entry.url, headers: {} }),
+    // Not a Hub URL: never the Hub token; redirects followed to the URL that serves the bytes,
+    // credentials in the URL only to its own origin (hub/url-artifact-source.ts).
+    resolve: () => resolveUrlArtifact(entry.url, { dispatcher: runtime.dispatcher, signal }),
   };
-  const result = await runtime.engine.download(item);
-  return result.bytesTransferred;
+  try {
+    const result = await runtime.engine.download(item);
+    return result.bytesTransferred;
+  } catch (error) {
+    throw catalogChecksumError(error, entry.name);
+  }
+}
+
+/**
+ * A URL artifact's sha256 comes from the catalog, not from the server: when the bytes hash to
+ * something else twice, the catalog's checksum is as likely wrong as the server.
+ */
+export function catalogChecksumError(error: unknown, name: string): unknown {
+  if (!(error instanceof IntegrityError)) return error;
+  return new IntegrityError(
+    `${name}: the downloaded file's sha256 is ${error.actual}, but the catalog says ${error.expected} (twice, from a fresh download).`,
+    { expected: error.expected, actual: error.actual, algorithm: error.algorithm },
+    {
+      hint: 'The checksum in the catalog may be wrong (the file was replaced upstream, or the sha256 was copied wrongly): check it against the publisher and fix the catalog; else the server or a proxy is sending wrong bytes. Nothing was written.',
+      cause: error,
+    },
+  );
 }
 
 async function executeEntry(
@@ -489,7 +512,7 @@ async function executeEntry(
   try {
     if (selected.kind === 'url') {
       if (planEntry.bytesNeeded === 0) return done({ status: 'cached', bytesCached: planEntry.bytesTotal });
-      const fetched = await fetchUrlEntry(runtime, selected, planEntry.destination);
+      const fetched = await fetchUrlEntry(runtime, selected, planEntry.destination, options.signal);
       return done({ status: 'fetched', bytesFetched: fetched });
     }
     if (!snapshot) return done({ status: 'failed', error: { code: 'INTERNAL', message: 'no plan for this entry' } });

@@ -100,7 +100,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     });
     try {
       repair = await repairFindings(
-        { hub: runtime.hub, engine: runtime.engine, cacheDir: settings.hubCache, torchHome: settings.torchHome, copy: settings.disableSymlinks, signal: options.signal },
+        { hub: runtime.hub, engine: runtime.engine, dispatcher: runtime.dispatcher, cacheDir: settings.hubCache, torchHome: settings.torchHome, copy: settings.disableSymlinks, signal: options.signal },
         report.findings,
         report.scan,
         entries,

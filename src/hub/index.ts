@@ -9,3 +9,4 @@ export { normalizeEtag } from './normalize-etag.js';
 export { parseLinkHeader, nextPageUrl } from './parse-link-header.js';
 export { signedUrlExpiry, parseAmzDate } from './signed-url-expiry.js';
 export { headerValue, type HeaderSource } from './header-value.js';
+export { MAX_URL_REDIRECTS, resolveUrlArtifact, splitUrlCredentials, type UrlArtifactSource, type UrlArtifactSourceOptions } from './url-artifact-source.js';

@@ -13,10 +13,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Dispatcher } from 'undici';
 import { atomicWriteFile, createRepoTemp, isCommitHash, repoPaths, type CacheRepo, type CacheScan } from '../cache/index.js';
 import type { SelectedEntry } from '../catalog/index.js';
 import type { TransferEngine } from '../download/types.js';
 import { isMlcacheError } from '../errors.js';
+import { resolveUrlArtifact } from '../hub/index.js';
 import type { HubClient } from '../hub/types.js';
 import { executeSnapshot, planSnapshot } from '../snapshot/index.js';
 import { repoLabel, type Finding } from './findings.js';
@@ -29,6 +31,8 @@ export interface RepairContext {
   /** Copy blobs into snapshots (HF_HUB_DISABLE_SYMLINKS). */
   copy?: boolean | undefined;
   signal?: AbortSignal | undefined;
+  /** For URL artifacts whose URL redirects (hub/url-artifact-source.ts). */
+  dispatcher?: Dispatcher | undefined;
 }
 
 export interface RepairSummary {
@@ -153,7 +157,7 @@ export async function repairFindings(
             size: entry.size,
             digest: { algorithm: 'sha256', hex: entry.sha256 },
             destination: f.path,
-            resolve: () => Promise.resolve({ url: entry.url, headers: {} }),
+            resolve: () => (ctx.dispatcher ? resolveUrlArtifact(entry.url, { dispatcher: ctx.dispatcher, signal: ctx.signal }) : Promise.resolve({ url: entry.url, headers: {} })),
           });
           summary.bytesFetched += r.bytesTransferred;
           mark(f, 'fixed', 'downloaded again (sha256 checked)');
