@@ -60,6 +60,11 @@ export interface CacheModelsOptions {
   catalogPath?: string;
   signal?: AbortSignal;
   onEvent?: (event: CacheModelsEvent) => void;
+  /**
+   * Called once the catalog is read and the selection is valid, just before the Hub is asked:
+   * where the CLI starts its "Planning…" spinner, so a catalog or usage error never follows one.
+   */
+  onPlanning?: (() => void | Promise<void>) | undefined;
   /** Asked (when interactive and not --yes) whether to go on without the gated repos. */
   confirm?: (question: string) => Promise<boolean>;
   /** Free bytes for this user on the filesystem holding `dir`. @default fs.statfs: bavail × bsize */
@@ -222,6 +227,7 @@ async function buildPlan(
   });
   const hub = runtime.hub;
   const cacheDir = settings.hubCache;
+  await options.onPlanning?.();
 
   const planned = await Promise.all(
     selection.entries.map(async (entry): Promise<{ planEntry: CacheModelsPlanEntry; snapshot?: SnapshotPlan | undefined; registrySource?: PlannedWork['registrySources'][number] }> => {

@@ -73,9 +73,9 @@ function mlcache(args: string[], extra: Record<string, string> = {}) {
 }
 
 /** Run through the pty driver, asynchronously: the emulator lives in this process and must keep answering. */
-function inTerminal(answer: string, args: string[]): Promise<{ status: number | null; stdout: string }> {
+function inTerminal(answer: string, args: string[], extra: Record<string, string> = {}): Promise<{ status: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn('python3', ['-c', PTY_DRIVER, answer, process.execPath, BIN, ...args], { env: cliEnv(), cwd: home });
+    const child = spawn('python3', ['-c', PTY_DRIVER, answer, process.execPath, BIN, ...args], { env: cliEnv(extra), cwd: home });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('close', (status) => resolve({ status, stdout }));
@@ -103,6 +103,8 @@ describe('mlcache bootstrap', () => {
     expect(r.stdout).toContain(`mlcache bootstrap --root '${root}' --cache-models --all`);
     expect(r.stdout).toContain(`HF_HUB_CACHE=${root}/.cache/huggingface/hub`);
     expect(existsSync(path.join(root, '.cache/huggingface/hub/models--org--tiny-model'))).toBe(false);
+    // The disk line on the screen is in the unit of the file beside it (GiB, disk_free_gb).
+    if (typeof config.hardware.disk_free_gb === 'number') expect(r.stdout).toContain(`Disk     ${(config.hardware.disk_free_gb as number).toFixed(1)} GiB free`);
   });
 
   it('a second run refreshes the hardware and keeps the user edits and unknown keys', async () => {
@@ -163,6 +165,15 @@ describe('mlcache bootstrap', () => {
     expect(r.stdout).toMatch(/Cache models now\? \[y\/N\]/);
     expect(r.stdout).toContain('answered no');
     expect(existsSync(path.join(root, '.cache/huggingface/hub/models--org--tiny-model'))).toBe(false);
+  });
+
+  it('on a terminal with no network, the plan says the entry could not be planned, never "already cached"', async () => {
+    const r = await inTerminal('n', ['bootstrap', '--root', root, '--group', 'testgroup'], { HF_ENDPOINT: 'http://127.0.0.1:9' });
+    expect(r.status, r.stdout).toBe(0);
+    const line = r.stdout.split(/\r?\n/).find((l) => l.includes('org/tiny-model'));
+    expect(line).toMatch(/\?\s+error: .*127\.0\.0\.1:9/);
+    expect(r.stdout).not.toContain('already cached');
+    expect(r.stdout).toContain('1 entry could not be planned (size unknown)');
   });
 
   it('on a terminal, "y" caches the selected group into the project', async () => {

@@ -85,12 +85,21 @@ describe('mlcache cache-models (CLI)', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('Nothing to cache');
     expect(result.stderr).toContain('indictrans2, nllb, whisperx, pyannote, demucs, mlx');
+    expect(result.stderr).not.toContain('Planning');
   });
 
   it('an unknown group exits 2 with the known groups', async () => {
     const result = await run(['cache-models', '--group', 'nope', '--dry-run']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("Unknown model group 'nope'");
+    // No "Planning…" before a usage or catalog error: planning never started.
+    expect(result.stderr).not.toContain('Planning');
+    const bad = path.join(tmp, 'bad.json');
+    await writeFile(bad, '{ "groups": ');
+    const broken = await run(['cache-models', '--catalog', bad, '--all']);
+    expect(broken.exitCode).toBe(3);
+    expect(broken.stderr).toContain(bad);
+    expect(broken.stderr).not.toContain('Planning');
   });
 
   it('a run prints a summary; the second run says everything is cached; a gated failure exits 1', async () => {

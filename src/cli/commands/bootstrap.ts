@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { BootstrapEvent, BootstrapResult } from '../../commands/bootstrap.js';
+import type { CacheModelsPlan } from '../../commands/cache-models-plan-schema.js';
 import { formatBytes } from '../../util/bytes.js';
 import { redact } from '../../util/redact.js';
 import { addOptions, canAsk, groupSelection, groupSelectionOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
+import { planEntryNote, planTotals, unreachableLines } from './cache-models.js';
 import type { CommandContext } from './index.js';
 
 interface BootstrapFlags extends GroupSelectionFlags {
@@ -82,17 +84,33 @@ Examples:
   });
 }
 
+/**
+ * The plan bootstrap shows above its "cache these models?" question. An entry that could not be
+ * planned (offline, DNS) is never "already cached" and its size is unknown; the total says how many
+ * are unknown; a Hub that cannot be reached is said once. Pure.
+ */
+export function formatBootstrapPlan(plan: CacheModelsPlan): string[] {
+  const lines = ['Models that would be cached:'];
+  const down = unreachableLines(plan);
+  for (const e of plan.entries) {
+    // An entry that could not be planned (offline, DNS) is never "already cached", and its size is unknown.
+    const note = e.gatedWithoutToken && !e.skipped ? 'gated: needs HF_TOKEN' : planEntryNote(e, { sharedUnreachable: down.length > 0 }).replace(/^cached$/, 'already cached');
+    const size = e.error !== undefined && !e.skipped ? '?' : formatBytes(e.bytesNeeded);
+    lines.push(`  ${e.group.padEnd(12)} ${e.name.padEnd(44)} ${size.padStart(9)}  ${note}`.trimEnd());
+  }
+  const totals = planTotals(plan);
+  const unknown = totals.unknown === 0 ? '' : `; ${totals.unknown} ${totals.unknown === 1 ? 'entry' : 'entries'} could not be planned (size unknown)`;
+  lines.push(`  ${formatBytes(totals.bytesNeeded)} to download (${formatBytes(totals.bytesTotal)} in total)${unknown}.`);
+  lines.push(...down.map((l) => `  ${l.trimStart()}`));
+  return lines;
+}
+
 function renderEvent(event: BootstrapEvent, json: boolean, log: (line: string) => void): void {
   if (json) return;
   if (event.type === 'step') log(`- ${event.message}`);
   else if (event.type === 'plan') {
     // On stdout, right above the question it informs.
-    const lines = ['Models that would be cached:'];
-    for (const e of event.plan.entries) {
-      const note = e.skipped ? `skipped: ${e.skipped}` : e.gatedWithoutToken ? 'gated: needs HF_TOKEN' : e.bytesNeeded === 0 ? 'already cached' : '';
-      lines.push(`  ${e.group.padEnd(12)} ${e.name.padEnd(44)} ${formatBytes(e.bytesNeeded).padStart(9)}  ${note}`.trimEnd());
-    }
-    lines.push(`  ${formatBytes(event.plan.bytesNeeded)} to download (${formatBytes(event.plan.bytesTotal)} in total).`);
+    const lines = formatBootstrapPlan(event.plan);
     process.stdout.write(`${lines.join('\n')}\n`);
   } else if (event.event.type === 'entry-done') {
     const e = event.event.entry;
@@ -110,7 +128,8 @@ function summary(r: BootstrapResult): string {
   out.push(`  OS       ${hw.os.version ?? hw.os.name} (${hw.os.name} ${hw.os.release}), ${hw.machine}`);
   out.push(`  CPU      ${hw.cpu.model ?? 'unknown'}, ${hw.cpu.cores ?? '?'} cores / ${hw.cpu.threads} threads`);
   out.push(`  Memory   ${gib(hw.memory.totalBytes)}`);
-  out.push(`  Disk     ${hw.disk.freeBytes === undefined ? 'unknown' : formatBytes(hw.disk.freeBytes)} free at ${hw.disk.path}`);
+  // GiB, as disk_free_gb in config/hardware_cache.json (and Memory above): one unit on the screen and in the file.
+  out.push(`  Disk     ${gib(hw.disk.freeBytes)} free at ${hw.disk.path}`);
   if (hw.gpus.length === 0) out.push('  GPU      none');
   for (const g of hw.gpus) {
     const extra = g.vendor === 'nvidia' ? `, driver ${g.driverVersion ?? '?'}, CUDA ${g.cudaVersion ?? '?'}, compute ${g.computeCapability ?? '?'}` : '';

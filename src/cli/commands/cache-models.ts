@@ -68,30 +68,70 @@ function sourceNote(e: CacheModelsPlan['entries'][number]): string {
   return '';
 }
 
+type PlanEntry = CacheModelsPlan['entries'][number];
+
+/** An entry whose plan failed on the network (DNS, refused, reset, timeout, TLS, proxy). */
+function unreachable(e: PlanEntry): boolean {
+  return e.error !== undefined && e.error.code.startsWith('NETWORK');
+}
+
+/**
+ * What a plan can honestly total: the bytes of the entries it could plan, and how many it could
+ * not (their size is unknown, not 0 B). Pure.
+ */
+export function planTotals(plan: CacheModelsPlan): { bytesTotal: number; bytesNeeded: number; unknown: number } {
+  const unknown = plan.entries.filter((e) => e.skipped === undefined && e.error !== undefined).length;
+  return { bytesTotal: plan.bytesTotal, bytesNeeded: plan.bytesNeeded, unknown };
+}
+
+function unknownSuffix(unknown: number): string {
+  return unknown === 0 ? '' : `; ${unknown} ${unknown === 1 ? 'entry' : 'entries'} could not be planned (size unknown)`;
+}
+
+/**
+ * One note per entry for a plan listing (cache-models --dry-run, the bootstrap prompt): an entry
+ * that could not be planned is never "cached". Pure.
+ */
+export function planEntryNote(e: PlanEntry, options: { sharedUnreachable: boolean }): string {
+  if (e.skipped) return `skipped: ${e.skipped}`;
+  if (e.gatedWithoutToken) return `gated, no token: request access at ${e.accessUrl ?? ''}`;
+  if (e.error) return options.sharedUnreachable && unreachable(e) ? 'not planned: the Hub is unreachable (below)' : `error: ${e.error.message}`;
+  if (e.bytesNeeded === 0) return 'cached';
+  if (e.commit) return `@ ${e.commit.slice(0, 12)}${e.optional ? ' (optional)' : ''}${sourceNote(e)}`;
+  return e.optional ? '(optional)' : '';
+}
+
+/**
+ * When two or more entries failed on the network the same way, the Hub (or the way to it) is
+ * down: say it once, with the endpoint, the cause and the fix, instead of one line per entry.
+ */
+export function unreachableLines(plan: CacheModelsPlan): string[] {
+  const failed = plan.entries.filter(unreachable);
+  const first = failed[0]?.error;
+  if (failed.length < 2 || first === undefined || new Set(failed.map((e) => e.error?.code)).size !== 1) return [];
+  return [
+    `The Hub at ${plan.endpoint} could not be reached (${failed.length} entries): ${first.message}`,
+    `  ${first.hint ?? 'Check the network.'} Offline on purpose? Use \`mlcache offline-check\`. Behind a proxy? Set HTTPS_PROXY. A mirror? Set HF_ENDPOINT.`,
+  ];
+}
+
+const sizeOrUnknown = (e: PlanEntry, bytes: number) => (e.error !== undefined ? '?' : formatBytes(bytes));
+
 /** The plan as a table (dry-run) — one line per entry and the totals per volume. */
 export function formatPlanTable(plan: CacheModelsPlan): string {
   const lines: string[] = [];
   const width = Math.max(10, ...plan.entries.map((e) => `${e.group}/${e.name}`.length));
+  const down = unreachableLines(plan);
   lines.push(`${'ENTRY'.padEnd(width)}  ${'FILES'.padStart(5)}  ${'TOTAL'.padStart(9)}  ${'TO FETCH'.padStart(9)}  NOTE`);
   for (const e of plan.entries) {
-    const note = e.skipped
-      ? `skipped: ${e.skipped}`
-      : e.gatedWithoutToken
-        ? `gated, no token: request access at ${e.accessUrl ?? ''}`
-        : e.error
-          ? `error: ${e.error.message}`
-          : e.bytesNeeded === 0
-            ? 'cached'
-            : e.commit
-              ? `@ ${e.commit.slice(0, 12)}${e.optional ? ' (optional)' : ''}${sourceNote(e)}`
-              : e.optional
-                ? '(optional)'
-                : '';
+    const note = planEntryNote(e, { sharedUnreachable: down.length > 0 });
     lines.push(
-      `${`${e.group}/${e.name}`.padEnd(width)}  ${String(e.files).padStart(5)}  ${formatBytes(e.bytesTotal).padStart(9)}  ${formatBytes(e.bytesNeeded).padStart(9)}  ${note}`,
+      `${`${e.group}/${e.name}`.padEnd(width)}  ${(e.error !== undefined ? '?' : String(e.files)).padStart(5)}  ${sizeOrUnknown(e, e.bytesTotal).padStart(9)}  ${sizeOrUnknown(e, e.bytesNeeded).padStart(9)}  ${note}`,
     );
   }
-  lines.push(`Total: ${formatBytes(plan.bytesTotal)}, ${formatBytes(plan.bytesNeeded)} to download.`);
+  const totals = planTotals(plan);
+  lines.push(`Total: ${formatBytes(totals.bytesTotal)}, ${formatBytes(totals.bytesNeeded)} to download${unknownSuffix(totals.unknown)}.`);
+  lines.push(...down);
   if (plan.registry !== undefined) {
     const hits = plan.entries.filter((e) => e.source === 'registry').length;
     lines.push(`Registry ${plan.registry}: ${hits} of ${plan.entries.filter((e) => e.kind === 'hub' && !e.skipped).length} Hub entries served from it.`);
@@ -107,8 +147,9 @@ export function formatPlanTable(plan: CacheModelsPlan): string {
 export function planLine(plan: CacheModelsPlan): string {
   const active = plan.entries.filter((e) => !e.skipped);
   const skipped = plan.entries.length - active.length;
-  return `Plan: ${active.length} entries, ${formatBytes(plan.bytesTotal)} in total, ${formatBytes(plan.bytesNeeded)} to download` +
-    `${skipped > 0 ? `, ${skipped} skipped on this platform` : ''}.`;
+  const totals = planTotals(plan);
+  return `Plan: ${active.length} ${active.length === 1 ? 'entry' : 'entries'}, ${formatBytes(totals.bytesTotal)} in total, ${formatBytes(totals.bytesNeeded)} to download` +
+    `${skipped > 0 ? `, ${skipped} skipped on this platform` : ''}${unknownSuffix(totals.unknown)}.`;
 }
 
 /** The end-of-run summary per group and entry. */
@@ -175,6 +216,8 @@ Examples:
     const interactive = reporter.mode === 'tty' && flags.yes !== true && !settings.ci && process.stdin.isTTY === true;
     const options = {
       settings,
+      // The spinner starts once the catalog and the selection are known to be valid.
+      onPlanning: () => reporter.phase('Planning: resolving revisions and listing files…'),
       ...groupSelection(flags),
       force: flags.force,
       yes: flags.yes,
@@ -206,7 +249,6 @@ Examples:
       },
     };
     try {
-      await reporter.phase('Planning: resolving revisions and listing files…');
       if (flags.dryRun) {
         const plan = await planCacheModels(options);
         reporter.finish();
