@@ -18,6 +18,8 @@ export interface EnvOptions {
   format?: EnvFormat | undefined;
   /** Add HF_HUB_OFFLINE=1 and TRANSFORMERS_OFFLINE=1. */
   offline?: boolean | undefined;
+  /** For `compose`: the service of the user's compose.yaml this override extends. @default 'app' */
+  service?: string | undefined;
 }
 
 export interface EnvResult {
@@ -41,7 +43,11 @@ export async function projectEnvironment(options: { settings: Settings; root?: s
 export async function env(options: EnvOptions): Promise<EnvResult> {
   const format = options.format ?? 'sh';
   const { located, dirs, variables } = await projectEnvironment(options);
-  const output = formatEnvironment(variables, format, { dirs });
+  if (options.service !== undefined && !/^[a-zA-Z0-9._-]+$/.test(options.service)) {
+    // compose-spec: service names match ^[a-zA-Z0-9._-]+$.
+    throw new MlcacheError('USAGE', `"${options.service}" is not a valid compose service name.`, { hint: 'Use letters, digits, ".", "_" and "-", as in your compose.yaml.' });
+  }
+  const output = formatEnvironment(variables, format, { dirs, service: options.service });
   let githubEnvFile: string | undefined;
   if (format === 'github') {
     githubEnvFile = options.settings.githubEnv;

@@ -72,9 +72,11 @@ export function formatEnvironment(vars: CacheVariables, format: EnvFormat, optio
 }
 
 /**
- * A compose service snippet: the caches bind-mounted at fixed container paths, the variables
- * pointing there, and the host user's ids so files written into the bind mounts belong to the
- * host user (seed 000). Long volume syntax, because a host path may contain `:`.
+ * A compose override file (compose-spec "Merge": a second `-f` file whose service mapping is merged
+ * into the first's): the caches bind-mounted at fixed container paths, the variables pointing
+ * there, and the host user's ids so files written into the bind mounts belong to the host user
+ * (seed 000). No image or build: the user's compose.yaml has them for the service named by
+ * `--service`. Long volume syntax, because a host path may contain `:`.
  */
 function formatCompose(vars: CacheVariables, options: FormatEnvironmentOptions): string {
   const base = (options.containerBase ?? '/cache').replace(/\/+$/, '');
@@ -98,6 +100,7 @@ function formatCompose(vars: CacheVariables, options: FormatEnvironmentOptions):
     for (const [k, v] of Object.entries(inContainer)) inContainer[k] = map(v);
   }
   const lines = [
+    `# A compose override: docker compose -f compose.yaml -f <this file> up (compose.yaml defines "${service}" with its image or build).`,
     '# Set UID and GID for compose (bash does not export UID): export UID GID=$(id -g)',
     'services:',
     `  ${service}:`,
