@@ -303,6 +303,15 @@ describe('blobs behind a 307 to another origin', () => {
     expect(engine.code).toBe('INTEGRITY');
   });
 
+  it('refuses a manifest whose bytes do not hash to the digest it was asked by (INTEGRITY)', async () => {
+    const emu = await emulator({});
+    const claimed = `sha256:${'c'.repeat(64)}`;
+    emu.addManifest('models/m', claimed, Buffer.from('{"schemaVersion":2}'), 'application/vnd.oci.image.manifest.v1+json');
+    const failure = await errorOf(client(emu).getManifest('models/m', claimed));
+    expect(failure.code).toBe('INTEGRITY');
+    expect(failure.message).toContain(claimed);
+  });
+
   it('finishes an engine download whose blob connections drop', async () => {
     const emu = await emulator({ redirectBlobs: true });
     const blob = await makeBlob(1024 * 1024);
