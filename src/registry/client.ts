@@ -179,7 +179,9 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
       hint: `Use the registry over HTTPS, or pass --insecure-registry ${registry} (MLCACHE_INSECURE_REGISTRY) if it only speaks HTTP.`,
     });
   }
-  const baseUrl = `${insecure ? 'http' : 'https'}://${registry}`;
+  // Docker Hub's API lives at registry-1.docker.io (containers/image docker_client.go does the same).
+  const apiHost = registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+  const baseUrl = `${insecure ? 'http' : 'https'}://${apiHost}`;
   const userAgent = options.userAgent ?? 'mlcache';
   const dispatcher = options.dispatcher;
   const aborts = createAborts(options.signal);

@@ -464,5 +464,6 @@ describe('what is not a registry, and plain HTTP', () => {
       'http://registry.example.com:5000',
     );
     expect(createRegistryClient({ dispatcher, registry: 'registry.example.com' }).baseUrl).toBe('https://registry.example.com');
+    expect(createRegistryClient({ dispatcher, registry: 'docker.io' }).baseUrl).toBe('https://registry-1.docker.io');
   });
 });
