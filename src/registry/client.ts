@@ -244,7 +244,7 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
         const network = registryNetworkError(error, new URL(url).host);
         // A refused connection or an unknown host gets two quick retries, not the whole budget (util/net.ts).
         const retries = networkRetryLimit(network, MAX_ATTEMPTS - 1);
-        if (spec.retry === true && isRetryableNetworkError(network) && attempt < retries && (await pause(attempt++, started, undefined, `${spec.what}: ${network.message}`, spec.signal))) continue;
+        if (spec.retry === true && isRetryableNetworkError(network) && attempt < retries && (await pause(attempt++, started, undefined, `${spec.what}: ${network.message}`, spec.signal, retries + 1))) continue;
         throw network;
       } finally {
         controller.done();
@@ -270,11 +270,11 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
   }
 
   /** Wait before attempt `attempt + 1`; false when the attempts or the time budget are spent. */
-  async function pause(attempt: number, started: number, retryAfterSec: number | undefined, why: string, extra?: AbortSignal): Promise<boolean> {
-    if (attempt + 1 >= MAX_ATTEMPTS) return false;
+  async function pause(attempt: number, started: number, retryAfterSec: number | undefined, why: string, extra?: AbortSignal, attempts = MAX_ATTEMPTS): Promise<boolean> {
+    if (attempt + 1 >= attempts) return false;
     const delay = retryAfterSec !== undefined ? Math.min(retryAfterSec * 1000, MAX_DELAY_MS * 4) : backoffDelay(attempt, baseDelayMs, MAX_DELAY_MS);
     if (Date.now() - started + delay > MAX_RETRY_MS) return false;
-    warn(`${why}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 2}/${MAX_ATTEMPTS}).`);
+    warn(`${why.replace(/\.$/, '')}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${attempts}).`);
     const controller = aborts.begin(extra);
     try {
       await sleep(delay, controller.signal);
