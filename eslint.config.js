@@ -21,8 +21,9 @@ const allowed = {
   modelpack: [],
   registry: ['config', 'download'],
   snapshot: ['config', 'hub', 'download', 'cache', 'modelpack'],
+  bundle: ['hub', 'download', 'cache', 'snapshot', 'modelpack'],
   maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot'],
-  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry'],
+  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'bundle'],
 };
 const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
 

@@ -14,6 +14,8 @@ import { registerPrune } from './prune.js';
 import { registerRm } from './rm.js';
 import { registerStatus } from './status.js';
 import { registerVerify } from './verify.js';
+import { registerExport } from './export.js';
+import { registerImport } from './import.js';
 
 export interface CommandContext {
   /** Aborted on Ctrl-C / SIGTERM. */
@@ -24,7 +26,7 @@ export interface CommandContext {
 
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
 
-const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor];
+const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor, registerExport, registerImport];
 
 export function registerCommands(program: Command, context: CommandContext): void {
   for (const register of registrations) register(program, context);
