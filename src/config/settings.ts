@@ -29,6 +29,22 @@ export interface ProxySettings {
   noProxy: string | undefined;
 }
 
+/** OCI registry settings (docs/registry.md). */
+export interface RegistrySettings {
+  /** MLCACHE_REGISTRY: the default `oci://host[/prefix]` for registry-first cache-models. */
+  readonly default: string | undefined;
+  /** MLCACHE_REGISTRY_TOKEN: a bearer token sent to the registry as is. */
+  readonly token: string | undefined;
+  /** MLCACHE_INSECURE_REGISTRY: comma-separated hosts (`host[:port]`) that may be reached over plain HTTP. */
+  readonly insecure: readonly string[];
+  /**
+   * Credential files, in the order they are read (containers-auth.json(5)): $REGISTRY_AUTH_FILE,
+   * $XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json, then docker's
+   * $DOCKER_CONFIG/config.json (else ~/.docker/config.json).
+   */
+  readonly authFiles: readonly string[];
+}
+
 export interface Settings {
   /** The environment these settings were read from (passed on to child processes by `run`). */
   readonly env: Env;
@@ -62,6 +78,7 @@ export interface Settings {
   readonly ci: boolean;
   /** NO_COLOR set, or TERM=dumb. */
   readonly noColor: boolean;
+  readonly registry: RegistrySettings;
 }
 
 export interface LoadSettingsOptions {
@@ -148,6 +165,24 @@ function splitList(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * Where registry credentials are read from, in order. containers-auth.json(5) (containers/image
+ * docs): the primary file ($REGISTRY_AUTH_FILE as the explicit override, else
+ * $XDG_RUNTIME_DIR/containers/auth.json), then ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json,
+ * then docker's config.json ($DOCKER_CONFIG/config.json, else ~/.docker/config.json). Pure.
+ */
+export function resolveRegistryAuthFiles(env: Env, home: string, cwd: string): string[] {
+  const files: string[] = [];
+  const authFile = nonEmpty(env.REGISTRY_AUTH_FILE);
+  const runtimeDir = nonEmpty(env.XDG_RUNTIME_DIR);
+  if (authFile !== undefined) files.push(expandPath(authFile, env, home, cwd));
+  else if (runtimeDir !== undefined) files.push(path.join(runtimeDir, 'containers', 'auth.json'));
+  files.push(path.join(nonEmpty(env.XDG_CONFIG_HOME) ?? path.join(home, '.config'), 'containers', 'auth.json'));
+  const dockerConfig = nonEmpty(env.DOCKER_CONFIG);
+  files.push(dockerConfig !== undefined ? path.join(expandPath(dockerConfig, env, home, cwd), 'config.json') : path.join(home, '.docker', 'config.json'));
+  return files;
+}
+
 export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   const env: Env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
@@ -182,5 +217,11 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
     githubEnv: nonEmpty(env.GITHUB_ENV),
     ci: isTrue(env.CI) || nonEmpty(env.GITHUB_ACTIONS) !== undefined,
     noColor: nonEmpty(env.NO_COLOR) !== undefined || env.TERM === 'dumb',
+    registry: {
+      default: nonEmpty(env.MLCACHE_REGISTRY),
+      token: nonEmpty(env.MLCACHE_REGISTRY_TOKEN),
+      insecure: splitList(env.MLCACHE_INSECURE_REGISTRY).map((h) => h.toLowerCase()),
+      authFiles: resolveRegistryAuthFiles(env, home, cwd),
+    },
   };
 }

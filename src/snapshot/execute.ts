@@ -24,7 +24,7 @@ import { HubHttpError, isMlcacheError } from '../errors.js';
 import { fileSource } from './file-source.js';
 import type { PlannedFile, SnapshotPlan } from './plan.js';
 import { createFailureLog, type FileFailure } from './failure-log.js';
-import { runPool } from './run-pool.js';
+import { runPool } from '../util/run-pool.js';
 
 export interface ExecuteContext {
   /** Where blobs come from: the Hub (resolve URLs, CDN redirects) unless `source` is given. */

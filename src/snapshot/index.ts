@@ -5,3 +5,5 @@ export type { PlanContext, PlannedFile, SnapshotPlan, SnapshotRequest } from './
 export { FEED_WINDOW, MAX_FAILURE_RECORDS, executeSnapshot } from './execute.js';
 export type { ExecuteContext, FileFailure, SnapshotResult } from './execute.js';
 export { fileSource } from './file-source.js';
+export { readLocalSnapshot } from './snapshot-facts.js';
+export type { LocalSnapshot } from './snapshot-facts.js';

@@ -12,7 +12,7 @@ import { isCommitHash } from '../hub/index.js';
 import { indexLeftovers, journalPath, partialPath } from '../download/journal.js';
 import { MlcacheError } from '../errors.js';
 import { selectPaths } from '../util/file-selection.js';
-import { runPool } from './run-pool.js';
+import { runPool } from '../util/run-pool.js';
 
 export interface SnapshotRequest {
   repo: RepoRef;

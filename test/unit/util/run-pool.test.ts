@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runPool } from '../../../src/snapshot/run-pool.js';
+import { runPool } from '../../../src/util/run-pool.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
