@@ -167,6 +167,14 @@ export function networkOptions(): Option[] {
   ];
 }
 
+/** Registry access: a bearer token and hosts allowed over plain HTTP (loopback always is). */
+export function registryOptions(): Option[] {
+  return [
+    new Option('--registry-token <token>', 'registry bearer token (default: MLCACHE_REGISTRY_TOKEN, then docker/podman auth files)'),
+    new Option('--insecure-registry <host>', 'allow plain HTTP to this registry host[:port] (repeatable; loopback always is)').argParser(collect),
+  ];
+}
+
 export function transferOptions(): Option[] {
   return [
     new Option('--connections <n>', 'global connection budget').argParser(parsePositiveInt('--connections')).default(16),

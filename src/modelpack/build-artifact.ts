@@ -26,6 +26,16 @@ export interface SnapshotFileFacts {
   xetHash?: string | undefined;
 }
 
+/** A file of the commit that the artifact does not carry: its entry in the Hub's tree. */
+export interface OtherFile {
+  path: string;
+  size: number;
+  blobId: string;
+  /** sha256 of an LFS file. */
+  lfsSha256?: string | undefined;
+  xetHash?: string | undefined;
+}
+
 export interface ArtifactSource {
   repoId: string;
   repoType: 'model' | 'dataset' | 'space';
@@ -35,8 +45,11 @@ export interface ArtifactSource {
   /** The repo's page on the Hub (descriptor.sourceURL and org.opencontainers.image.source). */
   sourceUrl: string;
   files: readonly SnapshotFileFacts[];
-  /** True when `files` are every file of the commit (the puller may then write trees/<commit>.json). */
-  complete: boolean;
+  /**
+   * The commit's files that are not in the snapshot (from trees/<commit>.json), or undefined when
+   * the commit's tree is unknown. An empty list: the snapshot is the whole commit.
+   */
+  otherFiles: readonly OtherFile[] | undefined;
   /** From the model card's front matter (`license:`), when there is one. */
   licenses?: readonly string[] | undefined;
 }
@@ -111,7 +124,14 @@ export function buildModelArtifact(source: ArtifactSource): BuiltArtifact {
       [ANNOTATION.repoId]: source.repoId,
       [ANNOTATION.repoType]: source.repoType,
       [ANNOTATION.ref]: source.revision,
-      [ANNOTATION.files]: source.complete ? 'all' : 'subset',
+      [ANNOTATION.files]: source.otherFiles !== undefined ? 'all' : 'subset',
+      ...(source.otherFiles !== undefined && source.otherFiles.length > 0
+        ? {
+            [ANNOTATION.otherFiles]: JSON.stringify(
+              [...source.otherFiles].sort(byPath).map((f) => [f.path, f.size, f.blobId, f.lfsSha256 ?? null, f.xetHash ?? null]),
+            ),
+          }
+        : {}),
     },
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));

@@ -52,8 +52,17 @@ export const ANNOTATION = {
   repoId: 'io.mlcache.hf.repo-id',
   repoType: 'io.mlcache.hf.repo-type',
   ref: 'io.mlcache.hf.ref',
-  /** 'all': the layers are every file of the commit (the puller writes trees/<commit>.json); 'subset' otherwise. */
+  /**
+   * 'all': the layers plus `otherFiles` are every file of the commit, so the puller writes
+   * trees/<commit>.json as a download would; 'subset': the commit's tree was not known to the pusher.
+   */
   files: 'io.mlcache.hf.files',
+  /**
+   * The commit's files the artifact does not carry (a snapshot cached with --include), as
+   * `[[path, size, blob_id, lfs_sha256 | null, xet_hash | null], …]`: with them the puller's
+   * trees/<commit>.json is the Hub's, and cache-models can tell whether an entry's selection is all here.
+   */
+  otherFiles: 'io.mlcache.hf.other-files+json',
   /** Per layer: `{"blob_id": git blob sha1, "lfs": bool, "xet_hash"?: …}` (the file's entry in the Hub's tree). */
   hubFile: 'io.mlcache.hf.file+json',
 } as const;

@@ -50,8 +50,13 @@ export interface ArtifactContents {
   repoType?: 'model' | 'dataset' | 'space' | undefined;
   ref?: string | undefined;
   commit?: string | undefined;
-  /** The layers are every file of the commit (an mlcache push of a whole snapshot). */
+  /**
+   * The commit's whole tree is known: every layer has its Hub facts and the pusher listed the
+   * commit's other files (`otherFiles`, empty for a whole snapshot).
+   */
   complete: boolean;
+  /** Files of the commit the artifact does not carry (see ANNOTATION.otherFiles). */
+  otherFiles: Array<{ path: string; size: number; blobId: string; lfsSha256?: string | undefined; xetHash?: string | undefined }>;
   files: ArtifactFile[];
   archives: ArtifactArchive[];
 }
@@ -146,9 +151,35 @@ export function readArtifactManifest(bytes: Uint8Array, mediaTypeHeader?: string
     ref: annotations[ANNOTATION.ref],
     commit: commit !== undefined && isCommitHash(commit) ? commit : undefined,
     complete,
+    otherFiles: complete ? readOtherFiles(annotations[ANNOTATION.otherFiles], paths) : [],
     files,
     archives,
   };
+}
+
+function readOtherFiles(text: string | undefined, layerPaths: ReadonlySet<string>): ArtifactContents['otherFiles'] {
+  if (text === undefined) return [];
+  let rows: unknown;
+  try {
+    rows = JSON.parse(text);
+  } catch {
+    throw invalid(`the ${ANNOTATION.otherFiles} annotation is not JSON`);
+  }
+  if (!Array.isArray(rows)) throw invalid(`the ${ANNOTATION.otherFiles} annotation is not a list`);
+  const seen = new Set<string>();
+  return rows.map((row: unknown) => {
+    if (!Array.isArray(row) || row.length !== 5) throw invalid(`the ${ANNOTATION.otherFiles} annotation has a malformed row`);
+    const [p, size, blobId, lfs, xet] = row as unknown[];
+    const ok =
+      typeof p === 'string' && !layerPaths.has(p) && !seen.has(p) &&
+      typeof size === 'number' && Number.isSafeInteger(size) && size >= 0 &&
+      typeof blobId === 'string' && /^[0-9a-f]{40}$/.test(blobId) &&
+      (lfs === null || (typeof lfs === 'string' && /^[0-9a-f]{64}$/.test(lfs))) &&
+      (xet === null || typeof xet === 'string');
+    if (!ok) throw invalid(`the ${ANNOTATION.otherFiles} annotation has a malformed or repeated row`);
+    seen.add(p);
+    return { path: p, size, blobId, lfsSha256: lfs ?? undefined, xetHash: xet ?? undefined };
+  });
 }
 
 function hubFacts(text: string | undefined, filePath: string): ArtifactFile['hub'] {

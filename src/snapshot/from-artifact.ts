@@ -70,7 +70,10 @@ function isValidRepoId(text: string): boolean {
 }
 
 export interface ArtifactTree {
+  /** The commit's tree as far as it is known: the layers' files, plus the files the pusher left out. */
   tree: RepoFile[];
+  /** The files the artifact carries (pull fetches exactly these). */
+  carried: string[];
   /** 'artifact' when the layers are the whole commit (trees/<commit>.json is written), else 'subset'. */
   treeSource: 'artifact' | 'subset';
   /** The layer digest (sha256 hex) of each blob name the plan will use. */
@@ -92,7 +95,11 @@ export function artifactTree(contents: ArtifactContents): ArtifactTree {
     layerOf.set(file.sha256, file.sha256);
     return { path: file.path, size: file.size, oid: file.hub?.blobId ?? '', lfs: { oid: file.sha256, size: file.size }, xetHash: file.hub?.xetHash };
   });
-  return { tree, treeSource: contents.complete ? 'artifact' : 'subset', layerOf };
+  const carried = tree.map((f) => f.path);
+  for (const other of contents.otherFiles) {
+    tree.push({ path: other.path, size: other.size, oid: other.blobId, lfs: other.lfsSha256 ? { oid: other.lfsSha256, size: other.size } : undefined, xetHash: other.xetHash });
+  }
+  return { tree, carried, treeSource: contents.complete ? 'artifact' : 'subset', layerOf };
 }
 
 export interface UnpackedFile {

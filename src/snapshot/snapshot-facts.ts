@@ -97,7 +97,11 @@ export async function readLocalSnapshot(
   }
   if (files.length === 0) throw notCached(repo, revision, `snapshots/${commit.slice(0, 12)} holds no files`);
   const present = new Set(files.map((f) => f.path));
-  const complete = tree !== undefined && tree.length === files.length && tree.every((f) => present.has(f.path));
+  // Files of the snapshot the tree does not list: the tree is not this snapshot's (hand-edited cache).
+  const treeMatches = tree !== undefined && files.every((f) => byPath.has(f.path));
+  const otherFiles = treeMatches
+    ? tree.filter((f) => !present.has(f.path)).map((f) => ({ path: f.path, size: f.size, blobId: f.oid, lfsSha256: f.lfs?.oid, xetHash: f.xetHash }))
+    : undefined;
   return {
     repo,
     revision,
@@ -111,7 +115,7 @@ export async function readLocalSnapshot(
       commit,
       sourceUrl: repoWebUrl(options.endpoint, repo),
       files,
-      complete,
+      otherFiles,
       licenses: await readLicenses(snapshotDir, present),
     },
   };

@@ -11,6 +11,8 @@ import { registerRun } from './run.js';
 import { registerDoctor } from './doctor.js';
 import { registerOfflineCheck } from './offline-check.js';
 import { registerPrune } from './prune.js';
+import { registerPull } from './pull.js';
+import { registerPush } from './push.js';
 import { registerRm } from './rm.js';
 import { registerStatus } from './status.js';
 import { registerVerify } from './verify.js';
@@ -26,7 +28,7 @@ export interface CommandContext {
 
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
 
-const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor, registerExport, registerImport];
+const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerPush, registerPull, registerExport, registerImport, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor];
 
 export function registerCommands(program: Command, context: CommandContext): void {
   for (const register of registrations) register(program, context);

@@ -15,7 +15,7 @@ function source(overrides: Partial<ArtifactSource> = {}): ArtifactSource {
     revision: 'main',
     commit: git('c'),
     sourceUrl: 'https://huggingface.co/Org/Model-X',
-    complete: true,
+    otherFiles: [],
     files: [
       { path: 'model.safetensors', size: 1000, sha256: sha('a'), lfs: true, blobId: git('1') },
       { path: 'config.json', size: 10, sha256: sha('b'), lfs: false, blobId: git('2') },
@@ -129,7 +129,29 @@ describe('buildModelArtifact', () => {
       mediaType: 'application/vnd.cncf.model.doc.v1.raw',
       hub: { blobId: git('3'), lfs: false, xetHash: sha('e') },
     });
-    expect(readArtifactManifest(buildModelArtifact(source({ complete: false })).manifest.bytes).complete).toBe(false);
+    expect(readArtifactManifest(buildModelArtifact(source({ otherFiles: undefined })).manifest.bytes).complete).toBe(false);
+  });
+
+  it('lists the commit\'s files a partial snapshot leaves out, so the puller knows the whole tree', () => {
+    const other = [
+      { path: 'pytorch_model.bin', size: 2000, blobId: git('5'), lfsSha256: sha('9') },
+      { path: '.gitattributes', size: 1519, blobId: git('6') },
+    ];
+    const read = readArtifactManifest(buildModelArtifact(source({ otherFiles: other })).manifest.bytes);
+    expect(read.complete).toBe(true);
+    expect(read.otherFiles).toEqual([
+      { path: '.gitattributes', size: 1519, blobId: git('6'), lfsSha256: undefined, xetHash: undefined },
+      { path: 'pytorch_model.bin', size: 2000, blobId: git('5'), lfsSha256: sha('9'), xetHash: undefined },
+    ]);
+    // A row naming a file the layers carry, or a bad blob id, is refused.
+    const bad = (rows: unknown) => {
+      const built = JSON.parse(buildModelArtifact(source()).manifest.bytes.toString());
+      built.annotations[ANNOTATION.otherFiles] = JSON.stringify(rows);
+      return Buffer.from(JSON.stringify(built));
+    };
+    expectCode(() => readArtifactManifest(bad([['config.json', 1, git('1'), null, null]])), 'ARTIFACT_INVALID');
+    expectCode(() => readArtifactManifest(bad([['x', 1, 'zz', null, null]])), 'ARTIFACT_INVALID');
+    expectCode(() => readArtifactManifest(bad({})), 'ARTIFACT_INVALID');
   });
 });
 
