@@ -112,8 +112,11 @@ export async function importEntries(options: ImportEntriesOptions): Promise<Impo
     throw fsError(error, `create ${stagingDir}`);
   }
   const ready = await sweepStaging(stagingDir);
-  /** What this run read or reused from the staging folder: removed when the run ends on its own. */
-  const used = new Set<string>();
+  /**
+   * What this run staged or found staged (a killed run's blobs, reused or already in the cache):
+   * removed when the run ends on its own.
+   */
+  const used = new Set<string>(ready.keys());
   const waiters = new Map<string, Waiter[]>();
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
@@ -228,7 +231,7 @@ export async function importEntries(options: ImportEntriesOptions): Promise<Impo
         const file = await readyBlob(archive.sha256, `layer ${archive.label}`);
         await unpackArchive({ cacheDir, repo, commit, copy: options.copy === true, signal }, archive, file, seenPaths);
       }
-      let firstError: unknown;
+      let firstError: Error | undefined;
       let bytesImported = 0;
       const deliver = async (file: { path: string; size: number; etag: string }, item: TransferItem): Promise<number> => {
         try {
@@ -253,7 +256,7 @@ export async function importEntries(options: ImportEntriesOptions): Promise<Impo
           bytesImported += file.size;
           return file.size;
         } catch (error) {
-          firstError ??= error;
+          firstError ??= error as Error;
           throw error;
         }
       };
@@ -435,7 +438,6 @@ async function readAll(body: Readable, limit: number, what: string): Promise<Buf
 }
 
 async function drain(body: Readable): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   for await (const _chunk of body) {
     // read past
   }

@@ -37,7 +37,7 @@ export async function* tarEntries(input: Readable, signal?: AbortSignal): AsyncG
         entry.resume();
         continue;
       }
-      yield { name: header.name, size: header.size ?? 0, type, body: entry as unknown as Readable };
+      yield { name: header.name, size: header.size ?? 0, type, body: entry };
       entry.resume();
     }
     await feeding;

@@ -134,7 +134,7 @@ async function writeTar(
     await addBuffer(pack, INDEX_FILE, indexBytes);
     for (const layer of layers.values()) {
       options.signal?.throwIfAborted();
-      const entry = pack.entry({ ...HEADER, name: blobEntryName(layer.hex), size: layer.size }) as unknown as Writable;
+      const entry = pack.entry({ ...HEADER, name: blobEntryName(layer.hex), size: layer.size });
       await copyVerified(layer, entry, options);
       bytesWritten += layer.size;
     }

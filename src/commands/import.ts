@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import { importEntries, type ImportedSnapshot } from '../bundle/import-bundle.js';
 import { createBlobProgress } from '../bundle/progress.js';
-import { folderEntries, tarEntries } from '../bundle/read-bundle.js';
+import { folderEntries, tarEntries, type SourceEntry } from '../bundle/read-bundle.js';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent, TransferTotals } from '../download/types.js';
 import { MlcacheError, usageError } from '../errors.js';
@@ -39,18 +39,19 @@ export async function importBundle(options: ImportBundleOptions): Promise<Import
   const { settings } = options;
   await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   const progress = createBlobProgress(options.onEvent);
-  let entries: AsyncIterable<import('../bundle/read-bundle.js').SourceEntry>;
+  let entries: AsyncIterable<SourceEntry>;
   if (typeof options.source !== 'string') {
     entries = tarEntries(options.source, options.signal);
   } else if (options.source === '-') {
     entries = tarEntries(options.stdin ?? process.stdin, options.signal);
   } else {
-    const st = await fs.stat(options.source).catch((error: unknown) => {
-      throw new MlcacheError('USAGE', `No bundle at ${options.source}.`, { hint: 'Give the path of a .tar or a folder written by `mlcache export`, or `-` to read stdin.', cause: error });
+    const file = options.source;
+    const st = await fs.stat(file).catch((error: unknown) => {
+      throw new MlcacheError('USAGE', `No bundle at ${file}.`, { hint: 'Give the path of a .tar or a folder written by `mlcache export`, or `-` to read stdin.', cause: error });
     });
-    if (st.isDirectory()) entries = folderEntries(options.source);
-    else if (st.isFile() || st.isFIFO()) entries = tarEntries(createReadStream(options.source, { highWaterMark: 1024 * 1024 }), options.signal);
-    else throw usageError(`${options.source} is neither a file nor a folder.`, 'Give the path of a .tar or a folder written by `mlcache export`, or `-` to read stdin.');
+    if (st.isDirectory()) entries = folderEntries(file);
+    else if (st.isFile() || st.isFIFO()) entries = tarEntries(createReadStream(file, { highWaterMark: 1024 * 1024 }), options.signal);
+    else throw usageError(`${file} is neither a file nor a folder.`, 'Give the path of a .tar or a folder written by `mlcache export`, or `-` to read stdin.');
   }
   try {
     const result = await importEntries({ cacheDir: settings.hubCache, copy: settings.disableSymlinks, entries, progress, signal: options.signal });

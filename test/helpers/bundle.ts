@@ -89,7 +89,7 @@ export async function readTar(file: string): Promise<TarEntryCopy[]> {
   const feeding = pipeline(createReadStream(file), extract);
   for await (const entry of extract) {
     const chunks: Buffer[] = [];
-    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    for await (const chunk of entry) chunks.push(chunk);
     entries.push({ name: entry.header.name, data: Buffer.concat(chunks), type: entry.header.type as 'file' });
   }
   await feeding;
