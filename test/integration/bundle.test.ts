@@ -133,6 +133,34 @@ describe('export → import round trip', () => {
   });
 });
 
+describe('export --group', () => {
+  it('exports the Hub entries of a catalog group at their revisions (URL entries are not snapshots)', async () => {
+    await populate();
+    const catalog = path.join(root, 'catalog.json');
+    await writeFile(
+      catalog,
+      JSON.stringify({
+        groups: {
+          fleet: {
+            entries: [
+              { repo: MODEL, revision: 'v1', purpose: 'test' },
+              { repo: DATASET, type: 'dataset', purpose: 'test' },
+              { url: `${hub().url}/x.bin`, sha256: 'a'.repeat(64), size: 1, destination: 'hub/checkpoints/x.bin', purpose: 'not a snapshot' },
+            ],
+          },
+        },
+      }),
+    );
+    const bundle = path.join(root, 'group.tar');
+    const result = await exportBundle({ settings: settingsFor(sourceCache), groups: ['fleet'], catalogPath: catalog, target: bundle });
+    expect(result.snapshots.map((s) => s.refName)).toEqual([`${MODEL}:v1`, `datasets/${DATASET}:main`]);
+    const target = path.join(root, 'target');
+    const imported = await importBundle({ settings: settingsFor(target), source: bundle });
+    expect(imported.snapshots.map((s) => s.commit)).toEqual([hub().commitOf(MODEL, 'v1'), hub().commitOf(DATASET, 'main', 'dataset')]);
+    expect((await scanCacheDir(target)).warnings).toEqual([]);
+  });
+});
+
 describe('a damaged or hostile bundle', () => {
   it('a tampered layer fails with INTEGRITY; the cache stays valid and holds no staging or temp', async () => {
     await populate();
