@@ -33,11 +33,13 @@ import {
   isProcessAlive,
   randomHex8,
 } from '../cache/index.js';
+import { DOWNLOAD_MARGIN, checkSpace } from '../cache/disk-space.js';
 import type { TransferEngine, TransferItem } from '../download/types.js';
 import { IntegrityError, MlcacheError, isMlcacheError } from '../errors.js';
 import type { RepoRef } from '../hub/types.js';
 import { readArtifactManifest, readModelConfig, type ArtifactContents } from '../modelpack/read-artifact.js';
 import { artifactIdentity, artifactTree, executeSnapshot, planTree, unpackArchive, type ArtifactIdentity, type SnapshotPlan } from '../snapshot/index.js';
+import { formatBytes } from '../util/bytes.js';
 import { cutValue } from '../util/cut-value.js';
 import { hashFile } from '../util/hash.js';
 import { MAX_JSON_BYTES, bundleInvalid, classifyEntry, parseIndex, splitRefName, verifyOciLayout, type IndexManifest } from './layout.js';
@@ -54,6 +56,10 @@ export interface ImportEntriesOptions {
   entries: AsyncIterable<SourceEntry>;
   progress: BlobProgress;
   signal?: AbortSignal | undefined;
+  /** Import even when the free space looks too small for the layers still to write. @default false */
+  skipSpaceCheck?: boolean | undefined;
+  /** Free bytes on the filesystem holding a folder (tests). @default statfs */
+  freeSpace?: ((dir: string) => Promise<number>) | undefined;
 }
 
 export interface ImportedSnapshot {
@@ -212,10 +218,25 @@ export async function importEntries(options: ImportEntriesOptions): Promise<Impo
       }
     }
     needed = want;
+    const sizes = new Map<string, number>();
+    for (const w of work) {
+      for (const f of w.contents.files) sizes.set(f.sha256, f.size);
+      for (const a of w.contents.archives) sizes.set(a.sha256, a.size);
+    }
+    let bytesToWrite = 0;
     for (const hex of want) {
       if (ready.has(hex)) continue;
-      const size = work.flatMap((w) => w.contents.files).find((f) => f.sha256 === hex)?.size ?? work.flatMap((w) => w.contents.archives).find((a) => a.sha256 === hex)?.size ?? 0;
-      progress.queue(hex, labels.get(hex) ?? hex, size);
+      bytesToWrite += sizes.get(hex) ?? 0;
+      progress.queue(hex, labels.get(hex) ?? hex, sizes.get(hex) ?? 0);
+    }
+    // The disk preflight, as download's: what the layers still to come need against what is free.
+    const space = await checkSpace(cacheDir, bytesToWrite, { margin: DOWNLOAD_MARGIN, freeSpace: options.freeSpace });
+    if (!space.fits && options.skipSpaceCheck !== true) {
+      throw new MlcacheError(
+        'INSUFFICIENT_SPACE',
+        `Not enough disk space to import the bundle: its layers need ${formatBytes(bytesToWrite)} (${formatBytes(space.bytesRequired)} with margin), but ${formatBytes(space.bytesFree ?? 0)} is free on ${space.path}; nothing was imported.`,
+        { hint: 'Free some space or point --cache-dir at a larger disk; --skip-space-check imports anyway.', details: { space } },
+      );
     }
     return work;
   }

@@ -23,6 +23,10 @@ export interface ImportBundleOptions {
   stdin?: Readable | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: ((event: TransferEvent) => void) | undefined;
+  /** --skip-space-check: import even when the free space looks too small. @default false */
+  skipSpaceCheck?: boolean | undefined;
+  /** Free bytes on the filesystem holding a folder (tests). @default statfs: bavail × bsize */
+  freeSpace?: ((dir: string) => Promise<number>) | undefined;
 }
 
 export interface ImportBundleResult {
@@ -54,7 +58,7 @@ export async function importBundle(options: ImportBundleOptions): Promise<Import
     else throw usageError(`${file} is neither a file nor a folder.`, 'Give the path of a .tar or a folder written by `mlcache export`, or `-` to read stdin.');
   }
   try {
-    const result = await importEntries({ cacheDir: settings.hubCache, copy: settings.disableSymlinks, entries, progress, signal: options.signal });
+    const result = await importEntries({ cacheDir: settings.hubCache, copy: settings.disableSymlinks, entries, progress, signal: options.signal, skipSpaceCheck: options.skipSpaceCheck, freeSpace: options.freeSpace });
     return { ...result, durationMs: Date.now() - started, totals: progress.finish() };
   } finally {
     progress.finish();

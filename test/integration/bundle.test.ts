@@ -251,6 +251,20 @@ describe('a damaged or hostile bundle', () => {
     expect(scan.repos.flatMap((r) => r.revisions.flatMap((rev) => rev.refs))).toEqual([]);
   });
 
+  it('too little free space for the layers is INSUFFICIENT_SPACE before any layer is written', async () => {
+    await populate();
+    const bundle = path.join(root, 'bundle.tar');
+    await exportBundle({ settings: settingsFor(sourceCache), repos: [ALL[0]!], target: bundle });
+    const target = path.join(root, 'target');
+    const error = await rejection(importBundle({ settings: settingsFor(target), source: bundle, freeSpace: () => Promise.resolve(1_000_000) }));
+    expect(error.code).toBe('INSUFFICIENT_SPACE');
+    expect(error.message).toContain('nothing was imported');
+    expect((await readdir(target)).filter((n) => n.startsWith('models--') || n.startsWith('.mlcache'))).toEqual([]);
+    // --skip-space-check goes ahead.
+    const forced = await importBundle({ settings: settingsFor(target), source: bundle, skipSpaceCheck: true, freeSpace: () => Promise.resolve(1_000_000) });
+    expect(forced.snapshots).toHaveLength(1);
+  });
+
   it('export refuses a snapshot the cache does not hold (SNAPSHOT_NOT_CACHED)', async () => {
     const error = await rejection(exportBundle({ settings: settingsFor(sourceCache), repos: [{ repoId: MODEL }], target: path.join(root, 'x.tar') }));
     expect(error.code).toBe('SNAPSHOT_NOT_CACHED');

@@ -5,6 +5,7 @@ import type { CommandContext } from './index.js';
 
 interface ImportFlags {
   cacheDir?: string;
+  skipSpaceCheck?: boolean;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -15,7 +16,8 @@ export function registerImport(program: Command, context: CommandContext): void 
     .command('import')
     .description('Rebuild cached snapshots from an OCI image layout written by `mlcache export` (a .tar, a folder, or - for stdin).')
     .argument('<bundle>', 'bundle.tar, a layout folder, or - (read a tar from stdin)')
-    .addOption(new Option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)'));
+    .addOption(new Option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)'))
+    .option('--skip-space-check', 'import even when the free disk space looks too small');
   addOptions(command, outputOptions());
   refuseEmptyValues(command);
   command.addHelpText(
@@ -37,7 +39,7 @@ Examples:
     const settings = await settingsFrom(flags);
     const reporter = await createReporter(flags);
     try {
-      const result = await importBundle({ settings, source: bundle, signal: context.signal, onEvent: (e) => reporter.onEvent(e) });
+      const result = await importBundle({ settings, source: bundle, skipSpaceCheck: flags.skipSpaceCheck, signal: context.signal, onEvent: (e) => reporter.onEvent(e) });
       reporter.finish();
       if (reporter.mode === 'json') {
         reporter.json({ type: 'result', ...result });
