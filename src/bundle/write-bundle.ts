@@ -11,7 +11,6 @@
  * there with its size is kept, so an interrupted export to a folder resumes) and its index.json is
  * written last, merged with the index of an earlier export into the same folder.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import { pack as tarPack, type Pack } from 'tar-stream';
 import { atomicWriteFile, fsError, randomHex8 } from '../cache/index.js';
 import { MlcacheError } from '../errors.js';
 import type { TransferTotals } from '../download/types.js';
+import { createHashWorkerPool, type HashWorkerPool } from '../util/hash.js';
 import { INDEX_FILE, MAX_JSON_BYTES, OCI_LAYOUT_BYTES, OCI_LAYOUT_FILE, blobEntryName, buildIndex, parseIndex, type IndexEntryInput } from './layout.js';
 import type { BlobProgress } from './progress.js';
 
@@ -62,6 +62,21 @@ export async function writeBundle(
   images: readonly BundleImage[],
   options: { progress: BlobProgress; signal?: AbortSignal | undefined },
 ): Promise<WriteBundleResult> {
+  const pool = createHashWorkerPool(1);
+  try {
+    return await writeWith(target, images, { ...options, pool });
+  } finally {
+    await pool.close();
+  }
+}
+
+interface WriteOptions {
+  progress: BlobProgress;
+  signal?: AbortSignal | undefined;
+  pool: HashWorkerPool;
+}
+
+async function writeWith(target: BundleTarget, images: readonly BundleImage[], options: WriteOptions): Promise<WriteBundleResult> {
   const small = new Map<string, Buffer>();
   for (const image of images) {
     small.set(hexOf(image.manifest.digest), image.manifest.bytes);
@@ -80,23 +95,32 @@ export async function writeBundle(
   return { ...result, blobs: small.size + layers.size, totals: options.progress.finish() };
 }
 
-/** Read `layer.file` into `sink`, hashing; CACHE_DAMAGED when the cache's bytes are not the layer's. */
-async function copyVerified(layer: BundleLayer, sink: Writable, options: { progress: BlobProgress; signal?: AbortSignal | undefined }): Promise<void> {
+/**
+ * Read `layer.file` into `sink`; CACHE_DAMAGED when the cache's bytes are not the layer's. The hash
+ * runs in a worker thread reading the same file (from the page cache) while this thread streams
+ * it, so hashing and writing overlap instead of adding up.
+ */
+async function copyVerified(layer: BundleLayer, sink: Writable, options: WriteOptions): Promise<void> {
   const st = await fs.stat(layer.file).catch((error: unknown) => {
     throw damaged(layer, 'it is missing', error);
   });
   if (st.size !== layer.size) throw damaged(layer, `it is ${st.size} bytes, not ${layer.size}`);
-  const hash = createHash('sha256');
+  const job = options.pool.open(layer.file, 'sha256', layer.size);
+  job.advanceTo(layer.size);
   const count = options.progress.start(layer.hex, layer.label, layer.size);
-  const hasher = new Transform({
+  const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
       count(chunk.length);
       done(null, chunk);
     },
   });
-  await pipeline(createReadStream(layer.file, { highWaterMark: 1024 * 1024 }), hasher, sink, { signal: options.signal });
-  const actual = hash.digest('hex');
+  try {
+    await pipeline(createReadStream(layer.file, { highWaterMark: 1024 * 1024 }), counter, sink, { signal: options.signal });
+  } catch (error) {
+    await job.terminate();
+    throw error;
+  }
+  const actual = await job.digest();
   if (actual !== layer.hex) throw damaged(layer, `its bytes hash to sha256:${actual.slice(0, 12)}…`);
   options.progress.done(layer.hex, layer.label, layer.size, layer.size);
 }
@@ -113,7 +137,7 @@ async function writeTar(
   small: Map<string, Buffer>,
   layers: Map<string, BundleLayer>,
   indexBytes: Buffer,
-  options: { progress: BlobProgress; signal?: AbortSignal | undefined },
+  options: WriteOptions,
 ): Promise<Omit<WriteBundleResult, 'blobs' | 'totals'>> {
   const temp = target.kind === 'tar' ? path.join(path.dirname(target.path), `.${path.basename(target.path)}.${randomHex8()}.partial`) : undefined;
   const pack = tarPack();
@@ -177,7 +201,7 @@ async function writeFolder(
   small: Map<string, Buffer>,
   layers: Map<string, BundleLayer>,
   index: IndexEntryInput[],
-  options: { progress: BlobProgress; signal?: AbortSignal | undefined },
+  options: WriteOptions,
 ): Promise<Omit<WriteBundleResult, 'blobs' | 'totals'>> {
   const blobsDir = path.join(dir, 'blobs', 'sha256');
   try {
