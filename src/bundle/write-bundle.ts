@@ -16,6 +16,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { atomicWriteFile, fsError, randomHex8 } from '../cache/index.js';
 import { MlcacheError } from '../errors.js';
@@ -148,8 +149,9 @@ async function writeTar(
     throw fsError(error, `write ${target.kind === 'tar' ? target.path : 'the bundle'}`);
   }
   // The pack's output is drained into the target while entries are added (back-pressure: an
-  // entry's writes wait when the pipe is full).
-  const draining = pipeline(pack, out, { signal: options.signal });
+  // entry's writes wait when the pipe is full). A stream we were given (stdout) is written to, not
+  // piped: a failure or Ctrl-C must not destroy it (main.ts still reports on stderr and exits).
+  const draining = temp !== undefined ? pipeline(pack, out, { signal: options.signal }) : drainInto(pack, out, options.signal);
   draining.catch(() => undefined);
   let bytesWritten = 0;
   try {
@@ -172,6 +174,14 @@ async function writeTar(
     throw writeError(error, target.kind === 'tar' ? target.path : 'the output');
   }
   return { bytesWritten, blobsKept: 0 };
+}
+
+async function drainInto(pack: Pack, out: Writable, signal: AbortSignal | undefined): Promise<void> {
+  for await (const chunk of pack as AsyncIterable<Buffer>) {
+    signal?.throwIfAborted();
+    if (!out.write(chunk)) await once(out, 'drain', { signal });
+  }
+  await new Promise<void>((resolve) => out.end(resolve));
 }
 
 /** Fixed header fields: the same snapshot always gives the same tar. */

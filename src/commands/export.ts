@@ -117,7 +117,19 @@ export async function exportBundle(options: ExportBundleOptions): Promise<Export
 
   const target = await resolveTarget(options);
   const progress = createBlobProgress(options.onEvent);
-  const written = await writeBundle(target, images, { progress, signal: options.signal });
+  let written: Awaited<ReturnType<typeof writeBundle>>;
+  try {
+    written = await writeBundle(target, images, { progress, signal: options.signal });
+  } catch (error) {
+    // Ctrl-C: the streams report an AbortError; say what it was (a `.tar` target was not left behind).
+    if (options.signal?.aborted) {
+      const reason: unknown = options.signal.reason;
+      throw reason instanceof MlcacheError
+        ? reason
+        : new MlcacheError('INTERRUPTED', 'Interrupted; the export stopped.', { hint: 'Run the same command again (a folder target keeps the blobs already written).' });
+    }
+    throw error;
+  }
   return {
     target: typeof options.target === 'string' ? options.target : '-',
     kind: target.kind,

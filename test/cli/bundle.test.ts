@@ -34,7 +34,10 @@ const env = () => ({ HOME: root, PATH: process.env.PATH ?? '', NO_COLOR: '1' });
 const run = (args: string[]) => runCli(args, { env: env(), cwd: root });
 
 function spawnCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { env: env(), cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: env(), cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Tests stop importers that still have unread input: writing on to them is an EPIPE, expected here.
+  child.stdin!.on('error', () => undefined);
+  return child;
 }
 
 function collect(stream: NodeJS.ReadableStream | null): () => string {
@@ -106,6 +109,21 @@ describe('mlcache export | mlcache import (two processes, one pipe)', () => {
     expect(events.at(-1)?.type).toBe('result');
   });
 
+  it('Ctrl-C while the reader of stdout is stalled: exit 130 with a readable message', async () => {
+    await populate();
+    const child = spawnCli(['export', MODEL, '-', '--cache-dir', source]);
+    const err = collect(child.stderr);
+    const closed = exitOf(child);
+    // Take the first bytes, then stop reading: the export blocks on the full pipe.
+    child.stdout!.once('data', () => {
+      child.stdout!.pause();
+      child.kill('SIGINT');
+    });
+    expect(await closed).toBe(130);
+    expect(err()).toMatch(/^error: Interrupted/m);
+    noStackTrace(err());
+  });
+
   it('a repo without a target is a usage error (exit 2) with a hint', async () => {
     const result = await run(['export', MODEL, '--cache-dir', source]);
     expect(result.exitCode).toBe(2);
@@ -154,6 +172,31 @@ describe('mlcache import: interrupted, damaged', () => {
     for (const key of Object.keys(expected)) if (!(key in actual)) delete expected[key];
     expect(actual).toEqual(expected);
     expect(Object.keys(actual).filter((k) => k.includes('/snapshots/')).length).toBeGreaterThan(8);
+  });
+
+  it('Ctrl-C while import waits for more of the pipe: exit 130, the staging folder removed, and a rerun completes', async () => {
+    await populate();
+    const bundle = path.join(root, 'bundle.tar');
+    expect((await run(['export', MODEL, bundle, '--cache-dir', source, '--quiet'])).exitCode).toBe(0);
+    const bytes = await readFile(bundle);
+    const target = path.join(root, 'target');
+    const importer = spawnCli(['import', '-', '--cache-dir', target]);
+    const err = collect(importer.stderr);
+    const closed = exitOf(importer);
+    importer.stdin!.write(bytes.subarray(0, bytes.length - 1_500_000));
+    const staging = path.join(target, IMPORT_STAGING_FOLDER, 'sha256');
+    for (let i = 0; i < 200; i++) {
+      const names = await readdir(staging).catch(() => [] as string[]);
+      if (names.some((n) => n.endsWith('.partial'))) break;
+      await sleep(50);
+    }
+    importer.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(err()).toMatch(/^error: Interrupted/m);
+    noStackTrace(err());
+    expect(await readdir(target)).not.toContain(IMPORT_STAGING_FOLDER);
+    expect((await run(['import', bundle, '--cache-dir', target, '--quiet'])).exitCode).toBe(0);
+    expect(await stat(path.join(target, 'models--acme--bundle-model', 'refs', 'main'))).toBeTruthy();
   });
 
   it('a tampered bundle exits 8 (INTEGRITY) with a hint and no stack trace; a non-bundle exits 7 (BUNDLE_INVALID)', async () => {
