@@ -18,6 +18,9 @@
  * 1M-file listing; --files N or BENCH_HUGE_FILES), `storm` (20 SIGKILLs) and `lying` (a lying CDN):
  *   node scripts/bench.mjs --only huge --files 200000
  *   node scripts/bench.mjs --only storm,lying
+ * The registry rows of issue 11 (scripts/bench-registry.mjs): push, pull, a second pull and a
+ * parallel curl of the same blobs against Debian's docker-registry on loopback:
+ *   node scripts/bench.mjs --only registry
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -317,9 +320,10 @@ async function parentMain() {
   const workloads = only ? new Set(only.split(',')) : undefined;
   const want = (w) => !workloads || workloads.has(w);
   if (!['big', 'small', 'faults', 'resume', 'uncapped'].some(want)) {
-    // Only robustness rows: no need for the big fixtures' emulator and digests.
+    // Only robustness or registry rows: no need for the big fixtures' emulator and digests.
     const robustness = await robustnessRows(want);
-    if (robustness) process.stdout.write(`\n${machineLine()}\n\n${robustness}\n`);
+    const registry = await registryRows(want);
+    if (robustness || registry) process.stdout.write(`\n${machineLine()}\n\n${[robustness, registry].filter(Boolean).join('\n\n')}\n`);
     return;
   }
   const { hashFile } = await import(path.join(dist, 'util', 'hash.js'));
@@ -432,6 +436,7 @@ async function parentMain() {
   }
   await hub.close();
   const robustness = await robustnessRows(want);
+  const registry = await registryRows(want);
 
   const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
   const lines = [
@@ -443,6 +448,7 @@ async function parentMain() {
   process.stdout.write(`Emulator caps: ${perConn / 1e6} MB/s per connection, ${aggregate / 1e6} MB/s aggregate, ${latencyMs} ms latency; scale ${scale}; aria2c ${hasAria2 ? 'installed' : 'not installed (skipped)'}\n\n`);
   if (rows.length) process.stdout.write(`${lines.join('\n')}\n`);
   if (robustness) process.stdout.write(`\n${robustness}\n`);
+  if (registry) process.stdout.write(`\n${registry}\n`);
 
 }
 
@@ -481,6 +487,13 @@ async function robustnessRows(want) {
   if (want('storm')) results.storm = await benchCrashStorm({ startEmulator, seed: Number(process.env.BENCH_STORM_SEED ?? 10) });
   if (want('lying')) results.lying = await benchLyingCdn({ startEmulator, timeoutSec: Number(process.env.BENCH_LIE_TIMEOUT ?? 180) });
   return formatRobustness(results);
+}
+
+/** The registry rows (scripts/bench-registry.mjs): push, pull, pull again, parallel curl, against a real registry. */
+async function registryRows(want) {
+  if (!want('registry')) return undefined;
+  const { benchRegistry, formatRegistry } = await import('./bench-registry.mjs');
+  return formatRegistry(await benchRegistry({ startEmulator, scale: Number(process.env.BENCH_SCALE ?? '1') }));
 }
 
 if (process.argv[2] === '--child') await childMain(process.argv.slice(3));

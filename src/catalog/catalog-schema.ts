@@ -93,6 +93,11 @@ export const CatalogSchema = z
       .record(z.string(), z.string().min(1))
       .optional()
       .describe('Repo id → revision, applied to every entry of that repo after merging (pin a commit without restating the entry).'),
+    registry: z
+      .string()
+      .regex(/^oci:\/\/[^\s/]+(\/[^\s]*)?$/, 'a registry base is oci://host[:port][/prefix]')
+      .optional()
+      .describe('Registry-first cache-models: the OCI registry base (oci://host[:port][/prefix]) tried before the Hub; --registry and MLCACHE_REGISTRY win (docs/registry.md).'),
   })
   .describe('mlcache model catalog (docs/cache-models.md).');
 

@@ -35,7 +35,8 @@ export function mergeCatalogs(base: Catalog, overlay: Catalog): Catalog {
     groups[name] = existing === undefined || replace === true ? rest : mergeGroup(existing, rest);
   }
   const pins = base.pins === undefined && overlay.pins === undefined ? undefined : { ...base.pins, ...overlay.pins };
-  return { version: 1, groups, ...(pins === undefined ? {} : { pins }) };
+  const registry = overlay.registry ?? base.registry;
+  return { version: 1, groups, ...(pins === undefined ? {} : { pins }), ...(registry === undefined ? {} : { registry }) };
 }
 
 /** Set the revision of every Hub entry whose repo id has a pin. */

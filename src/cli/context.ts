@@ -109,6 +109,22 @@ export function parsePositiveInt(name: string) {
 }
 
 /** A size-per-second flag (`--max-rate 50MB`): a positive size, and an error that names the flag. */
+/** A size flag such as `--chunk-size 16MB`: positive, with an optional unit. */
+export function parseSizeFlag(name: string) {
+  return (value: string): number => {
+    let n: number;
+    try {
+      n = parseSize(value);
+    } catch {
+      throw new MlcacheError('INVALID_SIZE', `${name} must be a size such as 16MB, not "${cutValue(value)}".`, {
+        hint: `Write a positive number with an optional unit, e.g. ${name} 16MB or 1GiB.`,
+      });
+    }
+    if (!(n >= 1)) throw new MlcacheError('INVALID_SIZE', `${name} must be at least one byte, not "${cutValue(value)}".`, { hint: `Write e.g. ${name} 16MB.` });
+    return Math.floor(n);
+  };
+}
+
 export function parseRateFlag(name: string) {
   return (value: string): number => {
     let n: number;

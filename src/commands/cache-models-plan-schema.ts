@@ -33,6 +33,9 @@ export const CacheModelsPlanEntrySchema = z.object({
   accessUrl: z.string().optional().describe('Where access to a gated repo is requested.'),
   skipped: z.string().optional().describe('Why this entry is not cached on this machine.'),
   error: ErrorInfoSchema.optional().describe('Planning failed for this entry (it will be reported as failed).'),
+  source: z.enum(['hub', 'registry']).optional().describe('Hub entries: where the missing files come from (registry-first with --registry / MLCACHE_REGISTRY).'),
+  registry: z.string().optional().describe('Registry-first: the artifact reference looked up (oci://host/name:tag).'),
+  registryMiss: z.string().optional().describe('Registry-first: why the registry could not serve this entry (then it comes from the Hub).'),
 });
 
 export const CacheModelsVolumeSchema = z.object({
@@ -53,6 +56,7 @@ export const CacheModelsPlanSchema = z.object({
   catalogSources: z.array(z.string()).describe('Catalog files merged, shipped first.'),
   selection: z.enum(['flags', 'preset']),
   tokenPresent: z.boolean(),
+  registry: z.string().optional().describe('Registry-first base (oci://host[/prefix]) when one is configured.'),
   entries: z.array(CacheModelsPlanEntrySchema),
   bytesTotal: z.number().int().nonnegative(),
   bytesNeeded: z.number().int().nonnegative().describe('Bytes to download, each blob counted once.'),

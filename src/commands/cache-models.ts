@@ -27,10 +27,11 @@ import type { TransferEvent, TransferItem } from '../download/types.js';
 import { MlcacheError, isMlcacheError } from '../errors.js';
 import { repoWebUrl } from '../hub/index.js';
 import type { HubClient } from '../hub/types.js';
-import { cachedCommit, executeSnapshot, planSnapshot, type SnapshotPlan } from '../snapshot/index.js';
+import { cachedCommit, executeSnapshot, planSnapshot, type PlannedFile, type SnapshotPlan } from '../snapshot/index.js';
 import { formatBytes } from '../util/bytes.js';
 import type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from './runtime.js';
+import { openEntryRegistry, planRegistryEntry, pushEntry, type EntryRegistry } from './cache-models-registry.js';
 
 export type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 
@@ -71,6 +72,12 @@ export interface CacheModelsOptions {
   platform?: { os: string; arch: string };
   /** Use this catalog instead of the shipped one (tests). */
   shippedCatalogPath?: string;
+  /** Registry-first (docs/registry.md): --registry oci://host[/prefix], else MLCACHE_REGISTRY. */
+  registry?: string | undefined;
+  /** --push-missing: push what came from the Hub to the registry, so the next node hits. */
+  pushMissing?: boolean | undefined;
+  registryToken?: string | undefined;
+  insecureRegistries?: readonly string[] | undefined;
 }
 
 export type CacheModelsEvent =
@@ -95,6 +102,11 @@ export interface CacheModelsEntryResult {
   durationMs: number;
   /** Why it was skipped. */
   reason?: string | undefined;
+  /** Where the files came from (Hub entries). */
+  source?: 'hub' | 'registry' | undefined;
+  /** --push-missing: the reference pushed, or why the push failed (the entry itself is cached either way). */
+  pushed?: string | undefined;
+  pushError?: { code: string; message: string; hint?: string | undefined } | undefined;
   error?: { code: string; message: string; hint?: string | undefined } | undefined;
 }
 
@@ -115,6 +127,8 @@ interface PlannedWork {
   /** Parallel to plan.entries. */
   selected: SelectedEntry[];
   snapshots: Array<SnapshotPlan | undefined>;
+  /** Parallel to plan.entries: the registry's blob source for entries it serves. */
+  registrySources: Array<((file: PlannedFile) => TransferItem['resolve']) | undefined>;
 }
 
 function errorInfo(error: unknown): { code: string; message: string; hint?: string | undefined } {
@@ -133,6 +147,8 @@ async function planHubEntry(
   hub: HubClient,
   cacheDir: string,
   entry: SelectedHubEntry,
+  /** The commit the revision points at, when registry-first already asked the Hub (no second request). */
+  knownCommit?: string  ,
 ): Promise<{ snapshot?: SnapshotPlan; gatedWithoutToken: boolean; error?: unknown }> {
   const request = { repo: entry.repo, include: entry.include, exclude: entry.exclude, formats: entry.formats };
   if (entry.gated && !hub.hasToken) {
@@ -148,7 +164,8 @@ async function planHubEntry(
     return { gatedWithoutToken: true };
   }
   try {
-    const snapshot = await planSnapshot({ hub, cacheDir }, { ...request, revision: entry.revision });
+    const planned = await planSnapshot({ hub, cacheDir }, { ...request, revision: knownCommit ?? entry.revision });
+    const snapshot = knownCommit !== undefined ? { ...planned, revision: entry.revision } : planned;
     if (snapshot.files.length === 0) {
       return {
         snapshot,
@@ -177,7 +194,7 @@ async function planUrlEntry(torchHome: string, entry: SelectedUrlEntry): Promise
   }
 }
 
-async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog: Catalog, sources: string[]): Promise<PlannedWork> {
+async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog: Catalog, sources: string[], registry: EntryRegistry | undefined): Promise<PlannedWork> {
   const { settings } = options;
   const selection = selectEntries(catalog, {
     all: options.all,
@@ -191,7 +208,7 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
   const cacheDir = settings.hubCache;
 
   const planned = await Promise.all(
-    selection.entries.map(async (entry): Promise<{ planEntry: CacheModelsPlanEntry; snapshot?: SnapshotPlan | undefined }> => {
+    selection.entries.map(async (entry): Promise<{ planEntry: CacheModelsPlanEntry; snapshot?: SnapshotPlan | undefined; registrySource?: PlannedWork['registrySources'][number] }> => {
       const base = { group: entry.group, name: entry.name, kind: entry.kind, purpose: entry.purpose, optional: entry.optional };
       if (entry.kind === 'url') {
         const { destination, present } = await planUrlEntry(settings.torchHome, entry);
@@ -222,7 +239,28 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
           planEntry: { ...base, ...repoFields, files: 0, filesNeeded: 0, bytesTotal: 0, bytesNeeded: 0, gatedWithoutToken: false, skipped: entry.skipped },
         };
       }
-      const result = await planHubEntry(hub, cacheDir, entry);
+      const viaRegistry = registry ? await planRegistryEntry(registry, hub, cacheDir, entry, options.signal) : undefined;
+      if (viaRegistry?.hit) {
+        const snapshot = viaRegistry.plan;
+        return {
+          snapshot,
+          registrySource: viaRegistry.source,
+          planEntry: {
+            ...base,
+            ...repoFields,
+            commit: snapshot.commit,
+            destination: snapshot.snapshotDir,
+            files: snapshot.files.length,
+            filesNeeded: snapshot.files.filter((f) => !f.cached).length,
+            bytesTotal: snapshot.bytesTotal,
+            bytesNeeded: snapshot.bytesNeeded,
+            gatedWithoutToken: false,
+            source: 'registry',
+            registry: viaRegistry.reference,
+          },
+        };
+      }
+      const result = viaRegistry?.hubUnavailable ?? (await planHubEntry(hub, cacheDir, entry, viaRegistry?.commit));
       const accessUrl = repoWebUrl(hub.endpoint, entry.repo);
       const snapshot = result.error === undefined ? result.snapshot : undefined;
       const error =
@@ -241,6 +279,7 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
           gatedWithoutToken: result.gatedWithoutToken,
           ...(entry.gated || result.gatedWithoutToken ? { accessUrl } : {}),
           ...(error ? { error } : {}),
+          ...(viaRegistry ? { source: 'hub' as const, registry: viaRegistry.reference, registryMiss: viaRegistry.reason } : {}),
         },
       };
     }),
@@ -280,13 +319,14 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
     catalogSources: sources,
     selection: selection.source,
     tokenPresent: hub.hasToken,
+    ...(registry ? { registry: registry.base.text } : {}),
     entries: planned.map((p) => p.planEntry),
     bytesTotal,
     bytesNeeded,
     volumes,
     fits: volumes.every((v) => v.fits),
   };
-  return { plan, selected: selection.entries, snapshots: planned.map((p) => p.snapshot) };
+  return { plan, selected: selection.entries, snapshots: planned.map((p) => p.snapshot), registrySources: planned.map((p) => p.registrySource) };
 }
 
 /** Group cache roots by the filesystem (device) they live on and compare each with its free space. */
@@ -330,14 +370,17 @@ function insufficientSpace(plan: CacheModelsPlan): MlcacheError {
   });
 }
 
-async function loadAndPlan(options: CacheModelsOptions, runtime: Runtime): Promise<PlannedWork> {
+async function loadAndPlan(options: CacheModelsOptions, runtime: Runtime, opened: { registry?: EntryRegistry | undefined }): Promise<PlannedWork> {
   const { catalog, sources } = await loadCatalog({
     cwd: options.settings.cwd,
     catalogPath: options.catalogPath,
     envCatalogPath: options.settings.catalogPath,
     ...(options.shippedCatalogPath ? { shippedPath: options.shippedCatalogPath } : {}),
   });
-  const work = await buildPlan(options, runtime, catalog, sources);
+  // Offline (HF_HUB_OFFLINE) still works registry-first: an air-gapped rack's only source.
+  const registry = (opened.registry = await openEntryRegistry(options, runtime, catalog.registry));
+  if (!registry) verifyOnline(options.settings);
+  const work = await buildPlan(options, runtime, catalog, sources, registry);
   options.onEvent?.({ type: 'plan', plan: work.plan });
   return work;
 }
@@ -357,12 +400,13 @@ function runtimeFor(options: CacheModelsOptions): Promise<Runtime> {
 
 /** The plan alone (what --dry-run prints). Writes nothing. */
 export async function planCacheModels(options: CacheModelsOptions): Promise<CacheModelsPlan> {
-  verifyOnline(options.settings);
   await verifyCacheDir(options.settings.hubCache, options.settings.hubCacheSource);
   const runtime = await runtimeFor(options);
+  const opened: { registry?: EntryRegistry | undefined } = {};
   try {
-    return (await loadAndPlan(options, runtime)).plan;
+    return (await loadAndPlan(options, runtime, opened)).plan;
   } finally {
+    await opened.registry?.client.close();
     await runtime.close();
   }
 }
@@ -389,6 +433,8 @@ async function executeEntry(
   planEntry: CacheModelsPlanEntry,
   selected: SelectedEntry,
   snapshot: SnapshotPlan | undefined,
+  registrySource: PlannedWork['registrySources'][number],
+  registry: EntryRegistry | undefined,
 ): Promise<CacheModelsEntryResult> {
   const started = Date.now();
   const base = {
@@ -399,6 +445,7 @@ async function executeEntry(
     destination: planEntry.destination,
     files: planEntry.files,
     ...(planEntry.commit ? { commit: planEntry.commit } : {}),
+    ...(planEntry.source ? { source: planEntry.source } : {}),
   };
   const done = (fields: Partial<CacheModelsEntryResult> & { status: EntryStatus }): CacheModelsEntryResult => ({
     ...base,
@@ -417,7 +464,14 @@ async function executeEntry(
     }
     if (!snapshot) return done({ status: 'failed', error: { code: 'INTERNAL', message: 'no plan for this entry' } });
     const result = await executeSnapshot(
-      { hub: runtime.hub, engine: runtime.engine, cacheDir: options.settings.hubCache, copy: options.settings.disableSymlinks, signal: options.signal },
+      {
+        hub: runtime.hub,
+        engine: runtime.engine,
+        cacheDir: options.settings.hubCache,
+        copy: options.settings.disableSymlinks,
+        signal: options.signal,
+        source: registrySource,
+      },
       snapshot,
     );
     if (result.failureCount > 0) {
@@ -430,10 +484,12 @@ async function executeEntry(
         error: { code: first.code, message: `${first.path}: ${first.message}${more}`, ...(first.hint ? { hint: first.hint } : {}) },
       });
     }
+    const pushed = registry && options.pushMissing === true && !registrySource ? await pushEntry(registry, options, selected) : undefined;
     return done({
       status: result.filesFetched > 0 || result.bytesFetched > 0 ? 'fetched' : 'cached',
       bytesFetched: result.bytesFetched,
       bytesCached: result.bytesCached,
+      ...(pushed ?? {}),
     });
   } catch (error) {
     return done({ status: 'failed', error: errorInfo(error) });
@@ -443,11 +499,12 @@ async function executeEntry(
 /** Plan, check space, then fetch everything selected through one engine. */
 export async function cacheModels(options: CacheModelsOptions): Promise<CacheModelsResult> {
   const started = Date.now();
-  verifyOnline(options.settings);
   await verifyCacheDir(options.settings.hubCache, options.settings.hubCacheSource);
   const runtime = await runtimeFor(options);
+  const opened: { registry?: EntryRegistry | undefined } = {};
   try {
-    const work = await loadAndPlan(options, runtime);
+    const work = await loadAndPlan(options, runtime, opened);
+    const registry = opened.registry;
     const { plan } = work;
     if (options.dryRun) {
       return { ok: true, plan, entries: [], bytesFetched: 0, bytesCached: 0, allCached: plan.bytesNeeded === 0, durationMs: Date.now() - started };
@@ -474,7 +531,7 @@ export async function cacheModels(options: CacheModelsOptions): Promise<CacheMod
 
     const entries = await Promise.all(
       plan.entries.map(async (planEntry, i) => {
-        const result = await executeEntry(options, runtime, planEntry, work.selected[i]!, work.snapshots[i]);
+        const result = await executeEntry(options, runtime, planEntry, work.selected[i]!, work.snapshots[i], work.registrySources[i], registry);
         options.onEvent?.({ type: 'entry-done', entry: result });
         return result;
       }),
@@ -501,6 +558,7 @@ export async function cacheModels(options: CacheModelsOptions): Promise<CacheMod
       durationMs: Date.now() - started,
     };
   } finally {
+    await opened.registry?.client.close();
     await runtime.close();
   }
 }

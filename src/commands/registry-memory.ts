@@ -8,7 +8,7 @@
  * Losing either only costs bytes, never correctness.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { UploadSessionStore } from '../registry/types.js';
 
@@ -45,8 +45,16 @@ export async function openRegistryMemory(hubCache: string, registry: string): Pr
     sessions: {
       load: (key) => readFile(sessionFile(key), 'utf8').then((url) => url.trim() || undefined, () => undefined),
       async save(key, uploadUrl) {
-        await mkdir(path.dirname(sessionFile(key)), { recursive: true });
-        await writeFile(sessionFile(key), uploadUrl, { mode: 0o600 }).catch(() => undefined);
+        // Whole or not at all: a kill mid-write must not leave an empty session that starts the upload over.
+        const file = sessionFile(key);
+        const temp = `${file}.${process.pid}.tmp`;
+        try {
+          await mkdir(path.dirname(file), { recursive: true });
+          await writeFile(temp, uploadUrl, { mode: 0o600 });
+          await rename(temp, file);
+        } catch {
+          await rm(temp, { force: true }).catch(() => undefined);
+        }
       },
       remove: (key) => rm(sessionFile(key), { force: true }).catch(() => undefined),
     },

@@ -6,12 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import * as fzstd from 'fzstd';
 import { extract as tarExtract } from 'tar-stream';
-import { blobPath, commitBlob, createRepoTemp, ensureRepoDirs, linkSnapshotFile, validateRepoFilePath } from '../cache/index.js';
+import { blobPath, commitBlob, ensureRepoDirs, linkSnapshotFile, makeDirectory, repoPaths, repoTempName, validateRepoFilePath } from '../cache/index.js';
 import { MlcacheError } from '../errors.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoFile, RepoRef, RepoType } from '../hub/types.js';
@@ -121,6 +123,8 @@ export async function unpackArchive(
   seenPaths: Set<string>,
 ): Promise<UnpackedFile[]> {
   await ensureRepoDirs(ctx.cacheDir, ctx.repo);
+  const tempDir = repoPaths(ctx.cacheDir, ctx.repo).tempDir;
+  await makeDirectory(tempDir);
   const unpacked: UnpackedFile[] = [];
   const extract = tarExtract();
   const source = createReadStream(archiveFile);
@@ -166,7 +170,14 @@ export async function unpackArchive(
           done(null, chunk);
         },
       });
-      const temp = await createRepoTemp(ctx.cacheDir, ctx.repo, 'unpack', (p) => pipeline(entry, counter, createWriteStream(p, { flags: 'wx' }), { signal: ctx.signal }));
+      // The entry's stream can be read once: the temp folder exists before it is piped.
+      const temp = path.join(tempDir, repoTempName('unpack'));
+      try {
+        await pipeline(entry, counter, createWriteStream(temp, { flags: 'wx' }), { signal: ctx.signal });
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw error;
+      }
       const sha256 = hash.digest('hex');
       await commitBlob(temp, blobPath(ctx.cacheDir, ctx.repo, sha256));
       await linkSnapshotFile(ctx.cacheDir, ctx.repo, ctx.commit, name, sha256, { copy: ctx.copy });

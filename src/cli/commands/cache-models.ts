@@ -14,6 +14,7 @@ import {
   networkOptions,
   outputOptions,
   refuseEmptyValues,
+  registryOptions,
   settingsFrom,
   transferOptions,
   type GroupSelectionFlags,
@@ -34,6 +35,10 @@ interface CacheModelsFlags extends GroupSelectionFlags {
   stallTimeout: number;
   maxRate?: number;
   skipSpaceCheck?: boolean;
+  registry?: string;
+  pushMissing?: boolean;
+  registryToken?: string;
+  insecureRegistry?: string[];
   verbose?: boolean;
   quiet?: boolean;
 }
@@ -53,6 +58,13 @@ function statusWord(status: string): string {
   return status.padEnd(7);
 }
 
+/** Registry-first: where an entry's missing files will come from, and why not the registry. */
+function sourceNote(e: CacheModelsPlan['entries'][number]): string {
+  if (e.source === 'registry') return ` from ${e.registry ?? 'the registry'}`;
+  if (e.source === 'hub') return ` from the Hub (registry: ${e.registryMiss ?? 'miss'})`;
+  return '';
+}
+
 /** The plan as a table (dry-run) — one line per entry and the totals per volume. */
 export function formatPlanTable(plan: CacheModelsPlan): string {
   const lines: string[] = [];
@@ -68,7 +80,7 @@ export function formatPlanTable(plan: CacheModelsPlan): string {
           : e.bytesNeeded === 0
             ? 'cached'
             : e.commit
-              ? `@ ${e.commit.slice(0, 12)}${e.optional ? ' (optional)' : ''}`
+              ? `@ ${e.commit.slice(0, 12)}${e.optional ? ' (optional)' : ''}${sourceNote(e)}`
               : e.optional
                 ? '(optional)'
                 : '';
@@ -77,6 +89,10 @@ export function formatPlanTable(plan: CacheModelsPlan): string {
     );
   }
   lines.push(`Total: ${formatBytes(plan.bytesTotal)}, ${formatBytes(plan.bytesNeeded)} to download.`);
+  if (plan.registry !== undefined) {
+    const hits = plan.entries.filter((e) => e.source === 'registry').length;
+    lines.push(`Registry ${plan.registry}: ${hits} of ${plan.entries.filter((e) => e.kind === 'hub' && !e.skipped).length} Hub entries served from it.`);
+  }
   for (const v of plan.volumes) {
     const free = v.bytesFree === undefined ? 'free space unknown' : `${formatBytes(v.bytesFree)} free`;
     lines.push(`  ${v.roots.join(', ')}: ${formatBytes(v.bytesNeeded)} needed (${formatBytes(v.bytesRequired)} with margin), ${free}${v.fits ? '' : ' — NOT ENOUGH'}`);
@@ -101,12 +117,14 @@ export function formatSummary(result: CacheModelsResult): string {
       group = e.group;
       lines.push(`${group}:`);
     }
-    const commit = e.commit ? ` @ ${e.commit.slice(0, 12)}` : '';
+    const commit = `${e.commit ? ` @ ${e.commit.slice(0, 12)}` : ''}${e.source === 'registry' && e.status !== 'cached' ? ' (from the registry)' : ''}`;
     let detail: string;
     if (e.status === 'skipped') detail = e.reason ?? '';
     else if (e.status === 'failed') detail = `${e.error?.message ?? 'failed'}${e.error?.hint ? `\n      ${e.error.hint}` : ''}${e.optional ? ' (optional)' : ''}`;
     else detail = `${e.files} files, ${formatBytes(e.bytesFetched)} fetched, ${formatBytes(e.bytesCached)} cached, ${formatDuration(e.durationMs)}`;
     lines.push(`  ${statusWord(e.status)} ${e.name}${commit}: ${detail}`);
+    if (e.pushed) lines.push(`          pushed to ${e.pushed}`);
+    if (e.pushError) lines.push(`          push failed: ${e.pushError.message}`);
   }
   lines.push(
     result.allCached
@@ -127,8 +145,10 @@ export function registerCacheModels(program: Command, context: CommandContext): 
     .option('--force', 'also cache groups whose platform does not match this machine')
     .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts (default: TORCH_HOME, ~/.cache/torch)')
     .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)')
-    .option('--skip-space-check', 'download even when the free disk space looks too small');
-  addOptions(command, [...networkOptions(), ...transferOptions(), ...outputOptions()]);
+    .option('--skip-space-check', 'download even when the free disk space looks too small')
+    .option('--registry <oci://host[/prefix]>', 'try this OCI registry before the Hub (default: MLCACHE_REGISTRY, then the catalog\'s "registry")')
+    .option('--push-missing', 'push what came from the Hub to the registry, so the next machine finds it there');
+  addOptions(command, [...networkOptions(), ...registryOptions(), ...transferOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.addHelpText('after', () => `${groupsHelp()}
 Selection: flags add up; MLCACHE_MODELS / PRELOAD_MODELS are used only when no flag selects anything.
@@ -155,6 +175,10 @@ Examples:
       connections: flags.connections,
       maxRate: flags.maxRate,
       skipSpaceCheck: flags.skipSpaceCheck,
+      registry: flags.registry,
+      pushMissing: flags.pushMissing,
+      registryToken: flags.registryToken,
+      insecureRegistries: flags.insecureRegistry,
       tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
       signal: context.signal,
       confirm: confirmOnTerminal,

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addOptions, createReporter, outputOptions, parsePositiveInt, refuseEmptyValues, registryOptions, settingsFrom } from '../context.js';
+import { addOptions, createReporter, outputOptions, parsePositiveInt, parseSizeFlag, refuseEmptyValues, registryOptions, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface PushFlags {
@@ -9,6 +9,7 @@ interface PushFlags {
   registryToken?: string;
   insecureRegistry?: string[];
   jobs: number;
+  chunkSize?: number;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -23,7 +24,8 @@ export function registerPush(program: Command, context: CommandContext): void {
     .addOption(new Option('--repo-type <type>', 'repo type').choices(['model', 'dataset', 'space']).default('model'))
     .option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)')
     .option('--endpoint <url>', 'Hub endpoint named as the source (default: HF_ENDPOINT or https://huggingface.co)')
-    .addOption(new Option('--jobs <n>', 'layers uploaded at once').argParser(parsePositiveInt('--jobs')).default(4));
+    .addOption(new Option('--jobs <n>', 'layers uploaded at once').argParser(parsePositiveInt('--jobs')).default(4))
+    .addOption(new Option('--chunk-size <size>', 'upload files this big or bigger in chunks of this size (resumable; for proxies with a body limit)').argParser(parseSizeFlag('--chunk-size')));
   addOptions(command, [...registryOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.addHelpText(
@@ -45,6 +47,7 @@ Examples:
         repoType: flags.repoType,
         target,
         jobs: flags.jobs,
+        chunkSize: flags.chunkSize,
         registryToken: flags.registryToken,
         insecureRegistries: flags.insecureRegistry,
         signal: context.signal,
