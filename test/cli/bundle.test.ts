@@ -36,7 +36,7 @@ const run = (args: string[]) => runCli(args, { env: env(), cwd: root });
 function spawnCli(args: string[]): ChildProcess {
   const child = spawn(process.execPath, [BIN, ...args], { env: env(), cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   // Tests stop importers that still have unread input: writing on to them is an EPIPE, expected here.
-  child.stdin!.on('error', () => undefined);
+  child.stdin.on('error', () => undefined);
   return child;
 }
 
