@@ -196,10 +196,12 @@ export async function importEntries(options: ImportEntriesOptions): Promise<Impo
       const config = configHex !== undefined ? readModelConfig(smallBytes.get(configHex) ?? Buffer.alloc(0)) : undefined;
       const identity = artifactIdentity(contents, { repository, tag, manifestDigest: `sha256:${entry.hex}`, config });
       const tree = artifactTree(contents);
+      // Only the files the bundle carries are placed; the commit's others (a partial snapshot's,
+      // in an annotation) go into trees/<commit>.json only, as `pull` does.
       const plan = await planTree(
         { cacheDir, signal },
-        { repo: identity.repo, revision: identity.revision },
-        { commit: identity.commit, tree: tree.tree, treeSource: tree.treeSource },
+        { repo: identity.repo, revision: identity.revision, files: tree.carried },
+        { commit: identity.commit, tree: tree.carried.length > 0 ? tree.tree : [], treeSource: tree.carried.length > 0 ? tree.treeSource : 'subset' },
       );
       work.push({ entry, contents, identity, layerOf: tree.layerOf, plan });
     }
@@ -207,7 +209,8 @@ export async function importEntries(options: ImportEntriesOptions): Promise<Impo
     const want = new Set<string>();
     for (const w of work) {
       for (const file of w.plan.files) {
-        const hex = w.layerOf.get(file.etag)!;
+        const hex = w.layerOf.get(file.etag);
+        if (hex === undefined) continue;
         labels.set(hex, `${w.identity.repo.id}: ${file.path}`);
         if (!file.cached) want.add(hex);
       }
@@ -255,7 +258,8 @@ export async function importEntries(options: ImportEntriesOptions): Promise<Impo
       let bytesImported = 0;
       const deliver = async (file: { path: string; size: number; etag: string }, item: TransferItem): Promise<number> => {
         try {
-          const hex = w.layerOf.get(file.etag)!;
+          const hex = w.layerOf.get(file.etag);
+          if (hex === undefined) throw bundleInvalid(`${repo.id}: ${file.path} has no layer in the bundle.`);
           const staged = await readyBlob(hex, `layer ${file.path} of ${w.entry.refName ?? repo.id}`);
           const st = await fs.stat(staged);
           if (st.size !== file.size) {

@@ -120,6 +120,17 @@ describe('export → import round trip', () => {
     expect(await cacheFingerprint(target)).toEqual(await cacheFingerprint(sourceCache));
   });
 
+  it('a partial snapshot (download --include) comes back as the same partial snapshot', async () => {
+    const settings = settingsFor(sourceCache);
+    await download({ settings, repoId: MODEL, include: ['*.json', 'weights/*'] });
+    const bundle = path.join(root, 'partial.tar');
+    const exported = await exportBundle({ settings, repos: [{ repoId: MODEL }], target: bundle });
+    expect(exported.snapshots[0]!.files).toBe(3); // config.json, 日本語/設定.json, the weights
+    const target = path.join(root, 'target');
+    await importBundle({ settings: settingsFor(target), source: bundle });
+    expect(await cacheFingerprint(target)).toEqual(await cacheFingerprint(sourceCache));
+  });
+
   it('imports a tar whose entries come in another order (layers first, oci-layout last, as skopeo writes)', async () => {
     await populate();
     const bundle = path.join(root, 'bundle.tar');
