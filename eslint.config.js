@@ -15,6 +15,7 @@ const allowed = {
   download: [],
   cache: [],
   catalog: ['hub'],
+  lock: ['catalog', 'hub'],
   hardware: [],
   env: ['config'],
   emulator: [],
@@ -22,8 +23,8 @@ const allowed = {
   registry: ['config', 'download'],
   snapshot: ['config', 'hub', 'download', 'cache', 'modelpack'],
   bundle: ['hub', 'download', 'cache', 'snapshot', 'modelpack'],
-  maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot'],
-  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'bundle'],
+  maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot', 'lock'],
+  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'lock', 'bundle'],
 };
 const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
 

@@ -8,9 +8,10 @@
  *
  * `control` is a separate bench-only HTTP server on 127.0.0.1 (the emulator's own protocol surface
  * is untouched):
- *   GET  /stats             → { bytesServed, requests, firstContentAt, lastRequestAt }
- *                             (requests = count; times = Date.now() of arrival; firstContentAt is
- *                             the first request for file content: a resolve URL or the CDN)
+ *   GET  /stats             → { bytesServed, requests, apiRequests, firstContentAt, lastRequestAt }
+ *                             (requests = count; apiRequests = those to /api/ (revision, tree, …);
+ *                             times = Date.now() of arrival; firstContentAt is the first request
+ *                             for file content: a resolve URL or the CDN)
  *   POST /reset             → resets the emulator's stats
  *   POST /faults   {faults} → setFaults(faults)
  *   POST /digests  {repo, paths} → [FileDigest]
@@ -26,11 +27,13 @@ const { createHubEmulator } = await import(path.join(here, '..', 'dist', 'emulat
 const { repos, options = {} } = JSON.parse(process.argv[2]);
 let firstContentAt = null;
 let lastRequestAt = null;
+let apiRequests = 0;
 const hub = await createHubEmulator({
   repos,
   ...options,
   maxRecordedRequests: 0,
   onRequest: (r) => {
+    if (r.url.startsWith('/api/')) apiRequests++;
     if ((r.origin === 'cdn' || r.url.includes('/resolve/')) && (firstContentAt === null || r.receivedAt < firstContentAt)) firstContentAt = r.receivedAt;
     if (lastRequestAt === null || r.receivedAt > lastRequestAt) lastRequestAt = r.receivedAt;
   },
@@ -46,11 +49,12 @@ const control = http.createServer(async (req, res) => {
   try {
     let answer = { ok: true };
     if (req.method === 'GET' && req.url === '/stats') {
-      answer = { bytesServed: hub.stats.bytesServed, requests: hub.stats.requestCount, firstContentAt, lastRequestAt };
+      answer = { bytesServed: hub.stats.bytesServed, requests: hub.stats.requestCount, apiRequests, firstContentAt, lastRequestAt };
     } else if (req.method === 'POST' && req.url === '/reset') {
       hub.resetStats();
       firstContentAt = null;
       lastRequestAt = null;
+      apiRequests = 0;
     } else if (req.method === 'POST' && req.url === '/faults') {
       hub.setFaults((await readJson(req)).faults ?? {});
     } else if (req.method === 'POST' && req.url === '/digests') {

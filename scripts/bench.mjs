@@ -21,6 +21,9 @@
  * The registry rows of issue 11 (scripts/bench-registry.mjs): push, pull, a second pull and a
  * parallel curl of the same blobs against Debian's docker-registry on loopback:
  *   node scripts/bench.mjs --only registry
+ * The lock rows of issue 12 (scripts/bench-lock.mjs): `lock` (cache-models --all with and without
+ * --frozen, cold and warm: wall time and Hub API requests):
+ *   node scripts/bench.mjs --only lock
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -320,10 +323,11 @@ async function parentMain() {
   const workloads = only ? new Set(only.split(',')) : undefined;
   const want = (w) => !workloads || workloads.has(w);
   if (!['big', 'small', 'faults', 'resume', 'uncapped'].some(want)) {
-    // Only robustness or registry rows: no need for the big fixtures' emulator and digests.
+    // Only robustness, lock or registry rows: no need for the big fixtures' emulator and digests.
     const robustness = await robustnessRows(want);
+    const locked = await lockRows(want);
     const registry = await registryRows(want);
-    if (robustness || registry) process.stdout.write(`\n${machineLine()}\n\n${[robustness, registry].filter(Boolean).join('\n\n')}\n`);
+    if (robustness || locked || registry) process.stdout.write(`\n${machineLine()}\n\n${[robustness, locked, registry].filter(Boolean).join('\n\n')}\n`);
     return;
   }
   const { hashFile } = await import(path.join(dist, 'util', 'hash.js'));
@@ -437,6 +441,7 @@ async function parentMain() {
   await hub.close();
   const robustness = await robustnessRows(want);
   const registry = await registryRows(want);
+  const locked = await lockRows(want);
 
   const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
   const lines = [
@@ -448,6 +453,7 @@ async function parentMain() {
   process.stdout.write(`Emulator caps: ${perConn / 1e6} MB/s per connection, ${aggregate / 1e6} MB/s aggregate, ${latencyMs} ms latency; scale ${scale}; aria2c ${hasAria2 ? 'installed' : 'not installed (skipped)'}\n\n`);
   if (rows.length) process.stdout.write(`${lines.join('\n')}\n`);
   if (robustness) process.stdout.write(`\n${robustness}\n`);
+  if (locked) process.stdout.write(`\n${locked}\n`);
   if (registry) process.stdout.write(`\n${registry}\n`);
 
 }
@@ -487,6 +493,13 @@ async function robustnessRows(want) {
   if (want('storm')) results.storm = await benchCrashStorm({ startEmulator, seed: Number(process.env.BENCH_STORM_SEED ?? 10) });
   if (want('lying')) results.lying = await benchLyingCdn({ startEmulator, timeoutSec: Number(process.env.BENCH_LIE_TIMEOUT ?? 180) });
   return formatRobustness(results);
+}
+
+/** The lock rows (scripts/bench-lock.mjs): cache-models --all with and without --frozen, cold and warm. */
+async function lockRows(want) {
+  if (!want('lock')) return undefined;
+  const { benchLock, formatLock } = await import('./bench-lock.mjs');
+  return formatLock(await benchLock({ startEmulator, repeat: Number(flag('--repeat') ?? 5) }));
 }
 
 /** The registry rows (scripts/bench-registry.mjs): push, pull, pull again, parallel curl, against a real registry. */

@@ -9,6 +9,7 @@ const root = new URL('../', import.meta.url);
 const schemas = [
   { file: 'config/models.schema.json', module: 'dist/catalog/catalog-schema.js', generate: 'catalogJsonSchema' },
   { file: 'docs/schemas/cache-models-plan.schema.json', module: 'dist/commands/cache-models-plan-schema.js', generate: 'cacheModelsPlanJsonSchema' },
+  { file: 'docs/schemas/mlcache-lock.schema.json', module: 'dist/lock/lockfile-schema.js', generate: 'lockfileJsonSchema' },
   { file: 'config/hardware_cache.schema.json', module: 'dist/env/hardware-cache.js', generate: 'hardwareCacheJsonSchema' },
 ];
 

@@ -14,6 +14,8 @@
  *      `mlcache status`, `verify`, `offline-check` read it; `mlcache download` on top fetches only
  *      what Python did not; the cache files both tools write are byte-identical; Python still reads
  *      the result.
+ *   1b. mlcache push of those snapshots to a real registry (Debian's docker-registry, when
+ *      installed) and mlcache pull into an empty cache: Python reads the pulled cache the same way.
  *   3. (implicitly) the real client's requests against the emulator: HEAD + 302 to the CDN,
  *      X-Repo-Commit / X-Linked-Etag / X-Linked-Size, tree pagination, paths-info form bodies,
  *      percent-encoded revisions, and a Range resume after a dropped connection.
@@ -22,7 +24,7 @@
  * failure. Prints a PASS/FAIL table; exit 1 on any failure. `--keep` keeps the temp folders.
  */
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -404,6 +406,24 @@ function tail(text, n = 600) {
   return t.length > n ? `…${t.slice(-n)}` : t;
 }
 
+/** Debian's docker-registry on 127.0.0.1 with storage under `dir`. */
+async function startRegistry(dir) {
+  const net = await import('node:net');
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  const config = path.join(dir, 'registry.yml');
+  await fs.writeFile(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'registry-data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false)) return { address: `127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('docker-registry did not start');
+}
+
 function baseEnv(hub, cacheDir, hfHome) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
@@ -634,6 +654,53 @@ try {
       { cacheDir: cacheC, copies: true, state: stateC.toJSON(), lookups: [item(SINGLE, 'model', 'main', C.single, D.single, {})] },
       { ...envC, HF_HUB_OFFLINE: '1' },
     );
+  }
+
+  // ---------------- Step 1b: through an OCI registry → Python ----------------
+  // mlcache push of step 1's snapshots to Debian's docker-registry on loopback, mlcache pull into
+  // an empty cache: Python reads the pulled cache offline exactly as it read the downloaded one.
+  currentStep = '1b registry→py';
+  if (existsSync('/usr/bin/docker-registry')) {
+    const registry = await startRegistry(workDir);
+    try {
+      const cacheP = path.join(workDir, 'cache-pulled');
+      const envP = baseEnv(hub, cacheP, path.join(workDir, 'home-p'));
+      const moves = [
+        { repo: MODEL, type: 'model', name: 'interop/tiny-model', tag: 'main' },
+        { repo: DATASET, type: 'dataset', name: 'datasets/interop/tiny-data', tag: 'main' },
+        { repo: SINGLE, type: 'model', name: 'interop-single', tag: 'main' },
+      ];
+      for (const m of moves) {
+        const target = `oci://${registry.address}/${m.name}`;
+        const pushed = await mlcache(['push', m.repo, target, '--repo-type', m.type, '--json'], envA);
+        record(`mlcache push ${m.repo}`, pushed.code === 0, pushed.code === 0 ? `${pushed.result?.layers} layers` : `exit ${pushed.code}: ${tail(pushed.stderr)}`);
+        const pulled = await mlcache(['pull', `${target}:${m.tag}`, '--json'], envP);
+        record(`mlcache pull ${m.repo}`, pulled.code === 0, pulled.code === 0 ? `${pulled.result?.files?.length} files` : `exit ${pulled.code}: ${tail(pulled.stderr)}`);
+      }
+      const stateP = new ExpectedState();
+      stateP.add(MODEL, 'model', C.main, 'main', D.main);
+      stateP.add(DATASET, 'dataset', C.data, 'main', D.data);
+      stateP.add(SINGLE, 'model', C.single, 'main', pick(D.single, 'config.json'));
+      await runPython(
+        'read',
+        {
+          cacheDir: cacheP,
+          state: stateP.toJSON(),
+          lookups: [
+            item(MODEL, 'model', 'main', C.main, D.main, {}),
+            item(DATASET, 'dataset', 'main', C.data, D.data, {}),
+            item(SINGLE, 'model', 'main', C.single, pick(D.single, 'config.json'), { allowPatterns: ['config.json'] }),
+          ],
+          incompleteSnapshots: pyInfo.treeCache ? [item(SINGLE, 'model', 'main', C.single, [])] : [],
+          absent: [{ repoId: SINGLE, repoType: 'model', revision: 'main', path: 'pytorch_model.bin', why: 'not in the pushed snapshot (--include)' }],
+        },
+        { ...envP, HF_HUB_OFFLINE: '1' },
+      );
+    } finally {
+      registry.stop();
+    }
+  } else {
+    skip('registry round trip', 'Debian docker-registry is not installed');
   }
 
   // ---------------- Step 2: Python → mlcache ----------------

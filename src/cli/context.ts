@@ -149,7 +149,7 @@ export function parseRateFlag(name: string) {
  * resolve to the current folder and write a cache into it. (Empty environment variables keep
  * huggingface_hub's meaning, "unset": src/config/settings.ts.)
  */
-const NON_EMPTY_FLAGS = new Set(['--cache-dir', '--torch-home', '--catalog', '--root', '--endpoint', '--revision']);
+const NON_EMPTY_FLAGS = new Set(['--cache-dir', '--torch-home', '--catalog', '--root', '--endpoint', '--revision', '--lockfile']);
 
 export function parseNonEmpty(name: string, previous?: (value: string, previous: unknown) => unknown) {
   return (value: string, prior: unknown): unknown => {

@@ -55,8 +55,16 @@ function cut(error: unknown): string {
   return isMlcacheError(error) ? error.message.replace(/\.$/, '') : String(error);
 }
 
-export async function planRegistryEntry(registry: EntryRegistry, hub: HubClient, cacheDir: string, entry: SelectedHubEntry, signal: AbortSignal | undefined): Promise<RegistryEntryPlan> {
-  let commit: string | undefined = isCommitHash(entry.revision) ? entry.revision : undefined;
+export async function planRegistryEntry(
+  registry: EntryRegistry,
+  hub: HubClient,
+  cacheDir: string,
+  entry: SelectedHubEntry,
+  signal: AbortSignal | undefined,
+  /** The commit mlcache.lock pins (--frozen / --locked): no revision request at all. */
+  pinnedCommit?: string  ,
+): Promise<RegistryEntryPlan> {
+  let commit: string | undefined = pinnedCommit ?? (isCommitHash(entry.revision) ? entry.revision : undefined);
   let hubError: unknown;
   if (commit === undefined) {
     if (registry.settings.offline) {

@@ -32,6 +32,8 @@ import { formatBytes } from '../util/bytes.js';
 import type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from './runtime.js';
 import { openEntryRegistry, planRegistryEntry, pushEntry, type EntryRegistry } from './cache-models-registry.js';
+import { planLockedHubEntry, prepareLockedRun, type LockedRun } from './lock.js';
+import { entryKey } from '../lock/index.js';
 
 export type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
 
@@ -78,6 +80,12 @@ export interface CacheModelsOptions {
   pushMissing?: boolean | undefined;
   registryToken?: string | undefined;
   insecureRegistries?: readonly string[] | undefined;
+  /** --frozen: fetch exactly what mlcache.lock says, with no revision or tree API call (docs/cache-models.md "Lock file"). */
+  frozen?: boolean;
+  /** --locked: check that mlcache.lock is current, then fetch its commits (the Hub lists each one). */
+  locked?: boolean;
+  /** --lockfile PATH. @default beside the project's config/models.json */
+  lockfile?: string;
 }
 
 export type CacheModelsEvent =
@@ -194,7 +202,14 @@ async function planUrlEntry(torchHome: string, entry: SelectedUrlEntry): Promise
   }
 }
 
-async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog: Catalog, sources: string[], registry: EntryRegistry | undefined): Promise<PlannedWork> {
+async function buildPlan(
+  options: CacheModelsOptions,
+  runtime: Runtime,
+  catalog: Catalog,
+  sources: string[],
+  registry: EntryRegistry | undefined,
+  lockedRun?: LockedRun,
+): Promise<PlannedWork> {
   const { settings } = options;
   const selection = selectEntries(catalog, {
     all: options.all,
@@ -239,7 +254,9 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
           planEntry: { ...base, ...repoFields, files: 0, filesNeeded: 0, bytesTotal: 0, bytesNeeded: 0, gatedWithoutToken: false, skipped: entry.skipped },
         };
       }
-      const viaRegistry = registry ? await planRegistryEntry(registry, hub, cacheDir, entry, options.signal) : undefined;
+      const pin = lockedRun?.entries.get(entryKey(entry));
+      const pinnedCommit = pin?.kind === 'hub' ? pin.commit : undefined;
+      const viaRegistry = registry ? await planRegistryEntry(registry, hub, cacheDir, entry, options.signal, pinnedCommit) : undefined;
       if (viaRegistry?.hit) {
         const snapshot = viaRegistry.plan;
         return {
@@ -260,7 +277,10 @@ async function buildPlan(options: CacheModelsOptions, runtime: Runtime, catalog:
           },
         };
       }
-      const result = viaRegistry?.hubUnavailable ?? (await planHubEntry(hub, cacheDir, entry, viaRegistry?.commit));
+      const result =
+        pin?.kind === 'hub'
+          ? await planLockedHubEntry(hub, cacheDir, entry, pin, options.frozen === true ? 'frozen' : 'locked')
+          : (viaRegistry?.hubUnavailable ?? (await planHubEntry(hub, cacheDir, entry, viaRegistry?.commit)));
       const accessUrl = repoWebUrl(hub.endpoint, entry.repo);
       const snapshot = result.error === undefined ? result.snapshot : undefined;
       const error =
@@ -377,10 +397,20 @@ async function loadAndPlan(options: CacheModelsOptions, runtime: Runtime, opened
     envCatalogPath: options.settings.catalogPath,
     ...(options.shippedCatalogPath ? { shippedPath: options.shippedCatalogPath } : {}),
   });
+  // --frozen / --locked: the lock must agree with the catalog before anything is planned.
+  const lockedRun =
+    options.frozen === true || options.locked === true
+      ? await prepareLockedRun({
+          ...options,
+          catalog,
+          platform: options.platform ?? { os: process.platform, arch: process.arch },
+          mode: options.frozen === true ? 'frozen' : 'locked',
+        })
+      : undefined;
   // Offline (HF_HUB_OFFLINE) still works registry-first: an air-gapped rack's only source.
   const registry = (opened.registry = await openEntryRegistry(options, runtime, catalog.registry));
   if (!registry) verifyOnline(options.settings);
-  const work = await buildPlan(options, runtime, catalog, sources, registry);
+  const work = await buildPlan(lockedRun ? { ...options, ...lockedRun.selection } : options, runtime, catalog, sources, registry, lockedRun);
   options.onEvent?.({ type: 'plan', plan: work.plan });
   return work;
 }

@@ -10,6 +10,8 @@ import type { Settings } from '../config/settings.js';
 // The modules one by one, not the barrel: offline-check must not load the Hub client or undici.
 import { checkHubEntryOffline, checkUrlEntryOffline, type OfflineEntryResult } from '../maintenance/offline-resolve.js';
 import { catalogSelection, selectForMaintenance } from '../maintenance/select-from-catalog.js';
+import { checkLockedHubEntryOffline, checkLockedUrlEntryOffline } from '../maintenance/offline-locked.js';
+import { entryKey, lockfilePath, readLockfile, selectsAnything } from '../lock/index.js';
 
 export interface OfflineCheckOptions {
   settings: Settings;
@@ -19,6 +21,10 @@ export interface OfflineCheckOptions {
   catalogPath?: string | undefined;
   catalog?: Catalog | undefined;
   platform?: MachinePlatform | undefined;
+  /** --frozen: check what mlcache.lock says (its commits and files) instead of the catalog's revisions. */
+  frozen?: boolean | undefined;
+  /** --lockfile PATH */
+  lockfile?: string | undefined;
 }
 
 export interface OfflineCheckEntry extends OfflineEntryResult {
@@ -38,6 +44,7 @@ export interface OfflineCheckResult {
 export async function offlineCheck(options: OfflineCheckOptions): Promise<OfflineCheckResult> {
   const { settings } = options;
   await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
+  if (options.frozen === true) return offlineCheckLocked(options);
   const selection = await selectForMaintenance(catalogSelection(options));
   if (selection.empty) throw nothingSelected(selection.catalog);
   const entries: OfflineCheckEntry[] = [];
@@ -63,4 +70,22 @@ export async function offlineCheck(options: OfflineCheckOptions): Promise<Offlin
   const checked = entries.filter((e) => e.skipped === undefined);
   const failed = checked.filter((e) => !e.ok).length;
   return { ok: failed === 0, hubCache: settings.hubCache, torchHome: settings.torchHome, entries, checked: checked.length, failed };
+}
+
+/** The lock's entries (those the flags select, when they select anything), checked against the locked commits. */
+async function offlineCheckLocked(options: OfflineCheckOptions): Promise<OfflineCheckResult> {
+  const { settings } = options;
+  const lock = await readLockfile(lockfilePath({ cwd: settings.cwd, lockfile: options.lockfile, catalogPath: options.catalogPath ?? settings.catalogPath }));
+  let locked = lock.entries;
+  if (selectsAnything(options)) {
+    const selection = await selectForMaintenance({ ...catalogSelection(options), usePresets: false });
+    const wanted = new Set(selection.entries.filter((e) => e.skipped === undefined).map(entryKey));
+    locked = locked.filter((e) => wanted.has(entryKey(e)));
+  }
+  const entries: OfflineCheckEntry[] = [];
+  for (const entry of locked) {
+    entries.push(entry.kind === 'hub' ? await checkLockedHubEntryOffline(settings.hubCache, entry) : await checkLockedUrlEntryOffline(settings.torchHome, entry));
+  }
+  const failed = entries.filter((e) => !e.ok).length;
+  return { ok: failed === 0, hubCache: settings.hubCache, torchHome: settings.torchHome, entries, checked: entries.length, failed };
 }

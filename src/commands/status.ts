@@ -23,6 +23,14 @@ export interface StatusOptions {
   platform?: MachinePlatform | undefined;
   /** MLX dir to total (default: MLX_CACHE_DIR when set). */
   mlxDir?: string | undefined;
+  /**
+   * --registry oci://host[/prefix]: also ask the registry (HEAD per entry) whether it holds each Hub
+   * entry, as registry-first cache-models would. The only time status uses the network.
+   */
+  registry?: string | undefined;
+  registryToken?: string | undefined;
+  insecureRegistries?: readonly string[] | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export type StatusResult = StatusReport;
@@ -31,10 +39,15 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   const { settings } = options;
   await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
   const selection = await selectForMaintenance({ ...catalogSelection(options), defaultToAll: true, usePresets: false });
-  return buildStatus({
+  const report = await buildStatus({
     hubCache: settings.hubCache,
     torchHome: settings.torchHome,
     mlxDir: options.mlxDir ?? settings.mlxCacheDir,
     entries: selection.entries,
   });
+  if (options.registry !== undefined) {
+    const { markRegistryAvailability } = await import('./status-registry.js');
+    await markRegistryAvailability(options, report, selection.entries);
+  }
+  return report;
 }

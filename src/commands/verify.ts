@@ -20,6 +20,7 @@ import {
   type RepairSummary,
 } from '../maintenance/index.js';
 import { createRuntime, verifyOnline } from './runtime.js';
+import { lockedAsSelected, lockfilePath, readLockfile } from '../lock/index.js';
 
 export interface VerifyOptions {
   settings: Settings;
@@ -41,6 +42,10 @@ export interface VerifyOptions {
   connections?: number | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: ((event: TransferEvent) => void) | undefined;
+  /** --frozen: check the entries of mlcache.lock at their locked commits (files, and URL artifacts' locked sha256). */
+  frozen?: boolean | undefined;
+  /** --lockfile PATH */
+  lockfile?: string | undefined;
 }
 
 export interface VerifyResult {
@@ -63,6 +68,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (options.all === true || (options.groups?.length ?? 0) > 0) {
     const selection = await selectForMaintenance({ ...catalogSelection(options), usePresets: false });
     entries = selection.entries;
+  }
+  if (options.frozen === true) {
+    const lock = await readLockfile(lockfilePath({ cwd: settings.cwd, lockfile: options.lockfile, catalogPath: options.catalogPath ?? settings.catalogPath }));
+    entries = [...entries, ...lock.entries.map(lockedAsSelected)];
   }
   if (options.repair === true) verifyOnline(settings);
 

@@ -766,6 +766,12 @@ export async function createHubEmulator(options: HubEmulatorOptions): Promise<Hu
     commitOf(repoId, ref, type = 'model') {
       return revisionOrThrow(repoOrThrow(repoId, type), ref).commit;
     },
+    moveRef(repoId, ref, target, type = 'model') {
+      const repo = repoOrThrow(repoId, type);
+      const to = revisionOrThrow(repo, target);
+      for (const rev of repo.revisions) rev.refs = rev.refs.filter((r) => r !== ref);
+      to.refs.push(ref);
+    },
     async digestOf(repoId, path, revision = 'main', type = 'model'): Promise<FileDigest> {
       const r = await fileAt(repoId, path, revision, type);
       return { path: r.path, size: r.size, gitSha1: r.gitSha1, sha256: r.sha256, lfs: r.lfs, etag: r.etag };

@@ -186,6 +186,11 @@ export interface HubEmulator {
   addFaultRule(rule: FaultRule): void;
   /** Commit a ref points at. */
   commitOf(repoId: string, ref: string, type?: RepoType): string;
+  /**
+   * Point `ref` (a branch or tag) at the revision `target` names (a ref or commit of the fixture),
+   * as a push to the Hub does; commits and their files never change. For tests of moved refs.
+   */
+  moveRef(repoId: string, ref: string, target: string, type?: RepoType): void;
   /** Digests of a file at a ref or commit. */
   digestOf(repoId: string, path: string, revision?: string, type?: RepoType): Promise<FileDigest>;
   /** The exact bytes of a (small) file, for assertions. */

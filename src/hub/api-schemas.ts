@@ -25,6 +25,17 @@ export const ApiRevisionInfoSchema = z.looseObject({
 });
 export type ApiRevisionInfo = z.infer<typeof ApiRevisionInfoSchema>;
 
+/** A sibling of the revision info with `?blobs=true` (hf_api.py::RepoSibling): size, blobId and LFS facts. */
+export const ApiSiblingSchema = z.looseObject({
+  rfilename: z.string().min(1),
+  size: z.number().int().nonnegative().optional(),
+  blobId: z.string().regex(COMMIT, 'expected a 40-hex git oid').optional(),
+  lfs: z.looseObject({ sha256: z.string().regex(SHA256, 'expected a 64-hex sha256'), size: z.number().int().nonnegative() }).nullish(),
+});
+
+/** `GET /api/{type}s/{id}/revision/{rev}?blobs=true`: the commit and every file with its blob facts. */
+export const ApiRevisionFilesSchema = ApiRevisionInfoSchema.extend({ siblings: z.array(ApiSiblingSchema).optional() });
+
 /** A file entry of `GET /api/{type}s/{id}/tree/...` (hf_api.py::RepoFile). */
 export const ApiTreeFileSchema = z.looseObject({
   type: z.literal('file'),

@@ -324,6 +324,17 @@ export function createHubClient(options: HubClientOptions): HubClient {
     return { commit: info.sha, gated: info.gated, private: info.private };
   }
 
+  async function revisionFiles(repo: RepoRef, revision: string): Promise<{ commit: string; files: RepoFile[] | undefined }> {
+    void apiSchemas();
+    const url = `${apiRevisionUrl(endpoint, repo, revision)}?blobs=true`;
+    const { final } = await follow('GET', url, { accept: 'application/json' }, { repo, revision });
+    const info = await parseJson(final, (s) => s.ApiRevisionFilesSchema, `the revision info of ${describeRepo(repo)}@${revision}`);
+    const siblings = info.siblings;
+    if (siblings === undefined || siblings.some((f) => f.size === undefined || f.blobId === undefined)) return { commit: info.sha, files: undefined };
+    const files = siblings.map((f): RepoFile => ({ path: f.rfilename, size: f.lfs?.size ?? f.size ?? 0, oid: f.blobId ?? '', ...(f.lfs ? { lfs: { oid: f.lfs.sha256, size: f.lfs.size } } : {}) }));
+    return { commit: info.sha, files };
+  }
+
   async function listFiles(repo: RepoRef, commit: string): Promise<RepoFile[]> {
     const files: RepoFile[] = [];
     const seen = new Set<string>();
@@ -461,6 +472,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
     endpoint,
     hasToken: token !== undefined,
     resolveRevision,
+    revisionFiles,
     listFiles,
     resolveUrl,
     resolveFile,

@@ -77,6 +77,12 @@ export interface HubClient {
   readonly hasToken: boolean;
   /** `/api/{type}s/{id}/revision/{rev}` → commit. Skips the call when `revision` is already 40 hex. */
   resolveRevision(repo: RepoRef, revision: string): Promise<RevisionInfo>;
+  /**
+   * One revision call with `?blobs=true`: the commit and its files (path, size, blob id, LFS
+   * sha256) from the siblings, without a tree listing. `files` is undefined when the endpoint
+   * leaves the blob facts out. (`mlcache outdated`.)
+   */
+  revisionFiles(repo: RepoRef, revision: string): Promise<{ commit: string; files: RepoFile[] | undefined }>;
   /** Every file at `commit` (recursive tree listing, following `Link: rel="next"`). */
   listFiles(repo: RepoRef, commit: string): Promise<RepoFile[]>;
   /** The resolve URL of a file at a commit (before redirects). */

@@ -36,6 +36,11 @@ export interface StatusEntry extends OfflineEntryResult {
   sizeOnDisk: number;
   /** Downloads in progress in this entry's repo. */
   partials: PartialProgress[];
+  /**
+   * `status --registry`: whether the registry holds this entry's artifact (by the cached commit,
+   * else the revision's tag), i.e. whether registry-first cache-models would find it there.
+   */
+  registry?: { reference: string; available?: boolean | undefined; error?: string | undefined } | undefined;
 }
 
 export interface StatusGroup {

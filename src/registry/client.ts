@@ -14,8 +14,9 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { IntegrityError, MlcacheError } from '../errors.js';
 import type { TransferSource } from '../download/types.js';
-import { backoffDelay, isRetryableNetworkError, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
-import { redact, redactUrl } from '../util/redact.js';
+import { backoffDelay, isRetryableNetworkError, networkRetryLimit, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
+import { cutValue } from '../util/cut-value.js';
+import { redact } from '../util/redact.js';
 import { createAuthenticator, wwwAuthenticateOf } from './auth.js';
 import { header, isSameOrigin, registryNetworkError, resolveLocation, send, type Reply, type SendOptions } from './http.js';
 import { isValidDigest, isValidTag, verifyDigest, verifyRepositoryName } from './reference.js';
@@ -136,6 +137,8 @@ export interface RegistryRequester {
   fail(reply: Reply, spec: { what: string; operation: RegistryOperation; scopes: readonly string[] }): MlcacheError;
   warn(message: string): void;
   readonly aborts: Aborts;
+  /** Base of the retry backoff, ms. */
+  readonly baseDelayMs: number;
 }
 
 /**
@@ -217,7 +220,9 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
       } catch (error) {
         if (controller.signal.aborted) throw controller.signal.reason ?? aborts.reason();
         const network = registryNetworkError(error, new URL(url).host);
-        if (spec.retry === true && isRetryableNetworkError(network) && (await pause(attempt++, started, undefined, `${spec.what}: ${network.message}`, spec.signal))) continue;
+        // A refused connection or an unknown host gets two quick retries, not the whole budget (util/net.ts).
+        const retries = networkRetryLimit(network, MAX_ATTEMPTS - 1);
+        if (spec.retry === true && isRetryableNetworkError(network) && attempt < retries && (await pause(attempt++, started, undefined, `${spec.what}: ${network.message}`, spec.signal))) continue;
         throw network;
       } finally {
         controller.done();
@@ -268,14 +273,14 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
     });
   }
 
-  const requester: RegistryRequester = { registry, baseUrl, request: (spec) => exchange(spec), fail, warn, aborts };
+  const requester: RegistryRequester = { registry, baseUrl, request: (spec) => exchange(spec), fail, warn, aborts, baseDelayMs };
 
   const pullScopes = (repository: string) => [repositoryScope(repository, ['pull'])];
   const blobUrl = (repository: string, digest: string) => `${baseUrl}/v2/${repository}/blobs/${digest}`;
 
   function verifyReference(reference: string): string {
     if (isValidDigest(reference) || isValidTag(reference)) return reference;
-    throw new MlcacheError('INVALID_REFERENCE', `"${redact(reference).slice(0, 80)}" is neither a tag nor a sha256 digest.`, {
+    throw new MlcacheError('INVALID_REFERENCE', `"${cutValue(redact(reference))}" is neither a tag nor a sha256 digest.`, {
       hint: 'A tag is 1–128 characters of letters, digits, "_", "." and "-"; a digest is sha256:<64 hex>.',
     });
   }
@@ -495,9 +500,4 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
     },
   };
   return client;
-}
-
-/** For messages about URLs the client handled (never credentials). */
-export function describeUrl(url: string): string {
-  return redactUrl(url);
 }

@@ -199,12 +199,12 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
   let resyncs = 0;
   let lastProgress = Date.now();
 
-  /** After a failed request: wait, then learn the offset again. Throws when the budget is spent. */
-  async function recover(error: unknown, verb: string): Promise<void> {
+  /** After a failed request: count it and wait. Throws `error` when the budget is spent. */
+  async function wait(error: unknown, verb: string): Promise<void> {
     if (signal?.aborted || req.aborts.signal?.aborted) throw error;
     failures++;
     if (failures >= MAX_FAILURES_WITHOUT_PROGRESS || Date.now() - lastProgress > MAX_MS_WITHOUT_PROGRESS) throw error;
-    const delay = backoffDelay(failures - 1, 500, 8_000);
+    const delay = backoffDelay(failures - 1, req.baseDelayMs, 8_000);
     req.warn(`${what(verb)}: ${error instanceof Error ? error.message : String(error)}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${failures + 1}/${MAX_FAILURES_WITHOUT_PROGRESS}).`);
     const controller = req.aborts.begin(signal);
     try {
@@ -212,14 +212,41 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
     } finally {
       controller.done();
     }
+  }
+
+  /** Learn where the session stands again; a session the registry dropped is replaced by a new one. */
+  async function resync(): Promise<void> {
     const now = await status(session!.url);
     if (now === undefined) {
       // The registry dropped the session (distribution cancels one whose state does not match).
       await upload.sessions?.remove(key);
       session = await openSession();
       bytesResumed = 0;
-    } else session = now;
+      sent = 0;
+    } else {
+      // Bytes of a request whose answer was lost (or that was cut) may have landed: they count as
+      // sent this run, so bytesSent + bytesResumed is the blob's size when the upload completes.
+      if (now.offset > session!.offset) sent += now.offset - session!.offset;
+      else if (now.offset < session!.offset) sent = Math.max(0, now.offset - bytesResumed);
+      session = now;
+    }
   }
+
+  async function recover(error: unknown, verb: string): Promise<void> {
+    await wait(error, verb);
+    await resync();
+  }
+
+  /** Whether the blob is in the repository now (a PUT whose answer was lost may have worked). */
+  async function blobExists(): Promise<boolean> {
+    const reply = await req.request({ method: 'HEAD', url: `${req.baseUrl}/v2/${repository}/blobs/${digest}`, scopes, follow: true, retry: true, what: what('HEAD'), signal });
+    return reply.status === 200;
+  }
+
+  const done = async (bytesSent: number): Promise<UploadResult> => {
+    await upload.sessions?.remove(key);
+    return { outcome: 'uploaded', bytesSent, bytesResumed };
+  };
 
   const retryable = (error: unknown) => error instanceof NetworkError;
   const retryableReply = (reply: Reply) => RETRYABLE_STATUSES.has(reply.status);
@@ -227,12 +254,12 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
   // 5. Monolithic: one PUT with the whole body.
   if (chunkSize === 0 && session.offset === 0) {
     for (;;) {
-      const putUrl = withDigestParam(session.url, digest);
-      let reply: Reply;
+      let reply: Reply | undefined;
+      let problem: unknown;
       try {
         reply = await req.request({
           method: 'PUT',
-          url: putUrl,
+          url: withDigestParam(session.url, digest),
           scopes,
           headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
           body: () => {
@@ -243,23 +270,20 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
           signal,
         });
       } catch (error) {
-        inflight = 0;
         if (!retryable(error)) throw error;
-        await recover(error, 'PUT');
-        if (session.offset > 0) break; // the registry kept part of it: finish in chunks below
-        continue;
-      }
-      if (reply.status === 201 || reply.status === 204 || reply.status === 200) {
-        sent = size;
-        inflight = 0;
-        progress();
-        await upload.sessions?.remove(key);
-        return { outcome: 'uploaded', bytesSent: size, bytesResumed: 0 };
+        problem = error;
       }
       inflight = 0;
-      if (!retryableReply(reply)) throw fail(reply, 'PUT');
-      await recover(fail(reply, 'PUT'), 'PUT');
-      if (session.offset > 0) break;
+      if (reply !== undefined && (reply.status === 201 || reply.status === 204 || reply.status === 200)) {
+        sent = size;
+        progress();
+        return done(size);
+      }
+      if (reply !== undefined && !retryableReply(reply)) throw fail(reply, 'PUT');
+      await wait(problem ?? fail(reply!, 'PUT'), 'PUT');
+      if (await blobExists()) return done(size); // it went through; only the answer was lost
+      await resync();
+      if (session.offset > 0) break; // the registry kept part of it: finish in chunks below
     }
   }
 
@@ -297,11 +321,7 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
     if (reply.status === 416) {
       // Out of order: the registry holds a different amount than we thought. Ask it.
       if (++resyncs > MAX_RANGE_RESYNCS) throw fail(reply, 'PATCH');
-      const now = await status(session.url);
-      if (now === undefined) {
-        await upload.sessions?.remove(key);
-        session = await openSession();
-      } else session = now;
+      await resync();
       continue;
     }
     if (reply.status !== 202 && reply.status !== 204) {
@@ -332,7 +352,8 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
     });
   }
   for (;;) {
-    let reply: Reply;
+    let reply: Reply | undefined;
+    let problem: unknown;
     try {
       reply = await req.request({
         method: 'PUT',
@@ -344,14 +365,20 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
       });
     } catch (error) {
       if (!retryable(error)) throw error;
-      await recover(error, 'PUT');
-      if (session.offset < size) throw error; // the registry lost bytes while we waited
-      continue;
+      problem = error;
     }
-    if (reply.status === 201 || reply.status === 204 || reply.status === 200) break;
-    if (!retryableReply(reply)) throw fail(reply, 'PUT');
-    await recover(fail(reply, 'PUT'), 'PUT');
+    if (reply !== undefined && (reply.status === 201 || reply.status === 204 || reply.status === 200)) break;
+    if (reply !== undefined && !retryableReply(reply)) throw fail(reply, 'PUT');
+    await wait(problem ?? fail(reply!, 'PUT'), 'PUT');
+    if (await blobExists()) break; // it went through; only the answer was lost
+    await resync();
+    if (session.offset < size) {
+      // The registry lost the session or bytes while we waited: nothing left to finish here.
+      throw new MlcacheError('REGISTRY_ERROR', `${req.registry} lost the upload of ${repository}@${digest} before it was complete.`, {
+        hint: 'Run the push again; blobs already pushed are skipped.',
+        cause: problem ?? (reply !== undefined ? fail(reply, 'PUT') : undefined),
+      });
+    }
   }
-  await upload.sessions?.remove(key);
-  return { outcome: 'uploaded', bytesSent: sent, bytesResumed };
+  return done(sent);
 }

@@ -25,6 +25,17 @@ export interface SnapshotRequest {
   formats?: ReadonlyArray<readonly string[]> | undefined;
   /** Exact paths (or `dir/` prefixes) to fetch; when given, include/exclude are ignored. */
   files?: readonly string[] | undefined;
+  /**
+   * The commit `revision` is known to point at (mlcache.lock): no revision call; `revision` is
+   * still the ref written when the snapshot is complete.
+   */
+  commit?: string | undefined;
+  /**
+   * The files at `commit` as mlcache.lock records them (`cache-models --frozen`): no tree call,
+   * and the blobs are verified against these hashes. Only the locked (selected) files, so it is
+   * never written as trees/<commit>.json, which must list the whole commit.
+   */
+  tree?: RepoFile[] | undefined;
 }
 
 export interface PlannedFile {
@@ -46,11 +57,12 @@ export interface SnapshotPlan {
   /** Every file at the commit (for trees/<commit>.json), unfiltered. */
   tree: RepoFile[];
   /**
-   * Where the tree came from: the Hub, trees/<commit>.json already in the cache, a registry
-   * artifact holding every file of the commit, or one holding only some ('subset': no trees file
-   * is written, since it would claim files the commit has are absent).
+   * Where the tree came from: the Hub, trees/<commit>.json already in the cache, mlcache.lock
+   * (SnapshotRequest.tree), a registry artifact holding every file of the commit, or one holding
+   * only some ('subset': no trees file is written, since it would claim files the commit has are
+   * absent).
    */
-  treeSource: 'hub' | 'cache' | 'artifact' | 'subset';
+  treeSource: 'hub' | 'cache' | 'lock' | 'artifact' | 'subset';
   files: PlannedFile[];
   bytesTotal: number;
   /** Bytes still to download (each blob counted once). */
@@ -147,11 +159,12 @@ export async function planSnapshot(ctx: PlanContext, request: SnapshotRequest): 
   // cannot be a ref (`..`, absolute, control characters) must fail before the first request, not
   // after the whole download (UNSAFE_PATH, exit 10).
   validateRevisionName(revision);
-  const commit = isCommitHash(revision) ? revision : (await ctx.hub.resolveRevision(repo, revision)).commit;
+  const commit = request.commit ?? (isCommitHash(revision) ? revision : (await ctx.hub.resolveRevision(repo, revision)).commit);
 
-  const cachedTree = await readTreeCache(ctx.cacheDir, repo, commit);
-  const tree: RepoFile[] = cachedTree ?? (await ctx.hub.listFiles(repo, commit));
-  return planTree(ctx, { ...request, revision }, { commit, tree, treeSource: cachedTree ? 'cache' : 'hub' });
+  const cachedTree = request.tree === undefined ? await readTreeCache(ctx.cacheDir, repo, commit) : undefined;
+  const tree: RepoFile[] = request.tree ?? cachedTree ?? (await ctx.hub.listFiles(repo, commit));
+  const treeSource = request.tree !== undefined ? 'lock' : cachedTree ? 'cache' : 'hub';
+  return planTree(ctx, { ...request, revision }, { commit, tree, treeSource });
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * A real OCI registry for tests: Debian's `docker-registry` (CNCF distribution 2.8.2) started with
  * `docker-registry serve config.yml` on 127.0.0.1 and a free port, filesystem storage in a temp
- * folder, deletes enabled, no auth. `.ci/run` installs the package when it is missing; a missing
- * binary FAILS the test (no skipping).
+ * folder, deletes enabled, no auth — or, with `{ basicAuth: true }`, distribution's htpasswd Basic
+ * auth for REAL_REGISTRY_USER / REAL_REGISTRY_PASSWORD. `.ci/run` installs the package when it is
+ * missing; a missing binary FAILS the test (no skipping).
  *
  * - `startRealRegistry()` inside a test stops it when that test finishes.
  * - `useRealRegistry()` at file/describe level runs one through beforeAll/afterAll.
@@ -17,6 +18,20 @@ import path from 'node:path';
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
 
 export const DOCKER_REGISTRY_BIN = '/usr/bin/docker-registry';
+
+export const REAL_REGISTRY_USER = 'mlcache';
+export const REAL_REGISTRY_PASSWORD = 'mlcache-test-Pa55';
+/**
+ * bcrypt (the only scheme distribution's htpasswd accepts) of REAL_REGISTRY_PASSWORD, cost 5,
+ * computed once with libxcrypt (Python's `crypt.crypt(pw, crypt.mksalt(crypt.METHOD_BLOWFISH))`)
+ * so the tests need no htpasswd tool or bcrypt package.
+ */
+const HTPASSWD_LINE = `${REAL_REGISTRY_USER}:$2b$05$tJQDgf.SwbmP2.cBEmWmY.HV.kmDxzZyUKXd5ZeCm8qF5Z6lJO9ie`;
+
+export interface RealRegistryOptions {
+  /** htpasswd Basic auth (distribution `auth.htpasswd`). @default false */
+  basicAuth?: boolean;
+}
 
 export interface RealRegistry {
   /** `127.0.0.1:<port>` (what goes after oci://). */
@@ -49,7 +64,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function config(root: string, port: number): string {
+function config(root: string, port: number, htpasswd: string | undefined): string {
   return [
     'version: 0.1',
     'log:',
@@ -67,6 +82,7 @@ function config(root: string, port: number): string {
     'http:',
     `  addr: 127.0.0.1:${port}`,
     '  secret: mlcache-test-secret',
+    ...(htpasswd !== undefined ? ['auth:', '  htpasswd:', '    realm: mlcache-test', `    path: ${htpasswd}`] : []),
     '',
   ].join('\n');
 }
@@ -78,7 +94,8 @@ async function waitForRegistry(url: string, child: ChildProcess, output: () => s
     try {
       const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
       await response.arrayBuffer();
-      if (response.status === 200) return;
+      // 401: a registry with auth is up (it asks for credentials).
+      if (response.status === 200 || response.status === 401) return;
     } catch {
       // not listening yet
     }
@@ -87,17 +104,22 @@ async function waitForRegistry(url: string, child: ChildProcess, output: () => s
   throw new Error(`docker-registry did not answer GET /v2/ within 20 s:\n${output()}`);
 }
 
-export async function launchRealRegistry(): Promise<RealRegistry> {
+export async function launchRealRegistry(options: RealRegistryOptions = {}): Promise<RealRegistry> {
   if (!existsSync(DOCKER_REGISTRY_BIN)) {
     throw new Error(`${DOCKER_REGISTRY_BIN} is missing: these tests need Debian's docker-registry package (apt-get install docker-registry; .ci/run installs it).`);
   }
   const root = await mkdtemp(path.join(os.tmpdir(), 'mlcache-registry-'));
+  let htpasswd: string | undefined;
+  if (options.basicAuth === true) {
+    htpasswd = path.join(root, 'htpasswd');
+    await writeFile(htpasswd, `${HTPASSWD_LINE}\n`);
+  }
   let lastError: unknown;
   // A port picked then closed can be taken by someone else before the registry binds it: retry.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const configPath = path.join(root, 'config.yml');
-    await writeFile(configPath, config(path.join(root, 'storage'), port));
+    await writeFile(configPath, config(path.join(root, 'storage'), port, htpasswd));
     let log = '';
     const child = spawn(DOCKER_REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
@@ -136,16 +158,16 @@ export async function launchRealRegistry(): Promise<RealRegistry> {
   throw lastError;
 }
 
-export async function startRealRegistry(): Promise<RealRegistry> {
-  const registry = await launchRealRegistry();
+export async function startRealRegistry(options: RealRegistryOptions = {}): Promise<RealRegistry> {
+  const registry = await launchRealRegistry(options);
   onTestFinished(() => registry.stop());
   return registry;
 }
 
-export function useRealRegistry(): () => RealRegistry {
+export function useRealRegistry(options: RealRegistryOptions = {}): () => RealRegistry {
   let registry: RealRegistry | undefined;
   beforeAll(async () => {
-    registry = await launchRealRegistry();
+    registry = await launchRealRegistry(options);
   }, 60_000);
   afterAll(async () => {
     await registry?.stop();

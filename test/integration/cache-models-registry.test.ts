@@ -13,6 +13,8 @@ import { repoFolderName } from '../../src/cache/index.js';
 import { CacheModelsPlanSchema } from '../../src/commands/cache-models-plan-schema.js';
 import { cacheModels, planCacheModels, type CacheModelsOptions } from '../../src/commands/cache-models.js';
 import { loadSettings } from '../../src/config/settings.js';
+import { status } from '../../src/commands/status.js';
+import { lock } from '../../src/commands/lock.js';
 import { describeRepoFolder } from '../helpers/cache-tree.js';
 import { useEmulator } from '../helpers/emulator.js';
 import { closedPort } from '../helpers/net.js';
@@ -126,6 +128,35 @@ describe('registry-first cache-models', () => {
     expect(result.ok).toBe(true);
     expect(result.entries.map((e) => e.source)).toEqual(['hub', 'hub']);
     expect(result.plan.entries[0]!.registryMiss).toMatch(/^the registry failed: /);
+  });
+
+  it('a locked node (--frozen) with a registry asks the Hub nothing at all', async () => {
+    const registry = `oci://${real().registry}/frozen`;
+    await cacheModels(options('a', { registry, pushMissing: true }));
+    const lockfile = path.join(tmp, 'mlcache.lock');
+    const a = options('a');
+    await lock({ settings: a.settings, shippedCatalogPath: catalogFile, groups: ['fleet'], platform: { os: 'linux', arch: 'x64' }, lockfile });
+    hub().resetStats();
+    const frozen = await cacheModels(options('f', { registry, frozen: true, lockfile }));
+    expect(frozen.ok).toBe(true);
+    expect(frozen.entries.map((e) => e.source)).toEqual(['registry', 'registry']);
+    expect(hub().stats.requestCount).toBe(0);
+  });
+
+  it('status --registry says which entries the registry holds; without it, status asks nobody', async () => {
+    const registry = `oci://${real().registry}/status`;
+    await cacheModels(options('a', { registry, pushMissing: true }));
+    const o = options('s');
+    const report = await status({ settings: o.settings, catalogPath: catalogFile, groups: ['fleet', 'late'], registry });
+    const entries = report.groups.flatMap((g) => g.entries);
+    expect(entries.map((e) => [e.name, e.ok, e.registry?.available])).toEqual([
+      ['Org/Encoder', false, true],
+      ['org/asr', false, true],
+      ['org/late', false, false],
+    ]);
+    expect(entries[0]!.registry?.reference).toBe(`oci://${real().registry}/status/org/encoder:main`);
+    const plain = await status({ settings: o.settings, catalogPath: catalogFile, groups: ['fleet'] });
+    expect(plain.groups[0]!.entries.every((e) => e.registry === undefined)).toBe(true);
   });
 
   it('MLCACHE_REGISTRY and the catalog\'s "registry" field name the registry; the flag wins', async () => {

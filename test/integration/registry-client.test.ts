@@ -13,8 +13,9 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransferEngine } from '../../src/download/index.js';
 import { MlcacheError } from '../../src/errors.js';
-import { createRegistryClient, uploadSessionKey, type BlobUpload, type UploadSessionStore } from '../../src/registry/index.js';
-import { useRealRegistry } from '../helpers/real-registry.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { createRegistryClient, readRegistryCredentials, uploadSessionKey, type BlobUpload, type UploadSessionStore } from '../../src/registry/index.js';
+import { REAL_REGISTRY_PASSWORD, REAL_REGISTRY_USER, useRealRegistry } from '../helpers/real-registry.js';
 
 const run = promisify(execFile);
 const real = useRealRegistry();
@@ -263,5 +264,60 @@ describe('registry client against docker-registry (distribution 2.8.2)', () => {
     await expect(c.uploadBlob('models/liar', { ...uploadOf(blob), digest: wrong, chunkSize: 32 * 1024 })).rejects.toMatchObject({ code: 'INTEGRITY' });
     await expect(c.uploadBlob('models/liar', { ...uploadOf(blob), digest: wrong })).rejects.toMatchObject({ code: 'INTEGRITY' });
     expect(await c.headBlob('models/liar', wrong)).toBeUndefined();
+  });
+});
+
+describe('docker-registry with htpasswd Basic auth', () => {
+  const secured = useRealRegistry({ basicAuth: true });
+
+  it('pushes with credentials from a containers auth.json named by REGISTRY_AUTH_FILE; skopeo reads the result', async () => {
+    const authFile = path.join(dir, 'auth.json');
+    const auth = Buffer.from(`${REAL_REGISTRY_USER}:${REAL_REGISTRY_PASSWORD}`).toString('base64');
+    await writeFile(authFile, JSON.stringify({ auths: { [secured().registry]: { auth } } }));
+    const settings = loadSettings({ env: { HOME: path.join(dir, 'no-home'), REGISTRY_AUTH_FILE: authFile }, cwd: dir });
+    const credentials = await readRegistryCredentials({ registry: secured().registry, authFiles: settings.registry.authFiles });
+    expect(credentials).toEqual({ kind: 'basic', username: REAL_REGISTRY_USER, password: REAL_REGISTRY_PASSWORD });
+
+    const c = createRegistryClient({ dispatcher, registry: secured().registry, insecure: true, credentials });
+    const blob = await makeBlob('secured.bin', 150_000);
+    expect((await c.uploadBlob('models/secured', uploadOf(blob, { chunkSize: 64 * 1024 }))).outcome).toBe('uploaded');
+    const config = Buffer.from('{}');
+    const configFile = path.join(dir, 'secured-config.json');
+    await writeFile(configFile, config);
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    await c.uploadBlob('models/secured', { digest: configDigest, size: 2, open: (start) => createReadStream(configFile, { start }) });
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.cncf.model.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 },
+        layers: [{ mediaType: 'application/vnd.cncf.model.weight.v1.raw', digest: blob.digest, size: blob.size }],
+      }),
+    );
+    await c.putManifest('models/secured', 'v1', manifest, 'application/vnd.oci.image.manifest.v1+json');
+    const { stdout } = await run(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', '--creds', `${REAL_REGISTRY_USER}:${REAL_REGISTRY_PASSWORD}`, `docker://${secured().registry}/models/secured:v1`],
+      { timeout: 30_000 },
+    );
+    expect(Buffer.from(stdout).equals(manifest)).toBe(true);
+  });
+
+  it('names the host and scope when credentials are missing or wrong, never the password', async () => {
+    const missing = await createRegistryClient({ dispatcher, registry: secured().registry, insecure: true })
+      .getManifest('models/secured', 'v1')
+      .then(() => undefined, (e: unknown) => e as MlcacheError);
+    if (missing === undefined) throw new Error('expected REGISTRY_AUTH');
+    expect(missing).toMatchObject({ code: 'REGISTRY_AUTH' });
+    expect(missing.message).toContain(secured().registry);
+    expect(missing.message).toContain('repository:models/secured:pull');
+
+    const wrong = await createRegistryClient({ dispatcher, registry: secured().registry, insecure: true, credentials: { kind: 'basic', username: REAL_REGISTRY_USER, password: 'Wrong-Pa55-word' } })
+      .headBlob('models/secured', `sha256:${'2'.repeat(64)}`)
+      .then(() => undefined, (e: unknown) => e as MlcacheError);
+    if (wrong === undefined) throw new Error('expected REGISTRY_AUTH');
+    expect(wrong).toMatchObject({ code: 'REGISTRY_AUTH' });
+    expect(`${wrong.message} ${wrong.hint}`).not.toContain('Wrong-Pa55-word');
   });
 });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { formatGroupSummaries, summarizeGroups } from '../../catalog/summarize-groups.js';
 import type { CacheModelsEvent, CacheModelsPlan, CacheModelsResult } from '../../commands/cache-models.js';
-import { EXIT_CODES, MlcacheError, type ErrorCode } from '../../errors.js';
+import { EXIT_CODES, MlcacheError, usageError, type ErrorCode } from '../../errors.js';
 import { formatBytes, formatDuration } from '../../util/bytes.js';
 import {
   addOptions,
@@ -41,6 +41,9 @@ interface CacheModelsFlags extends GroupSelectionFlags {
   insecureRegistry?: string[];
   verbose?: boolean;
   quiet?: boolean;
+  frozen?: boolean;
+  locked?: boolean;
+  lockfile?: string;
 }
 
 /** Groups and sizes for --help, read only when help is shown (src/cli → ../../../config). */
@@ -148,6 +151,10 @@ export function registerCacheModels(program: Command, context: CommandContext): 
     .option('--skip-space-check', 'download even when the free disk space looks too small')
     .option('--registry <oci://host[/prefix]>', 'try this OCI registry before the Hub (default: MLCACHE_REGISTRY, then the catalog\'s "registry")')
     .option('--push-missing', 'push what came from the Hub to the registry, so the next machine finds it there');
+  command
+    .option('--frozen', 'fetch exactly what mlcache.lock says: no revision or file-list API call; fail if the catalog and the lock disagree')
+    .option('--locked', 'check that mlcache.lock is current, then fetch its commits (the Hub lists each one)')
+    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)');
   addOptions(command, [...networkOptions(), ...registryOptions(), ...transferOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.addHelpText('after', () => `${groupsHelp()}
@@ -158,8 +165,10 @@ Examples:
   $ mlcache cache-models --whisperx --group pyannote --dry-run
   $ mlcache cache-models --all --yes
   $ mlcache cache-models --group nllb --model BAAI/bge-m3@main
-  $ mlcache cache-models --catalog team-models.json --group embeddings`);
+  $ mlcache cache-models --catalog team-models.json --group embeddings
+  $ mlcache cache-models --frozen          # CI: what mlcache.lock says, no Hub API calls`);
   command.action(async (flags: CacheModelsFlags) => {
+    if (flags.frozen && flags.locked) throw usageError('--frozen and --locked cannot be combined.', '--frozen trusts the lock; --locked also asks the Hub for each locked commit. Pick one.');
     const { cacheModels, planCacheModels } = await import('../../commands/cache-models.js');
     const settings = await settingsFrom(flags);
     const reporter = await createReporter(flags);
@@ -179,6 +188,9 @@ Examples:
       pushMissing: flags.pushMissing,
       registryToken: flags.registryToken,
       insecureRegistries: flags.insecureRegistry,
+      frozen: flags.frozen,
+      locked: flags.locked,
+      lockfile: flags.lockfile,
       tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
       signal: context.signal,
       confirm: confirmOnTerminal,

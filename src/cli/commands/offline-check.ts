@@ -8,6 +8,8 @@ interface OfflineCheckFlags extends GroupSelectionFlags {
   cacheDir?: string;
   torchHome?: string;
   catalog?: string;
+  frozen?: boolean;
+  lockfile?: string;
 }
 
 export function registerOfflineCheck(program: Command, context: CommandContext): void {
@@ -18,13 +20,15 @@ export function registerOfflineCheck(program: Command, context: CommandContext):
   command
     .option('--cache-dir <dir>', 'hub cache directory')
     .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one');
+    .option('--catalog <file>', 'a user catalog merged over the shipped one')
+    .option('--frozen', 'check the commits and files mlcache.lock names (every locked entry, or those the flags select)')
+    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)');
   addOptions(command, outputOptions().filter((o) => o.long === '--json'));
   refuseEmptyValues(command);
   command.action(async (flags: OfflineCheckFlags) => {
     const { offlineCheck } = await import('../../commands/offline-check.js');
     const settings = await settingsFrom(flags);
-    const result = await offlineCheck({ settings, ...groupSelection(flags), catalogPath: flags.catalog });
+    const result = await offlineCheck({ settings, ...groupSelection(flags), catalogPath: flags.catalog, frozen: flags.frozen, lockfile: flags.lockfile });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
     } else {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addOptions, collect, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
+import { addOptions, collect, outputOptions, refuseEmptyValues, registryOptions, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
 
 interface StatusFlags {
@@ -10,9 +10,12 @@ interface StatusFlags {
   cacheDir?: string;
   torchHome?: string;
   catalog?: string;
+  registry?: string;
+  registryToken?: string;
+  insecureRegistry?: string[];
 }
 
-export function registerStatus(program: Command, _context: CommandContext): void {
+export function registerStatus(program: Command, context: CommandContext): void {
   const command = program
     .command('status')
     .description('Show what is cached, per catalog group and per repo, and what is missing (never uses the network).')
@@ -21,13 +24,23 @@ export function registerStatus(program: Command, _context: CommandContext): void
     .option('--all-repos', 'list every cached repo, not only those of the catalog')
     .option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)')
     .option('--torch-home <dir>', 'TORCH_HOME (default: TORCH_HOME, ~/.cache/torch)')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one');
-  addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+    .option('--catalog <file>', 'a user catalog merged over the shipped one')
+    .option('--registry <oci://host[/prefix]>', 'also ask this OCI registry which entries it holds (the only network use of status)');
+  addOptions(command, [...registryOptions(), ...outputOptions().filter((o) => o.long === '--json')]);
   refuseEmptyValues(command);
   command.action(async (flags: StatusFlags) => {
     const [{ status }, { formatBytes }] = await Promise.all([import('../../commands/status.js'), import('../../util/bytes.js')]);
     const settings = await settingsFrom(flags);
-    const result = await status({ settings, groups: flags.group, models: flags.model, catalogPath: flags.catalog });
+    const result = await status({
+      settings,
+      groups: flags.group,
+      models: flags.model,
+      catalogPath: flags.catalog,
+      registry: flags.registry,
+      registryToken: flags.registryToken,
+      insecureRegistries: flags.insecureRegistry,
+      signal: context.signal,
+    });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
       return;
@@ -42,6 +55,10 @@ export function registerStatus(program: Command, _context: CommandContext): void
         const rev = e.kind === 'hub' ? `@${e.revision ?? 'main'}${e.commit ? ` → ${e.commit.slice(0, 12)}` : ''}` : '';
         out.push(`  ${state.padEnd(8)} ${e.target}${rev}  ${e.files.length} files, ${formatBytes(e.sizeOnDisk)}`);
         if (e.skipped === undefined) for (const p of e.problems) out.push(`    ${p}`);
+        if (e.registry) {
+          const where = e.registry.error !== undefined ? `registry error: ${e.registry.error}` : e.registry.available ? 'in the registry' : 'not in the registry (cache-models would use the Hub)';
+          out.push(`    ${e.registry.reference}: ${where}`);
+        }
         for (const p of e.partials) out.push(progress(p));
       }
     }

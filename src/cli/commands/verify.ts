@@ -17,6 +17,8 @@ interface VerifyFlags {
   token?: string;
   endpoint?: string;
   catalog?: string;
+  frozen?: boolean;
+  lockfile?: string;
 }
 
 export function registerVerify(program: Command, context: CommandContext): void {
@@ -30,7 +32,9 @@ export function registerVerify(program: Command, context: CommandContext): void 
     .addOption(new Option('--repo-type <type>', 'type of the named repos').choices(['model', 'dataset', 'space']).default('model'))
     .addOption(new Option('--jobs <n>', 'files hashed at once').argParser(parsePositiveInt('--jobs')).default(2))
     .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one');
+    .option('--catalog <file>', 'a user catalog merged over the shipped one')
+    .option('--frozen', 'also check every entry of mlcache.lock at its locked commit (files and URL artifacts)')
+    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)');
   addOptions(command, [...networkOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.action(async (repos: string[], flags: VerifyFlags) => {
@@ -47,6 +51,8 @@ export function registerVerify(program: Command, context: CommandContext): void 
         all: flags.all,
         repair: flags.repair,
         catalogPath: flags.catalog,
+        frozen: flags.frozen,
+        lockfile: flags.lockfile,
         concurrency: flags.jobs,
         token: flags.token,
         signal: context.signal,
