@@ -6,6 +6,7 @@
  * Then what a hostile or damaged bundle gets: a tampered blob, `..` names, no oci-layout, a tar
  * cut short, another entry order.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -222,6 +223,29 @@ describe('a damaged or hostile bundle', () => {
     expect(error.code).toBe('UNSAFE_PATH');
     expect((await readdir(root)).sort()).toEqual(['evil.tar', 'inner']);
     expect(await readdir(path.join(root, 'inner'))).toEqual(['target']);
+  });
+
+  it('a manifest whose ref annotation would leave refs/ is refused (UNSAFE_PATH) before any layer is placed', async () => {
+    await populate();
+    const bundle = path.join(root, 'bundle.tar');
+    const exported = await exportBundle({ settings: settingsFor(sourceCache), repos: [ALL[2]!], target: bundle });
+    const entries = await readTar(bundle);
+    const oldHex = exported.snapshots[0]!.manifestDigest.slice(7);
+    const manifestEntry = entries.find((e) => e.name === `blobs/sha256/${oldHex}`)!;
+    const manifest = JSON.parse(manifestEntry.data.toString('utf8'));
+    manifest.annotations['io.mlcache.hf.ref'] = '../../../escape';
+    manifestEntry.data = Buffer.from(JSON.stringify(manifest));
+    const newHex = createHash('sha256').update(manifestEntry.data).digest('hex');
+    manifestEntry.name = `blobs/sha256/${newHex}`;
+    const indexEntry = entries.find((e) => e.name === 'index.json')!;
+    indexEntry.data = Buffer.from(indexEntry.data.toString('utf8').replace(oldHex, newHex).replace(/"size": \d+/, `"size": ${manifestEntry.data.length}`));
+    const hostile = path.join(root, 'hostile.tar');
+    await writeTar(hostile, entries);
+    const target = path.join(root, 'target');
+    const error = await rejection(importBundle({ settings: settingsFor(target), source: hostile }));
+    expect(error.code).toBe('UNSAFE_PATH');
+    expect((await readdir(target)).filter((n) => !n.startsWith('.locks'))).toEqual([]);
+    expect(await readdir(root)).not.toContain('escape');
   });
 
   it('a symlink entry is refused (BUNDLE_INVALID)', async () => {
