@@ -42,7 +42,7 @@ async function exportAll(): Promise<{ source: string; bundle: string; manifests:
   return { source, bundle, manifests: new Map(exported.snapshots.map((s) => [s.refName, s.manifestDigest])) };
 }
 
-describe('skopeo and a real registry read an exported bundle', () => {
+describe('skopeo and a real registry read an exported bundle', { timeout: 120_000 }, () => {
   it('skopeo inspects each snapshot by ref name; copied into docker-registry, `pull` gives the same cache as `import`', async () => {
     const { source, bundle, manifests } = await exportAll();
     for (const ref of [`${MODEL}:main`, `datasets/${DATASET}:main`]) {
