@@ -106,18 +106,24 @@ export function reportFailure(error: unknown, argv: string[]): number {
         cause = cause instanceof Error ? cause.cause : undefined;
       }
     }
-    if (json) writeJsonError(error.code, message, hint, error.details);
+    if (json) writeJsonError(error.code, message, hint, error.details, jsonStream(argv));
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`internal error: ${redact(stack)}\n`);
   process.stderr.write('This is a bug in mlcache. Please report it with the command you ran and the text above.\n');
-  if (json) writeJsonError('INTERNAL', redact(error instanceof Error ? error.message : String(error)), undefined);
+  if (json) writeJsonError('INTERNAL', redact(error instanceof Error ? error.message : String(error)), undefined, undefined, jsonStream(argv));
   return EXIT.INTERNAL;
 }
 
-function writeJsonError(code: string, message: string, hint: string | undefined, details?: Record<string, unknown>): void {
-  process.stdout.write(`${redact(JSON.stringify({ type: 'error', code, message, hint, details }))}\n`);
+/** `mlcache export … -` writes the bundle to stdout: its JSON lines (and errors) go to stderr. */
+function jsonStream(argv: string[]): NodeJS.WritableStream {
+  const args = argv.slice(2);
+  return args[0] === 'export' && args.includes('-') ? process.stderr : process.stdout;
+}
+
+function writeJsonError(code: string, message: string, hint: string | undefined, details?: Record<string, unknown>, stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(`${redact(JSON.stringify({ type: 'error', code, message, hint, details }))}\n`);
 }
 
 /** How long the command has, after the first SIGINT/SIGTERM, to stop, save its journals and unwind. */
