@@ -22,8 +22,9 @@ const allowed = {
   modelpack: [],
   registry: ['config', 'download'],
   snapshot: ['config', 'hub', 'download', 'cache', 'modelpack'],
+  bundle: ['hub', 'download', 'cache', 'snapshot', 'modelpack'],
   maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot', 'lock'],
-  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'lock'],
+  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'lock', 'bundle'],
 };
 const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
 

@@ -42,13 +42,17 @@ export interface Reporter {
   finish(): void;
 }
 
-/** A reporter whose progress display is loaded lazily (cli-progress is not needed for --help). */
-export async function createReporter(flags: OutputFlags): Promise<Reporter> {
+/**
+ * A reporter whose progress display is loaded lazily (cli-progress is not needed for --help).
+ * `jsonStream`: where --json lines go (stdout unless stdout carries data, as `export -` does).
+ */
+export async function createReporter(flags: OutputFlags, options: { jsonStream?: NodeJS.WritableStream } = {}): Promise<Reporter> {
   const mode = outputMode(flags);
+  const jsonStream = options.jsonStream ?? process.stdout;
   const { createProgressRenderer } = await import('./ui/progress.js');
   const renderer = createProgressRenderer({
     mode,
-    stream: mode === 'json' ? process.stdout : process.stderr,
+    stream: mode === 'json' ? jsonStream : process.stderr,
     verbose: flags.verbose ?? false,
   });
   let spinner: { stop(): unknown } | undefined;
@@ -75,11 +79,11 @@ export async function createReporter(flags: OutputFlags): Promise<Reporter> {
     },
     warn(line) {
       stopSpinner();
-      if (mode === 'json') process.stdout.write(`${JSON.stringify({ type: 'warning', message: redact(line) })}\n`);
+      if (mode === 'json') jsonStream.write(`${JSON.stringify({ type: 'warning', message: redact(line) })}\n`);
       else renderer.log(`warning: ${redact(line)}`);
     },
     json(value) {
-      if (mode === 'json') process.stdout.write(`${redact(JSON.stringify(value))}\n`);
+      if (mode === 'json') jsonStream.write(`${redact(JSON.stringify(value))}\n`);
     },
     finish() {
       stopSpinner();

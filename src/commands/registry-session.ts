@@ -30,7 +30,8 @@ export async function openRegistry(
   reference: ImageReference,
   options: RegistryAccess & { dispatcher: Dispatcher; signal?: AbortSignal | undefined; onWarning?: ((message: string) => void) | undefined },
 ): Promise<RegistryClient> {
-  const insecure = defaultInsecure(reference.registry, [...settings.registry.insecure, ...(options.insecureRegistries ?? [])]);
+  const insecureHosts = [...settings.registry.insecure, ...(options.insecureRegistries ?? [])];
+  const insecure = defaultInsecure(reference.registry, insecureHosts);
   const token = options.registryToken ?? settings.registry.token;
   const credentials =
     token !== undefined
@@ -40,6 +41,7 @@ export async function openRegistry(
     dispatcher: options.dispatcher,
     registry: reference.registry,
     insecure,
+    insecureHosts,
     credentials,
     signal: options.signal,
     onWarning: options.onWarning,

@@ -77,34 +77,54 @@ function isListedInsecure(registry: string, insecureHosts: readonly string[]): b
   });
 }
 
-/** Stops when the caller's signal aborts. Every in-flight attempt has its own controller. */
+/**
+ * Stops when the caller's signal aborts. Every in-flight attempt has its own controller; each
+ * outside signal (the client's, an upload's) gets ONE listener however many attempts wait on it —
+ * a listener per request on a run-wide signal would trip Node's MaxListenersExceededWarning as soon
+ * as more than ten requests are in flight (src/hub/create-hub-client.ts does the same).
+ */
 interface Aborts {
   begin(extra?: AbortSignal): AbortController & { done(): void };
   reason(): unknown;
   signal: AbortSignal | undefined;
 }
 
-function createAborts(signal: AbortSignal | undefined): Aborts {
-  const active = new Set<AbortController>();
-  const reason = (): unknown => signal?.reason ?? new MlcacheError('INTERRUPTED', 'The operation was aborted.');
-  const onAbort = () => {
-    for (const c of active) c.abort(reason());
+const interrupted = (): MlcacheError => new MlcacheError('INTERRUPTED', 'The operation was aborted.');
+
+/** Controllers waiting on each outside signal, and that signal's one listener. */
+const linked = new WeakMap<AbortSignal, { controllers: Set<AbortController>; onAbort: () => void }>();
+
+function link(signal: AbortSignal, controller: AbortController): () => void {
+  let entry = linked.get(signal);
+  if (entry === undefined) {
+    const controllers = new Set<AbortController>();
+    const onAbort = () => {
+      for (const c of controllers) c.abort(signal.reason ?? interrupted());
+    };
+    entry = { controllers, onAbort };
+    linked.set(signal, entry);
+  }
+  const { controllers, onAbort } = entry;
+  if (controllers.size === 0) signal.addEventListener('abort', onAbort);
+  controllers.add(controller);
+  return () => {
+    if (!controllers.delete(controller)) return;
+    if (controllers.size === 0) signal.removeEventListener('abort', onAbort);
   };
+}
+
+function createAborts(signal: AbortSignal | undefined): Aborts {
+  const reason = (): unknown => signal?.reason ?? interrupted();
   return {
     signal,
     reason,
     begin(extra) {
       if (signal?.aborted) throw reason();
-      if (extra?.aborted) throw extra.reason ?? new MlcacheError('INTERRUPTED', 'The operation was aborted.');
+      if (extra?.aborted) throw extra.reason ?? interrupted();
       const controller = new AbortController() as AbortController & { done(): void };
-      if (active.size === 0) signal?.addEventListener('abort', onAbort);
-      active.add(controller);
-      const onExtra = () => controller.abort(extra?.reason);
-      extra?.addEventListener('abort', onExtra, { once: true });
+      const unlinks = [signal, extra === signal ? undefined : extra].filter((s): s is AbortSignal => s !== undefined).map((s) => link(s, controller));
       controller.done = () => {
-        extra?.removeEventListener('abort', onExtra);
-        if (!active.delete(controller)) return;
-        if (active.size === 0) signal?.removeEventListener('abort', onAbort);
+        for (const unlink of unlinks) unlink();
       };
       return controller;
     },
@@ -159,7 +179,9 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
       hint: `Use the registry over HTTPS, or pass --insecure-registry ${registry} (MLCACHE_INSECURE_REGISTRY) if it only speaks HTTP.`,
     });
   }
-  const baseUrl = `${insecure ? 'http' : 'https'}://${registry}`;
+  // Docker Hub's API lives at registry-1.docker.io (containers/image docker_client.go does the same).
+  const apiHost = registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+  const baseUrl = `${insecure ? 'http' : 'https'}://${apiHost}`;
   const userAgent = options.userAgent ?? 'mlcache';
   const dispatcher = options.dispatcher;
   const aborts = createAborts(options.signal);
@@ -222,7 +244,7 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
         const network = registryNetworkError(error, new URL(url).host);
         // A refused connection or an unknown host gets two quick retries, not the whole budget (util/net.ts).
         const retries = networkRetryLimit(network, MAX_ATTEMPTS - 1);
-        if (spec.retry === true && isRetryableNetworkError(network) && attempt < retries && (await pause(attempt++, started, undefined, `${spec.what}: ${network.message}`, spec.signal))) continue;
+        if (spec.retry === true && isRetryableNetworkError(network) && attempt < retries && (await pause(attempt++, started, undefined, `${spec.what}: ${network.message}`, spec.signal, retries + 1))) continue;
         throw network;
       } finally {
         controller.done();
@@ -248,11 +270,11 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
   }
 
   /** Wait before attempt `attempt + 1`; false when the attempts or the time budget are spent. */
-  async function pause(attempt: number, started: number, retryAfterSec: number | undefined, why: string, extra?: AbortSignal): Promise<boolean> {
-    if (attempt + 1 >= MAX_ATTEMPTS) return false;
+  async function pause(attempt: number, started: number, retryAfterSec: number | undefined, why: string, extra?: AbortSignal, attempts = MAX_ATTEMPTS): Promise<boolean> {
+    if (attempt + 1 >= attempts) return false;
     const delay = retryAfterSec !== undefined ? Math.min(retryAfterSec * 1000, MAX_DELAY_MS * 4) : backoffDelay(attempt, baseDelayMs, MAX_DELAY_MS);
     if (Date.now() - started + delay > MAX_RETRY_MS) return false;
-    warn(`${why}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 2}/${MAX_ATTEMPTS}).`);
+    warn(`${why.replace(/\.$/, '')}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${attempts}).`);
     const controller = aborts.begin(extra);
     try {
       await sleep(delay, controller.signal);

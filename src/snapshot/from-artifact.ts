@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import * as fzstd from 'fzstd';
 import { extract as tarExtract } from 'tar-stream';
-import { blobPath, commitBlob, ensureRepoDirs, linkSnapshotFile, makeDirectory, repoPaths, repoTempName, validateRepoFilePath } from '../cache/index.js';
+import { blobPath, commitBlob, ensureRepoDirs, linkSnapshotFile, makeDirectory, repoPaths, repoTempName, validateRepoFilePath, validateRevisionName } from '../cache/index.js';
 import { MlcacheError } from '../errors.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoFile, RepoRef, RepoType } from '../hub/types.js';
@@ -59,6 +59,8 @@ export function artifactIdentity(contents: ArtifactContents, hints: IdentityHint
   const commit = contents.commit ?? configCommit ?? hints.manifestDigest.replace(/^sha256:/, '').slice(0, 40);
   const commitFrom = contents.commit ? 'annotation' : configCommit ? 'config' : 'manifest-digest';
   const revision = hints.revision ?? contents.ref ?? hints.tag ?? commit;
+  // It becomes refs/<revision> once everything landed: a hostile name fails now, before any byte.
+  validateRevisionName(revision);
   return { repo, revision, commit, commitFrom };
 }
 

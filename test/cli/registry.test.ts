@@ -116,7 +116,14 @@ describe('mlcache push / pull on the command line', () => {
     const target = `oci://${real().registry}/models/acme/resume-pull`;
     expect((await mlcache(['push', 'acme/tiny', target, '--cache-dir', cache('a')])).exitCode).toBe(0);
     const child = runCli(['pull', `${target}:main`, '--cache-dir', cache('b'), '--max-rate', '2MB'], { env: env() });
-    await new Promise((r) => setTimeout(r, 1500));
+    // SIGTERM once the big blob's partial file exists (however slowly this machine starts the run).
+    const blobsDir = path.join(cache('b'), 'models--acme--tiny', 'blobs');
+    const deadline = Date.now() + 30_000;
+    while (!(await readdir(blobsDir).catch(() => [] as string[])).some((n) => n.endsWith('.incomplete'))) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('the pull wrote no partial file in time');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGTERM');
     const stopped = await child;
     expect(stopped.exitCode).toBe(EXIT.TERMINATED);

@@ -303,6 +303,15 @@ describe('blobs behind a 307 to another origin', () => {
     expect(engine.code).toBe('INTEGRITY');
   });
 
+  it('refuses a manifest whose bytes do not hash to the digest it was asked by (INTEGRITY)', async () => {
+    const emu = await emulator({});
+    const claimed = `sha256:${'c'.repeat(64)}`;
+    emu.addManifest('models/m', claimed, Buffer.from('{"schemaVersion":2}'), 'application/vnd.oci.image.manifest.v1+json');
+    const failure = await errorOf(client(emu).getManifest('models/m', claimed));
+    expect(failure.code).toBe('INTEGRITY');
+    expect(failure.message).toContain(claimed);
+  });
+
   it('finishes an engine download whose blob connections drop', async () => {
     const emu = await emulator({ redirectBlobs: true });
     const blob = await makeBlob(1024 * 1024);
@@ -374,6 +383,32 @@ describe('uploads against faults', () => {
     }
   });
 
+  it('runs 16 uploads on one shared signal without a listener warning, and stops them all when it aborts', async () => {
+    const emu = await emulator({});
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
+    const shared = new AbortController();
+    const c = createRegistryClient({ dispatcher, registry: emu.registry, insecure: true, signal: shared.signal });
+    const blobs = await Promise.all(Array.from({ length: 16 }, () => makeBlob(40_000)));
+    const results = await Promise.all(blobs.map((b) => c.uploadBlob('models/many', uploadOf(b, { chunkSize: 10_000, signal: shared.signal }))));
+    expect(results.every((r) => r.outcome === 'uploaded')).toBe(true);
+
+    emu.setFaults({ blobDelayMs: 0, status: [{ method: 'PATCH', status: 503, times: 1000 }] });
+    const more = await Promise.all(Array.from({ length: 16 }, () => makeBlob(40_000)));
+    const pending = more.map((b) => c.uploadBlob('models/many', uploadOf(b, { chunkSize: 10_000, signal: shared.signal })).then(() => 'done', (e: unknown) => e));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    shared.abort(new MlcacheError('INTERRUPTED', 'stopped by the test'));
+    const outcomes = await Promise.all(pending);
+    expect(outcomes.every((o) => o instanceof MlcacheError && o.code === 'INTERRUPTED')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(warnings.map((w) => w.name)).toEqual([]);
+  });
+
   it('retries 5xx within bounds and then reports REGISTRY_ERROR', async () => {
     const emu = await emulator({});
     const warnings: string[] = [];
@@ -429,5 +464,6 @@ describe('what is not a registry, and plain HTTP', () => {
       'http://registry.example.com:5000',
     );
     expect(createRegistryClient({ dispatcher, registry: 'registry.example.com' }).baseUrl).toBe('https://registry.example.com');
+    expect(createRegistryClient({ dispatcher, registry: 'docker.io' }).baseUrl).toBe('https://registry-1.docker.io');
   });
 });

@@ -17,6 +17,8 @@ import { registerRm } from './rm.js';
 import { registerStatus } from './status.js';
 import { registerVerify } from './verify.js';
 import { registerCacheKey, registerLock, registerOutdated } from './lock.js';
+import { registerExport } from './export.js';
+import { registerImport } from './import.js';
 
 export interface CommandContext {
   /** Aborted on Ctrl-C / SIGTERM. */
@@ -27,7 +29,7 @@ export interface CommandContext {
 
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
 
-const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerPush, registerPull, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor, registerLock, registerCacheKey, registerOutdated];
+const registrations: RegisterCommand[] = [registerDownload, registerCacheModels, registerBootstrap, registerEnv, registerRun, registerPush, registerPull, registerExport, registerImport, registerStatus, registerVerify, registerOfflineCheck, registerPrune, registerRm, registerDoctor, registerLock, registerCacheKey, registerOutdated];
 
 export function registerCommands(program: Command, context: CommandContext): void {
   for (const register of registrations) register(program, context);

@@ -242,10 +242,10 @@ export async function createRegistryEmulator(options: RegistryEmulatorOptions = 
   async function receive(req: http.IncomingMessage, upload: Upload): Promise<boolean> {
     const drop = faults.dropUpload;
     const cut = drop && drop.times > 0 ? drop.afterBytes : undefined;
-    if (cut !== undefined) drop!.times--;
     let received = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       if (cut !== undefined && received + chunk.length >= cut) {
+        drop!.times--; // only a request that is really cut uses up the fault
         const part = chunk.subarray(0, cut - received);
         upload.chunks.push(part);
         upload.size += part.length;
