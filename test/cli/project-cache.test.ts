@@ -160,6 +160,16 @@ describe('which cache each command uses, from a subfolder of a bootstrapped proj
       expect(removal.stdout).toContain('Would remove acme/tiny');
       seen(removal, 'rm');
 
+      // export reads the snapshot from the cache (a wrong cache has none); import writes it back.
+      const bundle = path.join(tmp, `${row.name.split(':')[0]!}.tar`);
+      const exported = await run(['export', 'acme/tiny', bundle]);
+      expect(exported.exitCode, exported.stderr).toBe(0);
+      seen(exported, 'export');
+      const imported = await run(['import', bundle]);
+      expect(imported.exitCode, imported.stderr).toBe(0);
+      expect(imported.stdout).toContain(path.join(expected, 'models--acme--tiny'));
+      seen(imported, 'import');
+
       // push reads the snapshot from the cache before it talks to the registry: a closed port
       // fails on the network (exit 6), a wrong cache would fail first with "does not hold" (11).
       const push = await run(['push', 'acme/tiny', `oci://${closed}/acme/tiny`]);

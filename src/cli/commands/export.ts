@@ -53,7 +53,7 @@ Examples:
       const parsed = parseRepoSpec(spec, flags.repoType);
       return { repoId: parsed.repo.id, repoType: parsed.repo.type, revision: parsed.revision };
     });
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const toStdout = target === '-';
     if (toStdout && process.stdout.isTTY) {
       throw usageError('Refusing to write a tar to a terminal.', 'Redirect it (`> bundle.tar`), pipe it (`| ssh host mlcache import -`), or give a file name.');

@@ -36,7 +36,7 @@ Examples:
     if (bundle === '-' && process.stdin.isTTY) {
       throw usageError('Refusing to read a bundle from a terminal.', 'Pipe one in (`mlcache export … - | mlcache import -`) or give a file name.');
     }
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(flags, { announceCache: true });
     const reporter = await createReporter(flags);
     try {
       const result = await importBundle({ settings, source: bundle, skipSpaceCheck: flags.skipSpaceCheck, signal: context.signal, onEvent: (e) => reporter.onEvent(e) });
