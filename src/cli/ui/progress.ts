@@ -60,6 +60,11 @@ function retryFilter(verbose: boolean): (event: RetryEvent) => boolean {
   };
 }
 
+/** The run's last line, in every human mode: the totals as they ended. Pure. */
+export function finalLine(t: TransferTotals): string {
+  return `[${String(percent(t.bytesDone, t.bytesTotal)).padStart(3, ' ')}%] ${formatBytes(t.bytesDone)} / ${formatBytes(t.bytesTotal)}  files ${t.filesDone}/${t.filesQueued}${t.filesFailed ? ` (${t.filesFailed} failed)` : ''}`;
+}
+
 export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
   switch (options.mode) {
     case 'json':
@@ -123,8 +128,7 @@ function createPlainRenderer(options: ProgressRendererOptions): ProgressRenderer
     finish() {
       if (last && !printedFinal && last.filesQueued > 0) {
         printedFinal = true;
-        const t = last;
-        write(`[${String(percent(t.bytesDone, t.bytesTotal)).padStart(3, ' ')}%] ${formatBytes(t.bytesDone)} / ${formatBytes(t.bytesTotal)}  files ${t.filesDone}/${t.filesQueued}${t.filesFailed ? ` (${t.filesFailed} failed)` : ''}`);
+        write(finalLine(last));
       }
     },
   };
@@ -150,6 +154,7 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
     cliProgress.Presets.shades_classic,
   );
   const meter = createRateMeter();
+  let last: TransferTotals | undefined;
   let overall: cliProgress.SingleBar | undefined;
   let stopped = false;
   const files = new Map<string, { label: string; size: number; done: number; bar?: cliProgress.SingleBar }>();
@@ -186,10 +191,18 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
         case 'file-queued':
           ensureOverall();
           break;
-        case 'file-started':
-          files.set(event.id, { label: event.label, size: event.size, done: event.resumedBytes });
+        case 'file-started': {
+          // A file can start again (a fresh pass after a failed hash check): keep its one bar,
+          // never leave the old one frozen on screen beside a new one.
+          const known = files.get(event.id);
+          if (known) {
+            Object.assign(known, { label: event.label, size: event.size, done: event.resumedBytes });
+            known.bar?.setTotal(Math.max(1, event.size));
+            known.bar?.update(Math.min(event.resumedBytes, Math.max(1, event.size)), { text: fileText(known.label, known.done, known.size) });
+          } else files.set(event.id, { label: event.label, size: event.size, done: event.resumedBytes });
           promote();
           break;
+        }
         case 'file-progress': {
           const f = files.get(event.id);
           if (f) {
@@ -218,6 +231,7 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
         case 'totals': {
           ensureOverall();
           const t = event.totals;
+          last = t;
           const rate = meter.sample(t.bytesTransferred, Date.now());
           const text = `${String(percent(t.bytesDone, t.bytesTotal)).padStart(3, ' ')}% ${formatBytes(t.bytesDone)}/${formatBytes(t.bytesTotal)}  ${formatRate(rate)}  ETA ${formatEta(etaSeconds(t, rate))}  files ${t.filesDone}/${t.filesQueued}${t.filesFailed ? ` (${t.filesFailed} failed)` : ''}`;
           overall?.setTotal(Math.max(1, t.bytesTotal));
@@ -231,6 +245,9 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
       if (stopped) return;
       stopped = true;
       multibar.stop();
+      // The last frame is the true final state, not whatever the bars showed at their last redraw
+      // (a throttled frame could end on "99% … files 10/11").
+      if (last && last.filesQueued > 0) options.stream.write(`${finalLine(last)}\n`);
     },
   };
 }
