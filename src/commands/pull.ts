@@ -7,7 +7,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
-import { blobPath, lockPath, readRef, writeRef } from '../cache/index.js';
+import { blobPath, lockPath, readRef, removeRepoTempDirIfEmpty, writeRef } from '../cache/index.js';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
@@ -151,6 +151,7 @@ export async function pullWith(
     filesFetched += unpacked.files;
   }
   if (identity.revision !== identity.commit) await writeRef(cacheDir, identity.repo, identity.revision, identity.commit);
+  await removeRepoTempDirIfEmpty(cacheDir, identity.repo);
   return { ...base, dryRun: false, bytesFetched, filesFetched, durationMs: Date.now() - started };
 }
 
