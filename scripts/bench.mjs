@@ -443,6 +443,7 @@ async function parentMain() {
   const robustness = await robustnessRows(want);
   const registry = await registryRows(want);
   const locked = await lockRows(want);
+  const bundle = bundleRows(want);
 
   const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
   const lines = [
