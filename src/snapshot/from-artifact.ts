@@ -106,6 +106,10 @@ export function artifactTree(contents: ArtifactContents): ArtifactTree {
   return { tree, carried, treeSource: contents.complete ? 'artifact' : 'subset', layerOf };
 }
 
+/** How much a compressed layer may expand: 64× its size plus 64 MiB. */
+const MAX_EXPANSION = 64;
+const EXPANSION_ALLOWANCE = 64 * 1024 * 1024;
+
 export interface UnpackedFile {
   path: string;
   size: number;
@@ -128,6 +132,10 @@ export async function unpackArchive(
   const tempDir = repoPaths(ctx.cacheDir, ctx.repo).tempDir;
   await makeDirectory(tempDir);
   const unpacked: UnpackedFile[] = [];
+  // A layer may expand, never explode: text compresses ~10×, weights barely; a gzip or zstd bomb
+  // (1 MB → 1 GB) is refused before it fills the disk.
+  const maxBytes = archive.compression === 'none' ? archive.size : archive.size * MAX_EXPANSION + EXPANSION_ALLOWANCE;
+  let total = 0;
   const extract = tarExtract();
   const source = createReadStream(archiveFile);
   const inflate = decompressor(archive.compression);
@@ -136,6 +144,9 @@ export async function unpackArchive(
     extract.destroy(error as Error);
     throw error;
   });
+  // The feeding may fail while an entry is being written (its error travels both ways): it is
+  // awaited below, but must not count as unhandled in between.
+  feeding.catch(() => undefined);
   try {
     for await (const entry of extract) {
       const { header } = entry;
@@ -169,6 +180,15 @@ export async function unpackArchive(
         transform(chunk: Buffer, _encoding, done) {
           hash.update(chunk);
           size += chunk.length;
+          total += chunk.length;
+          if (total > maxBytes) {
+            done(
+              new MlcacheError('ARTIFACT_INVALID', `Layer ${archive.label} expands to more than ${maxBytes} bytes from ${archive.size}: it looks like a decompression bomb.`, {
+                hint: 'Do not use this artifact; report it to its publisher. No ref was written, so the snapshot is not claimed complete.',
+              }),
+            );
+            return;
+          }
           done(null, chunk);
         },
       });
