@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import * as fzstd from 'fzstd';
 import { extract as tarExtract } from 'tar-stream';
 import { blobPath, commitBlob, ensureRepoDirs, linkSnapshotFile, makeDirectory, repoPaths, repoTempName, validateRepoFilePath, validateRevisionName } from '../cache/index.js';
-import { MlcacheError } from '../errors.js';
+import { isMlcacheError, MlcacheError } from '../errors.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoFile, RepoRef, RepoType } from '../hub/types.js';
 import type { ArtifactArchive, ArtifactContents } from '../modelpack/read-artifact.js';
@@ -54,13 +54,31 @@ export function artifactIdentity(contents: ArtifactContents, hints: IdentityHint
   const fromName = hints.repository.split('/').slice(-2).join('/');
   const configName = hints.config?.name !== undefined && isValidRepoId(hints.config.name) ? hints.config.name : undefined;
   const id = hints.repoId ?? contents.repoId ?? configName ?? fromName;
-  const repo = parseRepoId(id, hints.repoType ?? contents.repoType ?? 'model');
+  let repo: RepoRef;
+  try {
+    repo = parseRepoId(id, hints.repoType ?? contents.repoType ?? 'model');
+  } catch (error) {
+    // The user's --repo is theirs to fix; a name from the artifact is the artifact's fault.
+    if (hints.repoId !== undefined) throw error;
+    throw new MlcacheError('ARTIFACT_INVALID', `The artifact names its model "${cutValue(id)}", which is not a valid repo id.`, {
+      hint: 'Pull it with --repo org/name to choose the name it is cached under.',
+      cause: error,
+    });
+  }
   const configCommit = hints.config?.revision !== undefined && isCommitHash(hints.config.revision) ? hints.config.revision : undefined;
   const commit = contents.commit ?? configCommit ?? hints.manifestDigest.replace(/^sha256:/, '').slice(0, 40);
   const commitFrom = contents.commit ? 'annotation' : configCommit ? 'config' : 'manifest-digest';
   const revision = hints.revision ?? contents.ref ?? hints.tag ?? commit;
   // It becomes refs/<revision> once everything landed: a hostile name fails now, before any byte.
-  validateRevisionName(revision);
+  try {
+    validateRevisionName(revision);
+  } catch (error) {
+    if (hints.revision !== undefined || !isMlcacheError(error)) throw error;
+    throw new MlcacheError(error.code, `The artifact names its revision "${cutValue(revision)}", which cannot be a ref: ${error.message}`, {
+      hint: 'Nothing was fetched. Pull it with --revision NAME to choose the ref, or report the artifact to its publisher.',
+      cause: error,
+    });
+  }
   return { repo, revision, commit, commitFrom };
 }
 
