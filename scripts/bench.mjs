@@ -327,7 +327,8 @@ async function parentMain() {
     const robustness = await robustnessRows(want);
     const locked = await lockRows(want);
     const registry = await registryRows(want);
-    if (robustness || locked || registry) process.stdout.write(`\n${machineLine()}\n\n${[robustness, locked, registry].filter(Boolean).join('\n\n')}\n`);
+    const bundle = bundleRows(want);
+    if (robustness || locked || registry || bundle) process.stdout.write(`\n${machineLine()}\n\n${[robustness, locked, registry, bundle].filter(Boolean).join('\n\n')}\n`);
     return;
   }
   const { hashFile } = await import(path.join(dist, 'util', 'hash.js'));
@@ -442,6 +443,7 @@ async function parentMain() {
   const robustness = await robustnessRows(want);
   const registry = await registryRows(want);
   const locked = await lockRows(want);
+  const bundle = bundleRows(want);
 
   const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
   const lines = [
@@ -455,6 +457,7 @@ async function parentMain() {
   if (robustness) process.stdout.write(`\n${robustness}\n`);
   if (locked) process.stdout.write(`\n${locked}\n`);
   if (registry) process.stdout.write(`\n${registry}\n`);
+  if (bundle) process.stdout.write(`\n${bundle}\n`);
 
 }
 
@@ -500,6 +503,13 @@ async function lockRows(want) {
   if (!want('lock')) return undefined;
   const { benchLock, formatLock } = await import('./bench-lock.mjs');
   return formatLock(await benchLock({ startEmulator, repeat: Number(flag('--repeat') ?? 5) }));
+}
+
+/** The bundle rows (scripts/bench-bundle.mjs, its own process): export/import round trip beside cp, tar and sha256sum. */
+function bundleRows(want) {
+  if (!want('bundle')) return undefined;
+  const run = spawnSync(process.execPath, [path.join(here, 'bench-bundle.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return run.status === 0 ? run.stdout.trim() : `Bundle rows failed (exit ${run.status}).`;
 }
 
 /** The registry rows (scripts/bench-registry.mjs): push, pull, pull again, parallel curl, against a real registry. */

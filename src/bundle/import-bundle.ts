@@ -3,7 +3,7 @@
  * come (a pipe cannot be rewound).
  *
  * Every blob that arrives is written to a staging folder inside the cache
- * (`<cache>/.mlcache-import/sha256/`), hashed as it streams and renamed to its digest only when the
+ * (`<cache>/.locks/mlcache-import/sha256/`), hashed as it streams and renamed to its digest only when the
  * hash matches (INTEGRITY otherwise, and nothing of it is kept). Once `oci-layout`, `index.json`
  * and the manifests and configs it names are in (mlcache's tars put them first; skopeo's put them
  * last), each manifest goes through the same path as `pull`: readArtifactManifest →
@@ -32,7 +32,7 @@ import {
   randomHex8,
 } from '../cache/index.js';
 import { DOWNLOAD_MARGIN, checkSpace } from '../cache/disk-space.js';
-import type { TransferEngine, TransferItem } from '../download/types.js';
+import type { TransferItem } from '../download/types.js';
 import { IntegrityError, MlcacheError, isMlcacheError } from '../errors.js';
 import type { RepoRef } from '../hub/types.js';
 import { readArtifactManifest, readModelConfig, type ArtifactContents } from '../modelpack/read-artifact.js';
@@ -44,8 +44,12 @@ import { MAX_JSON_BYTES, bundleInvalid, classifyEntry, parseIndex, splitRefName,
 import type { BlobProgress } from './progress.js';
 import type { SourceEntry } from './read-bundle.js';
 
-/** The staging folder's name in the cache root (the scanners of huggingface_hub warn about it while it exists: it is removed at the end). */
-export const IMPORT_STAGING_FOLDER = '.mlcache-import';
+/**
+ * The staging folder, relative to the cache root: inside `.locks/`, which every cache reader skips
+ * (huggingface_hub's scan_cache_dir, @huggingface/hub's scanCacheDir), so a killed import's staged
+ * blobs never make a scanner warn; on the cache's filesystem, so placing a blob is a hard link.
+ */
+export const IMPORT_STAGING_FOLDER = path.join('.locks', 'mlcache-import');
 
 export interface ImportEntriesOptions {
   cacheDir: string;
@@ -94,16 +98,6 @@ interface ImageWork {
   layerOf: Map<string, string>;
   plan: SnapshotPlan;
 }
-
-/** Stands in for the transfer engine: import delivers every blob itself (executeSnapshot's `deliver`). */
-const NO_ENGINE: TransferEngine = {
-  download: () => Promise.reject(new Error('import delivers blobs itself')),
-  totals: { filesQueued: 0, filesDone: 0, filesFailed: 0, bytesTotal: 0, bytesDone: 0, bytesTransferred: 0, retries: 0 },
-  close: () => Promise.resolve(),
-};
-
-/** Import never goes to the network: `deliver` puts every blob in place. */
-const noNetwork = (): TransferItem['resolve'] => () => Promise.reject(new Error('import reads no URL'));
 
 export async function importEntries(options: ImportEntriesOptions): Promise<ImportEntriesResult> {
   const { cacheDir, progress } = options;
@@ -284,7 +278,7 @@ export async function importEntries(options: ImportEntriesOptions): Promise<Impo
           throw error;
         }
       };
-      const result = await executeSnapshot({ engine: NO_ENGINE, source: noNetwork, deliver, cacheDir, copy: options.copy, signal }, w.plan);
+      const result = await executeSnapshot({ deliver, cacheDir, copy: options.copy, signal }, w.plan);
       signal.throwIfAborted();
       if (result.failureCount > 0) throw firstError ?? new MlcacheError('INTERNAL', result.failures[0]?.message ?? 'import failed');
       snapshots.push({

@@ -62,7 +62,9 @@ export async function planRegistryEntry(
   entry: SelectedHubEntry,
   signal: AbortSignal | undefined,
   /** The commit mlcache.lock pins (--frozen / --locked): no revision request at all. */
-  pinnedCommit?: string  ,
+  pinnedCommit?: string,
+  /** The files mlcache.lock records at that commit: a registry artifact must agree with every one. */
+  lockedFiles?: ReadonlyArray<{ path: string; blobId: string; lfs?: { sha256: string } | undefined }>,
 ): Promise<RegistryEntryPlan> {
   let commit: string | undefined = pinnedCommit ?? (isCommitHash(entry.revision) ? entry.revision : undefined);
   let hubError: unknown;
@@ -88,6 +90,13 @@ export async function planRegistryEntry(
   } catch (error) {
     if (signal?.aborted) throw error;
     return { hit: false, reason: `the registry failed: ${cut(error)}`, reference: `oci://${registry.base.registry}/${repositoryFor(registry.base, entry.repo)}`, commit, hubUnavailable };
+  }
+  if (lookup.hit && lockedFiles !== undefined) {
+    // The lock is the truth: a registry copy whose files are not the locked bytes (a poisoned or
+    // re-pushed tag) is not used, and the lock's own path (the Hub, by commit) is taken instead.
+    const planned = new Map(lookup.plan.files.map((f) => [f.path, f.etag]));
+    const disagree = lockedFiles.filter((f) => planned.get(f.path) !== (f.lfs?.sha256 ?? f.blobId)).length + Math.max(0, planned.size - lockedFiles.length);
+    if (disagree > 0) return { hit: false, reason: `the registry's artifact disagrees with mlcache.lock on ${disagree} file(s)`, reference: lookup.reference, commit, hubUnavailable };
   }
   if (lookup.hit) return lookup;
   return { ...lookup, commit, hubUnavailable };

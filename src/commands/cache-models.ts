@@ -264,7 +264,7 @@ async function buildPlan(
       }
       const pin = lockedRun?.entries.get(entryKey(entry));
       const pinnedCommit = pin?.kind === 'hub' ? pin.commit : undefined;
-      const viaRegistry = registry ? await planRegistryEntry(registry, hub, cacheDir, entry, options.signal, pinnedCommit) : undefined;
+      const viaRegistry = registry ? await planRegistryEntry(registry, hub, cacheDir, entry, options.signal, pinnedCommit, pin?.kind === 'hub' ? pin.files : undefined) : undefined;
       if (viaRegistry?.hit) {
         const snapshot = viaRegistry.plan;
         return {

@@ -6,8 +6,10 @@
  * (modctl's packing, ORAS folders) are fetched whole, verified, then unpacked into blobs.
  */
 import { rm } from 'node:fs/promises';
+import { isMlcacheError } from '../errors.js';
+import { pathExists } from '../util/path-exists.js';
 import type { Dispatcher } from 'undici';
-import { blobPath, lockPath, readRef, writeRef } from '../cache/index.js';
+import { blobPath, lockPath, readRef, removeRepoTempDirIfEmpty, writeRef } from '../cache/index.js';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
@@ -151,6 +153,7 @@ export async function pullWith(
     filesFetched += unpacked.files;
   }
   if (identity.revision !== identity.commit) await writeRef(cacheDir, identity.repo, identity.revision, identity.commit);
+  await removeRepoTempDirIfEmpty(cacheDir, identity.repo);
   return { ...base, dryRun: false, bytesFetched, filesFetched, durationMs: Date.now() - started };
 }
 
@@ -172,6 +175,9 @@ async function pullArchives(
   let files = 0;
   for (const archive of contents.archives) {
     const destination = blobPath(cacheDir, identity.repo, archive.sha256);
+    // A blob of these very bytes may already be in the cache as a file of some snapshot (blobs are
+    // content-addressed): then it is that snapshot's, and stays after the unpacking.
+    const alreadyThere = await pathExists(destination);
     const fetched = await runtime.engine.download({
       id: destination,
       label: `${identity.repo.id}: ${archive.label}`,
@@ -183,11 +189,17 @@ async function pullArchives(
       resolve: options.client.blobSource(repository, `sha256:${archive.sha256}`),
     });
     bytes += fetched.bytesTransferred;
-    const unpacked = await unpackArchive({ cacheDir, repo: identity.repo, commit: identity.commit, copy, signal: options.signal }, archive, destination, seenPaths);
+    let unpacked;
+    try {
+      unpacked = await unpackArchive({ cacheDir, repo: identity.repo, commit: identity.commit, copy, signal: options.signal }, archive, destination, seenPaths);
+    } catch (error) {
+      // A layer refused for what it holds is of no use to a later run: do not keep it in blobs/.
+      if (!alreadyThere && isMlcacheError(error) && ['UNSAFE_PATH', 'ARTIFACT_INVALID'].includes(error.code)) await rm(destination, { force: true });
+      throw error;
+    }
     files += unpacked.length;
-    // Unless one of its own files is this very blob (a tar holding a tar of itself cannot happen; a
-    // shared blob name can only be the same bytes).
-    if (!unpacked.some((f) => f.sha256 === archive.sha256)) await rm(destination, { force: true });
+    // The layer itself is no file of the snapshot: removed, unless it was there before (see above).
+    if (!alreadyThere && !unpacked.some((f) => f.sha256 === archive.sha256)) await rm(destination, { force: true });
   }
   return { bytes, files };
 }

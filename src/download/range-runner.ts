@@ -70,8 +70,10 @@ export async function runRange(ctx: RangeRunnerContext, range: RangeState): Prom
     const kind = failure.emptyCut && lastEmptyCut ? 'lie' : failure.kind;
     lastEmptyCut = failure.emptyCut;
     // Real progress starts the budget over, for this range and for the item's fresh-URL allowance.
+    // Bytes of an attempt that ended in a lie are no progress: a body that never ends, or one longer
+    // than announced, writes the whole range before it is caught, every time.
     const progressed = range.written - writtenBefore;
-    if (progressed >= Math.min(PROGRESS_RESETS_BUDGET, range.end - range.start - writtenBefore)) {
+    if (kind !== 'lie' && progressed >= Math.min(PROGRESS_RESETS_BUDGET, range.end - range.start - writtenBefore)) {
       budget.attempts = 0;
       budget.since = now();
       ctx.source.refreshedGeneration = undefined;

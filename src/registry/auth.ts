@@ -66,8 +66,12 @@ export interface AuthenticatorOptions {
   baseUrl: string;
   credentials?: RegistryCredentials | undefined;
   userAgent: string;
-  /** Plain HTTP is acceptable for the token realm too (the registry itself is plain HTTP). */
-  insecure: boolean;
+  /**
+   * Whether plain HTTP may carry credentials to `host[:port]` (a token realm): the same rule as for
+   * registries — loopback, or named by --insecure-registry / MLCACHE_INSECURE_REGISTRY. A plain-HTTP
+   * registry does not make its token service on another host safe to send a password to.
+   */
+  plainHttpAllowed: (host: string) => boolean;
   /** Controllers for the caller's abort signal (the client's single listener). */
   signal: () => AbortSignal | undefined;
   now?: () => number;
@@ -133,9 +137,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     } catch {
       throw new MlcacheError('REGISTRY_UNSUPPORTED', `${options.registry} named a token realm that is not a URL.`, { hint: 'Report it to the registry operator.' });
     }
-    if (realmUrl.protocol !== 'https:' && !(realmUrl.protocol === 'http:' && options.insecure)) {
+    if (realmUrl.protocol !== 'https:' && !(realmUrl.protocol === 'http:' && options.plainHttpAllowed(realmUrl.host))) {
       throw new MlcacheError('INSECURE_REGISTRY', `${options.registry} sends mlcache to a token service over plain HTTP (${realmUrl.host}); credentials would travel unencrypted.`, {
-        hint: `Use the registry over HTTPS, or name ${options.registry} in --insecure-registry if this is intended.`,
+        hint: `Use the registry over HTTPS, or name ${realmUrl.host} in --insecure-registry if this is intended.`,
       });
     }
     const normalized = normalizeScopes(scopes);

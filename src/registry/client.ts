@@ -193,7 +193,7 @@ export function createRegistryClient(options: RegistryClientOptions & RegistryCl
     baseUrl,
     credentials: options.credentials,
     userAgent,
-    insecure,
+    plainHttpAllowed: (host) => defaultInsecure(host, options.insecureHosts ?? []),
     signal: () => options.signal,
   });
 

@@ -76,7 +76,7 @@ const HINTS: Partial<Record<ErrorCode, (f: RegistryFailure) => string>> = {
   BLOB_NOT_FOUND: () => 'The artifact in the registry is incomplete: push it again.',
   MANIFEST_TOO_LARGE: () => 'CNCF distribution and most registries refuse manifests over 4 MiB: split the snapshot into fewer files per artifact.',
   LAYER_TOO_LARGE: () => 'The registry limits the size of one layer (GHCR allows 10 GB per layer): use a registry with a larger limit or raise this one\'s.',
-  INTEGRITY: () => 'The file changed while it was being pushed, or the registry altered the bytes: run the push again.',
+  INTEGRITY: () => 'The local file may be damaged (run `mlcache verify --repair`), or it changed while it was being pushed; then push again.',
   REGISTRY_UNSUPPORTED: () => 'The registry does not support this request: check the address, or push with monolithic uploads.',
   REGISTRY_ERROR: (f) => (f.status >= 500 || f.status === 429 ? `Retry later; ${f.registry} kept failing.` : `Read the registry's message; check the reference and your permissions on ${f.registry}.`),
 };

@@ -347,8 +347,8 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
 
   const actual = `sha256:${committed.digest('hex')}`;
   if (actual !== digest) {
-    throw new IntegrityError(`The bytes pushed for ${digest} hash to ${actual}: the file changed while it was being pushed.`, { expected: digest, actual, algorithm: 'sha256' }, {
-      hint: 'Verify the local cache (mlcache verify) and push again.',
+    throw new IntegrityError(`The bytes pushed for ${digest} hash to ${actual}: the local file is damaged, or changed while it was being pushed.`, { expected: digest, actual, algorithm: 'sha256' }, {
+      hint: 'Run `mlcache verify --repair` to find and re-fetch damaged files, then push again.',
     });
   }
   for (;;) {

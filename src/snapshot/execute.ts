@@ -31,7 +31,8 @@ export interface ExecuteContext {
   hub?: HubClient | undefined;
   /** Another source of a file's bytes (a registry's blob URL); the Hub's when absent. */
   source?: ((file: PlannedFile) => TransferItem['resolve']) | undefined;
-  engine: TransferEngine;
+  /** The transfer engine; not needed when `deliver` places every blob. */
+  engine?: TransferEngine | undefined;
   /**
    * Put one blob at `item.destination` another way than the network (`import` copies it from an
    * OCI layout, verifying its digest); returns the bytes moved. The engine is used when absent.
@@ -120,9 +121,10 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
       digest: { algorithm: file.lfs ? 'sha256' : 'git-sha1', hex: file.etag },
       destination: blobPath(ctx.cacheDir, repo, file.etag),
       lockPath: lockPath(ctx.cacheDir, repo, file.etag),
-      resolve: ctx.source ? ctx.source(file) : fileSource(hub(), repo, commit, file),
+      resolve: ctx.source ? ctx.source(file) : ctx.deliver ? () => Promise.reject(new Error('delivered locally')) : fileSource(hub(), repo, commit, file),
     };
     if (ctx.deliver) return ctx.deliver(file, item);
+    if (!ctx.engine) throw new Error('executeSnapshot needs an engine or a deliver function');
     return ctx.engine.download(item).then(
       (r) => r.bytesTransferred,
       (error: unknown) => {

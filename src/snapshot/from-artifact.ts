@@ -14,7 +14,7 @@ import zlib from 'node:zlib';
 import * as fzstd from 'fzstd';
 import { extract as tarExtract } from 'tar-stream';
 import { blobPath, commitBlob, ensureRepoDirs, linkSnapshotFile, makeDirectory, repoPaths, repoTempName, validateRepoFilePath, validateRevisionName } from '../cache/index.js';
-import { MlcacheError } from '../errors.js';
+import { isMlcacheError, MlcacheError } from '../errors.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoFile, RepoRef, RepoType } from '../hub/types.js';
 import type { ArtifactArchive, ArtifactContents } from '../modelpack/read-artifact.js';
@@ -54,13 +54,31 @@ export function artifactIdentity(contents: ArtifactContents, hints: IdentityHint
   const fromName = hints.repository.split('/').slice(-2).join('/');
   const configName = hints.config?.name !== undefined && isValidRepoId(hints.config.name) ? hints.config.name : undefined;
   const id = hints.repoId ?? contents.repoId ?? configName ?? fromName;
-  const repo = parseRepoId(id, hints.repoType ?? contents.repoType ?? 'model');
+  let repo: RepoRef;
+  try {
+    repo = parseRepoId(id, hints.repoType ?? contents.repoType ?? 'model');
+  } catch (error) {
+    // The user's --repo is theirs to fix; a name from the artifact is the artifact's fault.
+    if (hints.repoId !== undefined) throw error;
+    throw new MlcacheError('ARTIFACT_INVALID', `The artifact names its model "${cutValue(id)}", which is not a valid repo id.`, {
+      hint: 'Pull it with --repo org/name to choose the name it is cached under.',
+      cause: error,
+    });
+  }
   const configCommit = hints.config?.revision !== undefined && isCommitHash(hints.config.revision) ? hints.config.revision : undefined;
   const commit = contents.commit ?? configCommit ?? hints.manifestDigest.replace(/^sha256:/, '').slice(0, 40);
   const commitFrom = contents.commit ? 'annotation' : configCommit ? 'config' : 'manifest-digest';
   const revision = hints.revision ?? contents.ref ?? hints.tag ?? commit;
   // It becomes refs/<revision> once everything landed: a hostile name fails now, before any byte.
-  validateRevisionName(revision);
+  try {
+    validateRevisionName(revision);
+  } catch (error) {
+    if (hints.revision !== undefined || !isMlcacheError(error)) throw error;
+    throw new MlcacheError(error.code, `The artifact names its revision "${cutValue(revision)}", which cannot be a ref: ${error.message}`, {
+      hint: 'Nothing was fetched. Pull it with --revision NAME to choose the ref, or report the artifact to its publisher.',
+      cause: error,
+    });
+  }
   return { repo, revision, commit, commitFrom };
 }
 
@@ -106,6 +124,10 @@ export function artifactTree(contents: ArtifactContents): ArtifactTree {
   return { tree, carried, treeSource: contents.complete ? 'artifact' : 'subset', layerOf };
 }
 
+/** How much a compressed layer may expand: 64× its size plus 64 MiB. */
+const MAX_EXPANSION = 64;
+const EXPANSION_ALLOWANCE = 64 * 1024 * 1024;
+
 export interface UnpackedFile {
   path: string;
   size: number;
@@ -128,6 +150,10 @@ export async function unpackArchive(
   const tempDir = repoPaths(ctx.cacheDir, ctx.repo).tempDir;
   await makeDirectory(tempDir);
   const unpacked: UnpackedFile[] = [];
+  // A layer may expand, never explode: text compresses ~10×, weights barely; a gzip or zstd bomb
+  // (1 MB → 1 GB) is refused before it fills the disk.
+  const maxBytes = archive.compression === 'none' ? archive.size : archive.size * MAX_EXPANSION + EXPANSION_ALLOWANCE;
+  let total = 0;
   const extract = tarExtract();
   const source = createReadStream(archiveFile);
   const inflate = decompressor(archive.compression);
@@ -136,6 +162,9 @@ export async function unpackArchive(
     extract.destroy(error as Error);
     throw error;
   });
+  // The feeding may fail while an entry is being written (its error travels both ways): it is
+  // awaited below, but must not count as unhandled in between.
+  feeding.catch(() => undefined);
   try {
     for await (const entry of extract) {
       const { header } = entry;
@@ -169,6 +198,15 @@ export async function unpackArchive(
         transform(chunk: Buffer, _encoding, done) {
           hash.update(chunk);
           size += chunk.length;
+          total += chunk.length;
+          if (total > maxBytes) {
+            done(
+              new MlcacheError('ARTIFACT_INVALID', `Layer ${archive.label} expands to more than ${maxBytes} bytes from ${archive.size}: it looks like a decompression bomb.`, {
+                hint: 'Do not use this artifact; report it to its publisher. No ref was written, so the snapshot is not claimed complete.',
+              }),
+            );
+            return;
+          }
           done(null, chunk);
         },
       });

@@ -5,10 +5,16 @@
  * node (HF_HUB_OFFLINE) is served by revision tag with no Hub request at all; a registry that is down
  * is a miss, not a failure; --dry-run says where each entry comes from.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { Agent } from 'undici';
+import { buildModelArtifact } from '../../src/modelpack/build-artifact.js';
+import { createRegistryClient } from '../../src/registry/index.js';
+import { readLocalSnapshot } from '../../src/snapshot/index.js';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { repoFolderName } from '../../src/cache/index.js';
 import { CacheModelsPlanSchema } from '../../src/commands/cache-models-plan-schema.js';
 import { cacheModels, planCacheModels, type CacheModelsOptions } from '../../src/commands/cache-models.js';
@@ -34,6 +40,8 @@ const hub = useEmulator({
   ],
 });
 const real = useRealRegistry();
+const dispatcher = new Agent();
+afterAll(() => dispatcher.close());
 
 let tmp: string;
 let catalogFile: string;
@@ -141,6 +149,34 @@ describe('registry-first cache-models', () => {
     expect(frozen.ok).toBe(true);
     expect(frozen.entries.map((e) => e.source)).toEqual(['registry', 'registry']);
     expect(hub().stats.requestCount).toBe(0);
+  });
+
+  it('with --frozen, a registry artifact that disagrees with the lock (a poisoned tag) is not used', async () => {
+    const registry = `oci://${real().registry}/poison`;
+    await cacheModels(options('a', { registry, pushMissing: true }));
+    const lockfile = path.join(tmp, 'mlcache.lock');
+    const a = options('a');
+    await lock({ settings: a.settings, shippedCatalogPath: catalogFile, groups: ['fleet'], platform: { os: 'linux', arch: 'x64' }, lockfile });
+    // Someone with push rights re-pushes Org/Encoder's commit tag with a different config.json.
+    const local = await readLocalSnapshot(path.join(tmp, 'a', 'hub'), { id: 'Org/Encoder', type: 'model' }, 'main', { endpoint: hub().url });
+    const evil = Buffer.from('{"e":666}');
+    const gitId = createHash('sha1').update(`blob ${evil.length}\0`).update(evil).digest('hex');
+    const files = local.source.files.map((f) => (f.path === 'config.json' ? { ...f, size: evil.length, sha256: createHash('sha256').update(evil).digest('hex'), blobId: gitId } : f));
+    const built = buildModelArtifact({ ...local.source, files });
+    const client = createRegistryClient({ dispatcher, registry: real().registry, insecure: true });
+    const repository = 'poison/org/encoder';
+    for (const blob of [built.config.bytes, evil]) {
+      await client.uploadBlob(repository, { digest: `sha256:${createHash('sha256').update(blob).digest('hex')}`, size: blob.length, open: (start) => Readable.from([blob.subarray(start)]) });
+    }
+    await client.putManifest(repository, local.commit, built.manifest.bytes, built.manifest.mediaType);
+    await client.close();
+
+    const frozen = await cacheModels(options('p', { registry, frozen: true, lockfile }));
+    expect(frozen.ok).toBe(true);
+    expect(frozen.plan.entries[0]).toMatchObject({ source: 'hub', registryMiss: expect.stringMatching(/disagrees with mlcache\.lock/) });
+    expect(frozen.entries[1]!.source).toBe('registry');
+    const config = await readFile(path.join(tmp, 'p', 'hub', 'models--Org--Encoder', 'snapshots', local.commit, 'config.json'), 'utf8');
+    expect(config).toBe('{"e":1}');
   });
 
   it('status --registry says which entries the registry holds; without it, status asks nobody', async () => {

@@ -132,6 +132,23 @@ describe('pull of artifacts other tools push', () => {
     expect(await readdir(cache).catch(() => [])).not.toContain('models--library--app');
   });
 
+  it('a gzip bomb (a small layer that expands past 64× its size) is refused and its layer not kept', async () => {
+    const bomb = gzip(await tarOf([{ name: 'zeros.bin', content: Buffer.alloc(100 * 1024 * 1024) }]));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    await publish('models/hostile/bomb', 'v1', [{ mediaType: 'application/vnd.cncf.model.weight.v1.tar+gzip', data: bomb, annotations: { 'org.cncf.model.filepath': 'zeros.bin' } }], {
+      artifactType: 'application/vnd.cncf.model.manifest.v1+json',
+      configMediaType: 'application/vnd.cncf.model.config.v1+json',
+      config: { descriptor: { name: 'hostile/bomb', revision: COMMIT }, config: {}, modelfs: { type: 'layers', diffIds: [] } },
+    });
+    const cache = path.join(root, 'bomb');
+    const error = await pull({ settings: settings(cache), reference: `oci://${real().registry}/models/hostile/bomb:v1` }).catch((e: unknown) => e);
+    expect(isMlcacheError(error) && error.code).toBe('ARTIFACT_INVALID');
+    expect((error as Error).message).toMatch(/decompression bomb/);
+    const folder = path.join(cache, 'models--hostile--bomb');
+    expect(await readdir(path.join(folder, 'blobs'))).toEqual([]);
+    expect(await readdir(path.join(folder, '.mlcache-tmp')).catch(() => [])).toEqual([]);
+  });
+
   it.each([
     ['a path that climbs out', [{ name: '../../escape.txt', content: 'x' }], 'UNSAFE_PATH'],
     ['an absolute path', [{ name: '/etc/evil', content: 'x' }], 'UNSAFE_PATH'],

@@ -6,7 +6,7 @@
  * result without a warning.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +94,8 @@ describe('push → pull through a real registry', () => {
     const { stdout: byCommit } = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${real().registry}/models/acme/tiny-model:${pushed.commit}`], { timeout: 30_000 });
     expect(byCommit).toBe(stdout);
 
+    // Nothing of mlcache's own is left in the repo folder (its temp folder goes when empty).
+    expect(await readdir(path.join(copy, repoFolderName({ id: MODEL, type: 'model' })))).toEqual(['blobs', 'refs', 'snapshots', 'trees']);
     const scan = await scanCacheDir(copy);
     expect(scan.warnings).toEqual([]);
     expect(scan.repos.map((r) => r.id.name)).toEqual([MODEL]);

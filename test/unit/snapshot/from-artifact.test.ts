@@ -34,6 +34,23 @@ describe('artifactIdentity', () => {
     expect(artifactIdentity(contents(), { ...hints, config: { name: 'not a repo id!' } }).repo.id).toBe('org/name');
   });
 
+  it('a bad repo id in the artifact is the artifact\'s fault (ARTIFACT_INVALID, hint --repo); a bad --repo is the user\'s', () => {
+    const hints = { repository: 'x/y', manifestDigest: DIGEST };
+    try {
+      artifactIdentity(contents({ repoId: 'a/b/c/../d' }), hints);
+      throw new Error('accepted');
+    } catch (error) {
+      expect(isMlcacheError(error) && error.code).toBe('ARTIFACT_INVALID');
+      expect(isMlcacheError(error) && error.hint).toMatch(/--repo/);
+    }
+    try {
+      artifactIdentity(contents(), { ...hints, repoId: 'bad//id' });
+      throw new Error('accepted');
+    } catch (error) {
+      expect(isMlcacheError(error) && error.code).toBe('INVALID_REPO_ID');
+    }
+  });
+
   it('refuses a hostile ref before any byte is fetched', () => {
     for (const ref of ['../../etc', '/abs', 'a/../../b']) {
       try {
