@@ -205,7 +205,7 @@ export async function uploadBlob(req: RegistryRequester, repository: string, upl
     failures++;
     if (failures >= MAX_FAILURES_WITHOUT_PROGRESS || Date.now() - lastProgress > MAX_MS_WITHOUT_PROGRESS) throw error;
     const delay = backoffDelay(failures - 1, req.baseDelayMs, 8_000);
-    req.warn(`${what(verb)}: ${error instanceof Error ? error.message : String(error)}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${failures + 1}/${MAX_FAILURES_WITHOUT_PROGRESS}).`);
+    req.warn(`${what(verb)}: ${(error instanceof Error ? error.message : String(error)).replace(/\.$/, '')}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${failures + 1} of ${MAX_FAILURES_WITHOUT_PROGRESS}).`);
     const controller = req.aborts.begin(signal);
     try {
       await sleep(delay, controller.signal);
