@@ -276,7 +276,26 @@ export function createTransferEngine(options: TransferEngineOptions): TransferEn
   };
 
   let pending = 0;
+  /**
+   * Items in this engine by destination. Two callers of one run that want the same blob (two
+   * catalog entries of one repo selecting the same file) share one transfer: the second does not
+   * wait on its own process's lock as if another process held it.
+   */
+  const inFlight = new Map<string, Promise<TransferResult>>();
   const download = (item: TransferItem): Promise<TransferResult> => {
+    const twin = inFlight.get(item.destination);
+    if (twin !== undefined) {
+      return twin.then((r) => ({ ...r, id: item.id, bytesTransferred: 0, bytesResumed: 0, deliveredByOther: true, retries: 0 }));
+    }
+    const started = startItem(item);
+    inFlight.set(item.destination, started);
+    const forget = () => {
+      if (inFlight.get(item.destination) === started) inFlight.delete(item.destination);
+    };
+    started.then(forget, forget);
+    return started;
+  };
+  const startItem = (item: TransferItem): Promise<TransferResult> => {
     if (closed) return Promise.reject(new MlcacheError('INTERNAL', 'The transfer engine is closed.'));
     ledger.queued(item.size);
     pending++;

@@ -57,3 +57,29 @@ describe('transfer engine: happy path', () => {
     expect(ev.of('totals').at(-1)!.totals).toMatchObject({ filesDone: 3, bytesDone: 3 * MB + 123 + 22, filesFailed: 0 });
   });
 });
+
+describe('transfer engine: one blob wanted twice in one run', () => {
+  const hub = useEmulator({ repos: [{ id: REPO, revisions: [{ refs: ['main'], files: [{ path: 'shared.safetensors', generated: { size: 2 * MB } }] }] }] });
+
+  it('two callers of one engine share one transfer: no wait on its own lock, one set of requests', async () => {
+    const dir = await tempDir();
+    const dispatcher = testAgent();
+    const ev = collectEvents();
+    const { acquireLock } = await import('../../src/cache/index.js');
+    const engine = createTransferEngine({ dispatcher, onEvent: ev.onEvent, connections: 4, acquireLock: (p, o) => acquireLock(p, { signal: o.signal, onWait: o.onWait }) });
+    const destination = path.join(dir, 'shared.safetensors');
+    const lockPath = path.join(dir, 'locks', 'shared.lock');
+    const [a, b] = await Promise.all([
+      itemFor(hub(), { repo: REPO, file: 'shared.safetensors', destination, dispatcher, lockPath }),
+      itemFor(hub(), { repo: REPO, file: 'shared.safetensors', destination, dispatcher, lockPath }),
+    ]);
+    hub().resetStats();
+    const [first, second] = await Promise.all([engine.download(a!), engine.download({ ...b!, id: 'second' })]);
+    await engine.close();
+    expect(ev.of('waiting-for-lock')).toEqual([]);
+    expect(first.bytesTransferred).toBe(2 * MB);
+    expect(second).toMatchObject({ id: 'second', bytesTransferred: 0, deliveredByOther: true });
+    expect(hub().stats.bytesServed).toBe(2 * MB);
+    expect((await readFile(destination)).equals(await hub().contentOf(REPO, 'shared.safetensors'))).toBe(true);
+  });
+});
