@@ -74,7 +74,7 @@ describe('transfer engine: one blob wanted twice in one run', () => {
       itemFor(hub(), { repo: REPO, file: 'shared.safetensors', destination, dispatcher, lockPath }),
     ]);
     hub().resetStats();
-    const [first, second] = await Promise.all([engine.download(a!), engine.download({ ...b!, id: 'second' })]);
+    const [first, second] = await Promise.all([engine.download(a), engine.download({ ...b, id: 'second' })]);
     await engine.close();
     expect(ev.of('waiting-for-lock')).toEqual([]);
     expect(first.bytesTransferred).toBe(2 * MB);
