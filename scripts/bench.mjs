@@ -3,7 +3,7 @@
  * `npm run bench`: mlcache's transfer engine against a one-stream-per-file baseline,
  * @huggingface/hub's snapshotDownload and aria2c (when installed), on the Hub emulator with a
  * per-connection bandwidth cap, an aggregate cap and latency. Prints a Markdown table
- * (docs/performance.md holds the latest). A script, not a timed test (style.md §14).
+ * (docs/performance.md holds the latest). A script, not a timed test (docs/performance.md).
  *
  * Each tool runs in a child process (`--child`, or aria2c under /usr/bin/time) so its peak RSS and
  * CPU time are its own; the emulator runs in a third process (scripts/bench-emulator.mjs), so it

@@ -1,5 +1,5 @@
 /**
- * Retry policy as data (style.md §10): which answers are worth another attempt, which mean the
+ * Retry policy as data (docs/download.md): which answers are worth another attempt, which mean the
  * signed CDN URL expired, which are a deterministic lie, and which are final; and, per failed
  * attempt, what to do next (`decideRetry`). Pure: the range runner feeds it counters and clocks.
  */

@@ -14,7 +14,7 @@ import { findProjectRoot } from '../util/project-root.js';
 import { formatIssuePath } from '../util/format-issue-path.js';
 import { findJsonErrorPosition, lineColumn } from '../util/json-error-position.js';
 
-/** Written by this version of mlcache; 1.0.0 was the pipeline's bootstrap.sh. */
+/** Written by this version of mlcache; 1.0.0 is the older shell bootstrap's format (docs/bootstrap.md). */
 export const HARDWARE_CACHE_VERSION = '1.1.0';
 export const HARDWARE_CACHE_FILE = path.join('config', 'hardware_cache.json');
 

@@ -1,8 +1,9 @@
 /**
  * Pure recommendations from a probe, each with the reason a person can check. The rules follow
- * what the pipeline's runtimes support (pipeline-models.md): faster-whisper/CTranslate2 runs
- * float16 well only with tensor cores (compute capability >= 7.0) and int8 on CUDA needs >= 6.1;
- * CTranslate2 has no MPS or ROCm backend; mlx_whisper runs on Apple Silicon only.
+ * what the runtimes support: faster-whisper/CTranslate2 runs float16 well only with tensor cores
+ * (compute capability >= 7.0) and int8 on CUDA needs >= 6.1 (CTranslate2 docs, "Quantization":
+ * supported types per compute capability); CTranslate2 has no MPS or ROCm backend; mlx_whisper runs
+ * on Apple Silicon only (ml-explore/mlx-examples whisper README). docs/bootstrap.md lists them.
  */
 import type { HardwareInfo, NvidiaGpu } from './types.js';
 

@@ -1,5 +1,5 @@
 /**
- * Wire schemas for the Hub JSON mlcache reads, validated at the boundary (style.md §7). Loose
+ * Wire schemas for the Hub JSON mlcache reads, validated at the boundary (docs/architecture.md, "Rules the code follows"). Loose
  * objects: the Hub adds fields freely; only what mlcache uses is checked.
  */
 import { z } from 'zod';
