@@ -2,7 +2,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathExists } from '../util/path-exists.js';
-import { fsError, randomHex8 } from './atomic-write.js';
+import { fsError } from './atomic-write.js';
+import { repoTempName } from './repo-temp.js';
 
 export interface CommitBlobResult {
   /** False when the blob already existed (another process won the race); the temp was removed. */
@@ -35,7 +36,9 @@ export async function commitBlob(tempPath: string, finalBlobPath: string): Promi
 }
 
 async function applyDefaultMode(file: string): Promise<void> {
-  const probe = path.join(path.dirname(file), `tmp_${randomHex8()}`);
+  // Named like a repo temp (host, pid): a kill before it is removed leaves a name the next run's
+  // sweep of `.mlcache-tmp/` recognises as a dead process's and removes.
+  const probe = path.join(path.dirname(file), repoTempName('probe'));
   try {
     await fs.writeFile(probe, '', { flag: 'wx' });
     const { mode } = await fs.stat(probe);

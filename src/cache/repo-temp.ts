@@ -24,12 +24,12 @@ import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { repoPaths } from './repo-paths.js';
 
-export type RepoTempKind = 'link' | 'copy' | 'ref' | 'tree' | 'unpack';
+export type RepoTempKind = 'link' | 'copy' | 'ref' | 'tree' | 'unpack' | 'probe';
 
 /** A temp of another host, or of a live (or reused) pid, is stale after this long untouched. */
 export const STALE_TEMP_MS = 10 * 60_000;
 
-const TEMP_NAME = /^([0-9a-f]{8})-([0-9]{1,10})-[0-9a-f]{8}\.(?:link|copy|ref|tree|unpack)$/;
+const TEMP_NAME = /^([0-9a-f]{8})-([0-9]{1,10})-[0-9a-f]{8}\.(?:link|copy|ref|tree|unpack|probe)$/;
 
 /** 8 hex of sha256(hostname): fixed length and safe in a file name, whatever the host is called. */
 export const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
