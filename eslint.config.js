@@ -24,9 +24,10 @@ const allowed = {
   snapshot: ['config', 'hub', 'download', 'cache', 'modelpack'],
   bundle: ['hub', 'download', 'cache', 'snapshot', 'modelpack'],
   maintenance: ['config', 'hub', 'download', 'cache', 'catalog', 'snapshot', 'lock'],
-  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'lock', 'bundle'],
+  runtime: ['config', 'hub', 'download', 'cache', 'snapshot', 'registry'],
+  commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'lock', 'bundle', 'runtime'],
 };
-const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
+const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli', 'bin'];
 
 const boundaryBlocks = Object.entries(allowed).map(([folder, ok]) => ({
   files: [`src/${folder}/**/*.ts`],
@@ -75,7 +76,7 @@ export default tseslint.config(
   },
   ...boundaryBlocks,
   {
-    files: ['src/cli/**/*.ts'],
+    files: ['src/cli/**/*.ts', 'src/bin/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {
@@ -88,7 +89,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/main.ts', 'src/config/settings.ts'],
+    files: ['src/cli/main.ts', 'src/config/settings.ts', 'src/bin/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

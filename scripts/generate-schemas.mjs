@@ -8,9 +8,9 @@ const root = new URL('../', import.meta.url);
 /** One entry per generated schema: output file, built module, exported function returning the schema. */
 const schemas = [
   { file: 'config/models.schema.json', module: 'dist/catalog/catalog-schema.js', generate: 'catalogJsonSchema' },
-  { file: 'docs/schemas/cache-models-plan.schema.json', module: 'dist/commands/cache-models-plan-schema.js', generate: 'cacheModelsPlanJsonSchema' },
+  { file: 'docs/schemas/cache-models-plan.schema.json', module: 'dist/commands/cache-models/plan-schema.js', generate: 'cacheModelsPlanJsonSchema' },
   { file: 'docs/schemas/mlcache-lock.schema.json', module: 'dist/lock/lockfile-schema.js', generate: 'lockfileJsonSchema' },
-  { file: 'config/hardware_cache.schema.json', module: 'dist/env/hardware-cache.js', generate: 'hardwareCacheJsonSchema' },
+  { file: 'config/hardware_cache.schema.json', module: 'dist/config/hardware-cache.js', generate: 'hardwareCacheJsonSchema' },
 ];
 
 for (const { file, module, generate } of schemas) {

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, isMlcacheError, MlcacheError } from '../errors.js';
 import { redact } from '../util/redact.js';
-import { registerCommands } from './commands/index.js';
+import { registerCommands } from './register/index.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<void> {

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { makeDirectory } from '../cache/index.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import type { CacheModelsEvent, CacheModelsOptions, CacheModelsPlan, CacheModelsResult } from './cache-models.js';
+import type { CacheModelsEvent, CacheModelsOptions, CacheModelsPlan, CacheModelsResult } from './cache-models/index.js';
 import { cacheDirectories, cacheVariables, type CacheDirectories, type CacheVariables } from '../env/cache-variables.js';
 import {
   HARDWARE_CACHE_FILE,
@@ -16,7 +16,7 @@ import {
   readHardwareCache,
   writeHardwareCache,
   type HardwareCache,
-} from '../env/hardware-cache.js';
+} from '../config/hardware-cache.js';
 import { MlcacheError, isMlcacheError } from '../errors.js';
 import { probeHardware, type ProbeHardwareOptions } from '../hardware/probe-hardware.js';
 import { recommendSettings, type Recommendations } from '../hardware/recommend-settings.js';

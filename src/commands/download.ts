@@ -13,8 +13,8 @@ import type { TransferEvent } from '../download/types.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoType } from '../hub/types.js';
 import { executeSnapshot, localFileIsCurrent, placeLocalFile, planSnapshot, type PlacedBy, type SnapshotPlan } from '../snapshot/index.js';
-import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from './snapshot-checks.js';
-import { createRuntime, verifyOnline, type RuntimeTuning } from './runtime.js';
+import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from '../runtime/snapshot-checks.js';
+import { createRuntime, verifyOnline, type RuntimeTuning } from '../runtime/hub-runtime.js';
 
 export interface DownloadOptions {
   settings: Settings;
@@ -59,7 +59,7 @@ export interface LocalDirResult {
   placed: Record<PlacedBy, number>;
 }
 
-export type { DownloadSpace } from './snapshot-checks.js';
+export type { DownloadSpace } from '../runtime/snapshot-checks.js';
 
 export interface DownloadResult {
   repoId: string;

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import type { Settings } from '../config/settings.js';
 import { cacheDirectories, cacheVariables, type CacheVariables } from '../env/cache-variables.js';
 import { formatEnvironment, type EnvFormat } from '../env/format-environment.js';
-import { locateHardwareCache } from '../env/hardware-cache.js';
+import { locateHardwareCache } from '../config/hardware-cache.js';
 import { MlcacheError } from '../errors.js';
 
 export interface EnvOptions {

@@ -35,7 +35,7 @@ import {
   type Lockfile,
 } from '../lock/index.js';
 import { planSnapshot, type SnapshotPlan } from '../snapshot/index.js';
-import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from './runtime.js';
+import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from '../runtime/hub-runtime.js';
 
 export interface LockOptions {
   settings: Settings;

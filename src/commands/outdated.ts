@@ -10,7 +10,7 @@ import type { Settings } from '../config/settings.js';
 import { isCommitHash } from '../hub/index.js';
 import type { RepoFile } from '../hub/types.js';
 import { diffFiles, entryKey, lockfilePath, readLockfile, type FileChanges, type LockedFile, type LockedHubEntry } from '../lock/index.js';
-import { createRuntime, verifyOnline, type RuntimeTuning } from './runtime.js';
+import { createRuntime, verifyOnline, type RuntimeTuning } from '../runtime/hub-runtime.js';
 
 export interface OutdatedOptions {
   settings: Settings;

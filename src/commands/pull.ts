@@ -18,9 +18,9 @@ import { readArtifactManifest, readModelConfig, type ArtifactContents } from '..
 import type { RegistryClient } from '../registry/types.js';
 import { artifactIdentity, artifactTree, executeSnapshot, planTree, unpackArchive, type ArtifactIdentity, type SnapshotPlan } from '../snapshot/index.js';
 import { symlinksSupported } from '../cache/index.js';
-import { createRuntime, type RuntimeTuning } from './runtime.js';
-import { formatReference, needsTagOrDigest, openRegistry, parseReference, type RegistryAccess } from './registry-session.js';
-import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from './snapshot-checks.js';
+import { createRuntime, type RuntimeTuning } from '../runtime/hub-runtime.js';
+import { formatReference, needsTagOrDigest, openRegistry, parseReference, type RegistryAccess } from '../runtime/registry-session.js';
+import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from '../runtime/snapshot-checks.js';
 
 export interface PullOptions extends RegistryAccess {
   settings: Settings;

@@ -19,9 +19,9 @@ import { buildModelArtifact } from '../modelpack/build-artifact.js';
 import type { RegistryClient, UploadResult } from '../registry/types.js';
 import { readLocalSnapshot } from '../snapshot/index.js';
 import { runPool } from '../util/run-pool.js';
-import { openRegistryMemory } from './registry-memory.js';
-import { formatReference, openRegistry, parseReference, type RegistryAccess } from './registry-session.js';
-import { interrupted } from './snapshot-checks.js';
+import { openRegistryMemory } from '../runtime/registry-memory.js';
+import { formatReference, openRegistry, parseReference, type RegistryAccess } from '../runtime/registry-session.js';
+import { interrupted } from '../runtime/snapshot-checks.js';
 
 export interface PushOptions extends RegistryAccess {
   settings: Settings;

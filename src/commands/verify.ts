@@ -19,7 +19,7 @@ import {
   type Finding,
   type RepairSummary,
 } from '../maintenance/index.js';
-import { createRuntime, verifyOnline } from './runtime.js';
+import { createRuntime, verifyOnline } from '../runtime/hub-runtime.js';
 import { lockedAsSelected, lockfilePath, readLockfile } from '../lock/index.js';
 
 export interface VerifyOptions {

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { expandPath, type Env } from '../config/settings.js';
-import type { CacheBlock } from './hardware-cache.js';
+import type { CacheBlock } from '../config/hardware-cache.js';
 
 export type CacheVariables = Record<string, string>;
 

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HardwareCacheSchema } from '../../src/env/hardware-cache.js';
+import { HardwareCacheSchema } from '../../src/config/hardware-cache.js';
 import { BIN, ensureBuilt, execCli } from '../helpers/cli.js';
 import { useEmulator } from '../helpers/emulator.js';
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CacheModelsPlanSchema } from '../../src/commands/cache-models-plan-schema.js';
+import { CacheModelsPlanSchema } from '../../src/commands/cache-models/plan-schema.js';
 import { runCli } from '../helpers/cli.js';
 import { EMULATOR_TOKEN, useEmulator } from '../helpers/emulator.js';
 

@@ -207,7 +207,7 @@ describe('--insecure-registry works for a non-loopback registry', () => {
     const result = await runCli(['pull', `oci://${registry}/judge/model:v1`, '--insecure-registry', registry, '--cache-dir', cache, '--quiet'], { env: { PATH: process.env.PATH ?? '', HOME: cache } });
     // Observed: exit 2, "Refusing to talk to <ip>:<port> over plain HTTP: it is not a loopback host and not named by
     // --insecure-registry" with a hint to pass the very flag that was passed (MLCACHE_INSECURE_REGISTRY too; push too).
-    // src/commands/registry-session.ts openRegistry() computes `insecure` from the list but does not pass
+    // src/runtime/registry-session.ts openRegistry() computes `insecure` from the list but does not pass
     // `insecureHosts` to createRegistryClient, whose own check (src/registry/client.ts) then refuses.
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);

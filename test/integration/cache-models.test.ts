@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CacheModelsPlanSchema } from '../../src/commands/cache-models-plan-schema.js';
-import { cacheModels, planCacheModels, type CacheModelsEvent, type CacheModelsOptions } from '../../src/commands/cache-models.js';
+import { CacheModelsPlanSchema } from '../../src/commands/cache-models/plan-schema.js';
+import { cacheModels, planCacheModels, type CacheModelsEvent, type CacheModelsOptions } from '../../src/commands/cache-models/index.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { EMULATOR_TOKEN, useEmulator } from '../helpers/emulator.js';
 import { mlcacheRejectionFrom } from '../helpers/errors.js';
@@ -305,7 +305,7 @@ describe('cache-models catalog mistakes', () => {
 
 describe('docs/schemas/cache-models-plan.schema.json', () => {
   it('is what the zod plan schema generates (run `npm run schemas`)', async () => {
-    const { cacheModelsPlanJsonSchema } = await import('../../src/commands/cache-models-plan-schema.js');
+    const { cacheModelsPlanJsonSchema } = await import('../../src/commands/cache-models/plan-schema.js');
     const committed = JSON.parse(await readFile(new URL('../../docs/schemas/cache-models-plan.schema.json', import.meta.url), 'utf8'));
     expect(committed).toEqual(cacheModelsPlanJsonSchema());
   });

@@ -10,7 +10,7 @@ import { snapshotDownload } from '@huggingface/hub';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CatalogSchema } from '../../src/catalog/index.js';
 import { download } from '../../src/commands/download.js';
-import { status } from '../../src/commands/status.js';
+import { status } from '../../src/commands/status/index.js';
 import { verify } from '../../src/commands/verify.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { useEmulator } from '../helpers/emulator.js';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { download } from '../../src/commands/download.js';
-import { createRuntime } from '../../src/commands/runtime.js';
+import { createRuntime } from '../../src/runtime/hub-runtime.js';
 import { loadSettings } from '../../src/config/settings.js';
 import type { TransferEngine, TransferItem, TransferResult } from '../../src/download/types.js';
 import type { FixtureFile } from '../../src/emulator/index.js';

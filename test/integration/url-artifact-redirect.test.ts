@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cacheModels, type CacheModelsOptions } from '../../src/commands/cache-models.js';
+import { cacheModels, type CacheModelsOptions } from '../../src/commands/cache-models/index.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { resolveUrlArtifact } from '../../src/hub/index.js';
 import { closedPort } from '../helpers/net.js';

@@ -4,9 +4,9 @@
  * cache-models table, its one-line summary, and the bootstrap prompt (the offline case of issue 13).
  */
 import { describe, expect, it } from 'vitest';
-import type { CacheModelsPlan, CacheModelsPlanEntry } from '../../../src/commands/cache-models-plan-schema.js';
-import { formatBootstrapPlan } from '../../../src/cli/commands/bootstrap.js';
-import { formatPlanTable, planLine } from '../../../src/cli/commands/cache-models.js';
+import type { CacheModelsPlan, CacheModelsPlanEntry } from '../../../src/commands/cache-models/plan-schema.js';
+import { formatBootstrapPlan } from '../../../src/cli/register/bootstrap.js';
+import { formatPlanTable, planLine } from '../../../src/cli/register/cache-models.js';
 
 const refused = {
   code: 'NETWORK_DNS',

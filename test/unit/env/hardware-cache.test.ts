@@ -11,7 +11,7 @@ import {
   parseHardwareCache,
   readHardwareCache,
   writeHardwareCache,
-} from '../../../src/env/hardware-cache.js';
+} from '../../../src/config/hardware-cache.js';
 import { MlcacheError } from '../../../src/errors.js';
 
 const FIXTURE = path.join(import.meta.dirname, '../../fixtures/hardware/hardware_cache.pipeline-1.0.0.json');

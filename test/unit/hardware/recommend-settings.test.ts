@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { batchSizeFor, recommendSettings } from '../../../src/hardware/recommend-settings.js';
 import { toHardwareRecord, toRecommendationsRecord } from '../../../src/hardware/hardware-record.js';
 import type { HardwareInfo, NvidiaGpu } from '../../../src/hardware/types.js';
-import { HardwareBlockSchema, RecommendationsSchema } from '../../../src/env/hardware-cache.js';
+import { HardwareBlockSchema, RecommendationsSchema } from '../../../src/config/hardware-cache.js';
 
 const GIB = 1024 ** 3;
 

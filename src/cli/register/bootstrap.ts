@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { BootstrapEvent, BootstrapResult } from '../../commands/bootstrap.js';
-import type { CacheModelsPlan } from '../../commands/cache-models-plan-schema.js';
+import type { CacheModelsPlan } from '../../commands/cache-models/plan-schema.js';
 import { formatBytes } from '../../util/bytes.js';
 import { redact } from '../../util/redact.js';
 import { addOptions, canAsk, groupSelection, groupSelectionOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
@@ -74,7 +74,7 @@ Examples:
       catalogPath: flags.catalog,
       interactive,
       confirm: askYesNo,
-      cacheModelsApi: () => import('../../commands/cache-models.js'),
+      cacheModelsApi: () => import('../../commands/cache-models/index.js'),
       signal: context.signal,
       onEvent: (event) => renderEvent(event, json, log),
     });

@@ -2,13 +2,13 @@
  * `mlcache status`: what is cached, per catalog group and per repo, read from disk only. It never
  * touches the network (the endpoint is not even read), so it works on a plane.
  */
-import { verifyCacheDir } from '../cache/verify-cache-dir.js';
-import type { Catalog, MachinePlatform } from '../catalog/index.js';
-import type { Settings } from '../config/settings.js';
+import { verifyCacheDir } from '../../cache/verify-cache-dir.js';
+import type { Catalog, MachinePlatform } from '../../catalog/index.js';
+import type { Settings } from '../../config/settings.js';
 // The maintenance modules one by one, not the barrel: it would load the Hub client and undici
 // (doctor, repair) into a command that never touches the network.
-import { catalogSelection, selectForMaintenance } from '../maintenance/select-from-catalog.js';
-import { buildStatus, type StatusReport } from '../maintenance/status-report.js';
+import { catalogSelection, selectForMaintenance } from '../../maintenance/select-from-catalog.js';
+import { buildStatus, type StatusReport } from '../../maintenance/status-report.js';
 
 export interface StatusOptions {
   settings: Settings;
@@ -46,7 +46,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     entries: selection.entries,
   });
   if (options.registry !== undefined) {
-    const { markRegistryAvailability } = await import('./status-registry.js');
+    const { markRegistryAvailability } = await import('./registry.js');
     await markRegistryAvailability(options, report, selection.entries);
   }
   return report;

@@ -5,16 +5,16 @@
  * --push-missing, push what came from the Hub. A registry that fails is a miss with its reason, never
  * a failed entry: the Hub is still there (unless offline, when it is the only way).
  */
-import type { SelectedEntry, SelectedHubEntry } from '../catalog/index.js';
-import type { TransferItem } from '../download/types.js';
-import { isMlcacheError, MlcacheError } from '../errors.js';
-import type { HubClient } from '../hub/types.js';
-import type { RegistryClient } from '../registry/types.js';
-import type { PlannedFile, SnapshotPlan } from '../snapshot/index.js';
+import type { SelectedEntry, SelectedHubEntry } from '../../catalog/index.js';
+import type { TransferItem } from '../../download/types.js';
+import { isMlcacheError, MlcacheError } from '../../errors.js';
+import type { HubClient } from '../../hub/types.js';
+import type { RegistryClient } from '../../registry/types.js';
+import type { PlannedFile, SnapshotPlan } from '../../snapshot/index.js';
 import { isCommitHash, lookupEntry, registryBase, repositoryFor, type RegistryBase } from './registry-first.js';
-import { openRegistry, type RegistryAccess } from './registry-session.js';
-import type { Runtime } from './runtime.js';
-import type { Settings } from '../config/settings.js';
+import { openRegistry, type RegistryAccess } from '../../runtime/registry-session.js';
+import type { Runtime } from '../../runtime/hub-runtime.js';
+import type { Settings } from '../../config/settings.js';
 
 export interface EntryRegistry {
   base: RegistryBase;
@@ -105,7 +105,7 @@ export async function planRegistryEntry(
 /** --push-missing: the entry's snapshot, now cached, to the registry under its commit and revision. */
 export async function pushEntry(registry: EntryRegistry, options: { signal?: AbortSignal | undefined }, selected: SelectedEntry): Promise<{ pushed?: string; pushError?: { code: string; message: string; hint?: string | undefined } }> {
   if (selected.kind !== 'hub') return {};
-  const { push } = await import('./push.js');
+  const { push } = await import('../push.js');
   try {
     const result = await push({
       settings: registry.settings,

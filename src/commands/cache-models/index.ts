@@ -11,9 +11,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
-import { CACHE_MODELS_MARGIN, checkSpace, volumeOf } from '../cache/disk-space.js';
-import { makeDirectory, repoFolderName } from '../cache/index.js';
-import { verifyCacheDir } from '../cache/verify-cache-dir.js';
+import { CACHE_MODELS_MARGIN, checkSpace, volumeOf } from '../../cache/disk-space.js';
+import { makeDirectory, repoFolderName } from '../../cache/index.js';
+import { verifyCacheDir } from '../../cache/verify-cache-dir.js';
 import {
   loadCatalog,
   selectEntries,
@@ -21,22 +21,22 @@ import {
   type SelectedEntry,
   type SelectedHubEntry,
   type SelectedUrlEntry,
-} from '../catalog/index.js';
-import type { Settings } from '../config/settings.js';
-import type { TransferEvent, TransferItem } from '../download/types.js';
-import { IntegrityError, MlcacheError, isMlcacheError } from '../errors.js';
-import { repoWebUrl, resolveUrlArtifact } from '../hub/index.js';
-import type { HubClient } from '../hub/types.js';
-import { cachedCommit, executeSnapshot, planSnapshot, type PlannedFile, type SnapshotPlan } from '../snapshot/index.js';
-import { formatBytes } from '../util/bytes.js';
-import { redactUrl } from '../util/redact.js';
-import type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
-import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from './runtime.js';
-import { openEntryRegistry, planRegistryEntry, pushEntry, type EntryRegistry } from './cache-models-registry.js';
-import { planLockedHubEntry, prepareLockedRun, type LockedRun } from './lock.js';
-import { entryKey } from '../lock/index.js';
+} from '../../catalog/index.js';
+import type { Settings } from '../../config/settings.js';
+import type { TransferEvent, TransferItem } from '../../download/types.js';
+import { IntegrityError, MlcacheError, isMlcacheError } from '../../errors.js';
+import { repoWebUrl, resolveUrlArtifact } from '../../hub/index.js';
+import type { HubClient } from '../../hub/types.js';
+import { cachedCommit, executeSnapshot, planSnapshot, type PlannedFile, type SnapshotPlan } from '../../snapshot/index.js';
+import { formatBytes } from '../../util/bytes.js';
+import { redactUrl } from '../../util/redact.js';
+import type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './plan-schema.js';
+import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from '../../runtime/hub-runtime.js';
+import { openEntryRegistry, planRegistryEntry, pushEntry, type EntryRegistry } from './registry.js';
+import { planLockedHubEntry, prepareLockedRun, type LockedRun } from '../lock.js';
+import { entryKey } from '../../lock/index.js';
 
-export type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './cache-models-plan-schema.js';
+export type { CacheModelsPlan, CacheModelsPlanEntry, CacheModelsVolume } from './plan-schema.js';
 
 
 export interface CacheModelsOptions {

@@ -29,7 +29,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
   addOptions(command, [...registryOptions(), ...outputOptions().filter((o) => o.long === '--json')]);
   refuseEmptyValues(command);
   command.action(async (flags: StatusFlags) => {
-    const [{ status }, { formatBytes }] = await Promise.all([import('../../commands/status.js'), import('../../util/bytes.js')]);
+    const [{ status }, { formatBytes }] = await Promise.all([import('../../commands/status/index.js'), import('../../util/bytes.js')]);
     const settings = await settingsFrom(flags, { announceCache: true });
     const result = await status({
       settings,

@@ -3,15 +3,15 @@
  * HEAD per entry, by the cached commit when there is one, else by the revision's tag — so a person
  * sees, before running cache-models, which entries the registry would serve.
  */
-import type { SelectedEntry } from '../catalog/index.js';
-import type { Settings } from '../config/settings.js';
-import { createDispatcher } from '../hub/index.js';
-import { isMlcacheError } from '../errors.js';
-import type { StatusReport } from '../maintenance/status-report.js';
-import { runPool } from '../util/run-pool.js';
-import { tagForRevision } from './push.js';
-import { referenceFor, registryBase } from './registry-first.js';
-import { formatReference, openRegistry, type RegistryAccess } from './registry-session.js';
+import type { SelectedEntry } from '../../catalog/index.js';
+import type { Settings } from '../../config/settings.js';
+import { createDispatcher } from '../../hub/index.js';
+import { isMlcacheError } from '../../errors.js';
+import type { StatusReport } from '../../maintenance/status-report.js';
+import { runPool } from '../../util/run-pool.js';
+import { tagForRevision } from '../push.js';
+import { referenceFor, registryBase } from '../cache-models/registry-first.js';
+import { formatReference, openRegistry, type RegistryAccess } from '../../runtime/registry-session.js';
 
 /** HEADs in flight at once. */
 const CONCURRENCY = 8;

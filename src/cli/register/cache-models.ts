@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { formatGroupSummaries, summarizeGroups } from '../../catalog/summarize-groups.js';
-import type { CacheModelsEvent, CacheModelsPlan, CacheModelsResult } from '../../commands/cache-models.js';
+import type { CacheModelsEvent, CacheModelsPlan, CacheModelsResult } from '../../commands/cache-models/index.js';
 import { EXIT_CODES, MlcacheError, usageError, type ErrorCode } from '../../errors.js';
 import { formatBytes, formatDuration } from '../../util/bytes.js';
 import {
@@ -210,7 +210,7 @@ Examples:
   $ mlcache cache-models --frozen          # CI: what mlcache.lock says, no Hub API calls`);
   command.action(async (flags: CacheModelsFlags) => {
     if (flags.frozen && flags.locked) throw usageError('--frozen and --locked cannot be combined.', '--frozen trusts the lock; --locked also asks the Hub for each locked commit. Pick one.');
-    const { cacheModels, planCacheModels } = await import('../../commands/cache-models.js');
+    const { cacheModels, planCacheModels } = await import('../../commands/cache-models/index.js');
     const settings = await settingsFrom(flags, { announceCache: true });
     const reporter = await createReporter(flags);
     const interactive = reporter.mode === 'tty' && flags.yes !== true && !settings.ci && process.stdin.isTTY === true;

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { loadSettings, type Env } from '../config/settings.js';
 import { createHubEmulator, DEMO_REPO_ID, demoRepos } from '../emulator/index.js';
 import { formatBytes } from '../util/bytes.js';
-/** The package root, from dist/cli/demo.js (or src/cli/demo.ts). */
+/** The package root, from dist/bin/demo.js (or src/bin/demo.ts). */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A `tree`-like rendering of a directory, with symlink targets and file sizes. */

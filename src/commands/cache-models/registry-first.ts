@@ -6,17 +6,17 @@
  * commit and carries every file the entry selects; anything else is a miss, fetched from the Hub,
  * and with --push-missing pushed so the next node hits.
  */
-import type { Settings } from '../config/settings.js';
-import type { SelectedHubEntry } from '../catalog/index.js';
-import type { TransferItem } from '../download/types.js';
-import { MlcacheError, isMlcacheError } from '../errors.js';
-import { isCommitHash } from '../hub/index.js';
-import type { RepoRef } from '../hub/types.js';
-import { readArtifactManifest } from '../modelpack/read-artifact.js';
-import { parseImageReference, registryRepositoryFor } from '../registry/index.js';
-import type { ImageReference, RegistryClient } from '../registry/types.js';
-import { artifactTree, planTree, type PlannedFile, type SnapshotPlan } from '../snapshot/index.js';
-import { tagForRevision } from './push.js';
+import type { Settings } from '../../config/settings.js';
+import type { SelectedHubEntry } from '../../catalog/index.js';
+import type { TransferItem } from '../../download/types.js';
+import { MlcacheError, isMlcacheError } from '../../errors.js';
+import { isCommitHash } from '../../hub/index.js';
+import type { RepoRef } from '../../hub/types.js';
+import { readArtifactManifest } from '../../modelpack/read-artifact.js';
+import { parseImageReference, registryRepositoryFor } from '../../registry/index.js';
+import type { ImageReference, RegistryClient } from '../../registry/types.js';
+import { artifactTree, planTree, type PlannedFile, type SnapshotPlan } from '../../snapshot/index.js';
+import { tagForRevision } from '../push.js';
 
 /** Where registry-first looks: `oci://host[:port][/prefix]`. */
 export interface RegistryBase {
