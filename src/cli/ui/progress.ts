@@ -143,6 +143,11 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
       hideCursor: true,
       clearOnComplete: true,
       stopOnComplete: false,
+      // Every frame redraws every bar. cli-progress otherwise skips a bar whose text did not change,
+      // but its line moves whenever a bar above it is removed or a line is logged above the bars:
+      // the skipped bar then stays behind on a stale line (a finished file's frozen "9%" beside the
+      // live ones). At 8 frames a second and at most 7 bars, the redraw costs nothing.
+      forceRedraw: true,
       autopadding: true,
       barsize: 24,
       fps: 8,
