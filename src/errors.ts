@@ -105,6 +105,13 @@ export const EXIT_CODES = {
 
 export type ErrorCode = keyof typeof EXIT_CODES;
 
+/**
+ * Refusals that hold for every file of a repo, not for one file: a gated repo, a missing or rejected
+ * token, a repo that does not exist or is disabled. Once one file gets one, a snapshot stops asking
+ * for the others, and the run reports it once, as one sentence about the repo.
+ */
+export const REPO_WIDE_CODES: ReadonlySet<string> = new Set<ErrorCode>(['GATED_REPO', 'TOKEN_MISSING', 'TOKEN_INVALID', 'REPO_NOT_FOUND', 'REPO_DISABLED']);
+
 export interface MlcacheErrorOptions {
   /** One line: what the user should do next. */
   hint?: string;

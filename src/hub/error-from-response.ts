@@ -139,7 +139,7 @@ export function errorFromResponse(input: ErrorResponseInput): HubHttpError {
     hint = `Check the file name against the repo's files at ${repoPage}.`;
   } else if (errorCode === 'GatedRepo') {
     code = 'GATED_REPO';
-    message = `${capitalize(repo ? describeRepo(repo) : what)} is gated: you must accept its conditions to download ${input.path !== undefined ? `'${input.path}'` : 'it'}.`;
+    message = `${capitalize(repo ? describeRepo(repo) : what)} is gated: you must accept its conditions to download it.`;
     hint = input.hasToken
       ? `Accept the conditions at ${repoPage} with the account that owns your token (some repos need the author's approval), then run the command again.`
       : `Accept the conditions at ${repoPage}, then ${tokenFlag}.`;

@@ -7,7 +7,7 @@ import { checkSpace, DOWNLOAD_MARGIN, type SpaceCheck } from '../cache/disk-spac
 import { repoPaths } from '../cache/repo-paths.js';
 import { indexLeftovers, journalPath, listFolder, readJournalFile } from '../download/journal.js';
 import { totalLength } from '../download/intervals.js';
-import { MlcacheError, type ErrorCode } from '../errors.js';
+import { MlcacheError, REPO_WIDE_CODES, type ErrorCode } from '../errors.js';
 import type { FileFailure, SnapshotPlan } from '../snapshot/index.js';
 import { formatBytes } from '../util/bytes.js';
 
@@ -81,6 +81,8 @@ export function failuresError(repoId: string, failures: FileFailure[], count: nu
   const deciding = DECIDING_CODES.map((code) => failures.find((f) => f.code === code)).find((f) => f !== undefined) ?? failures[0]!;
   const options = { hint: deciding.hint ?? 'Run the same command again; finished files are kept.', details: { failures } };
   const code = deciding.code as ErrorCode;
+  // A refusal of the whole repo (gated, no token …) is one sentence about the repo, whatever the count.
+  if (REPO_WIDE_CODES.has(code) && failures.every((f) => f.code === code)) return new MlcacheError(code, deciding.message, options);
   if (count === 1) return new MlcacheError(code, `${repoId}: ${deciding.path}: ${deciding.message}`, options);
   // `failures` holds the first records only (executeSnapshot keeps MAX_FAILURE_RECORDS); `count` is all of them.
   const names = (list: FileFailure[]) => `${list.slice(0, 5).map((f) => f.path).join(', ')}${count > 5 ? ` and ${count - 5} more` : ''}`;

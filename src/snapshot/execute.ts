@@ -20,7 +20,7 @@ import {
 import { lstat, rm } from 'node:fs/promises';
 import type { TransferEngine, TransferItem } from '../download/types.js';
 import type { HubClient, RepoRef } from '../hub/types.js';
-import { HubHttpError, isMlcacheError } from '../errors.js';
+import { HubHttpError, isMlcacheError, REPO_WIDE_CODES, type MlcacheError } from '../errors.js';
 import { fileSource } from './file-source.js';
 import type { PlannedFile, SnapshotPlan } from './plan.js';
 import { createFailureLog, type FileFailure } from './failure-log.js';
@@ -66,8 +66,12 @@ export interface SnapshotResult {
  * metadata HEAD, whose X-Error-Code maps to the typed error with its hint (gated repo: where to
  * accept the conditions; missing file; bad token). Only on failure, so it costs nothing otherwise.
  */
+function isRefusal(error: unknown, file: PlannedFile): boolean {
+  return error instanceof HubHttpError && !file.lfs && [401, 403, 404].includes(error.status);
+}
+
 async function explainRefusal(hub: HubClient, repo: RepoRef, commit: string, file: PlannedFile, error: unknown): Promise<never> {
-  if (error instanceof HubHttpError && !file.lfs && [401, 403, 404].includes(error.status)) {
+  if (isRefusal(error, file)) {
     try {
       await hub.resolveFile(repo, commit, file.path);
     } catch (typed) {
@@ -110,9 +114,19 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
 
   // One download per blob, however many paths share it. Only blobs that several paths need are
   // remembered (their promise is shared); the rest go straight to the engine.
+  // A refusal that holds for the whole repo (gated, no token, …): the files not yet asked for fail
+  // with it at once, without a request each, and the feeding stops.
+  let refusal: MlcacheError | undefined;
+  const noteRefusal = (error: unknown): void => {
+    if (isMlcacheError(error) && REPO_WIDE_CODES.has(error.code)) refusal ??= error;
+  };
+  // While a bare refusal (a regular file's 401/403/404) is being explained, the next files wait for
+  // the answer instead of each asking the Hub and being refused in turn.
+  let explaining: Promise<void> | undefined;
   const shared = sharedBlobs(plan.files);
   const sharedDownloads = new Map<string, Promise<number>>();
   const download = (file: PlannedFile): Promise<number> => {
+    const source = ctx.source ? ctx.source(file) : ctx.deliver ? () => Promise.reject(new Error('delivered locally')) : fileSource(hub(), repo, commit, file);
     const item: TransferItem = {
       id: blobPath(ctx.cacheDir, repo, file.etag),
       label: `${repo.id}: ${file.path}`,
@@ -121,15 +135,27 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
       digest: { algorithm: file.lfs ? 'sha256' : 'git-sha1', hex: file.etag },
       destination: blobPath(ctx.cacheDir, repo, file.etag),
       lockPath: lockPath(ctx.cacheDir, repo, file.etag),
-      resolve: ctx.source ? ctx.source(file) : ctx.deliver ? () => Promise.reject(new Error('delivered locally')) : fileSource(hub(), repo, commit, file),
+      resolve: async (reason) => {
+        if (explaining) await explaining;
+        if (refusal) throw refusal;
+        try {
+          return await source(reason);
+        } catch (error) {
+          noteRefusal(error);
+          throw error;
+        }
+      },
     };
     if (ctx.deliver) return ctx.deliver(file, item);
     if (!ctx.engine) throw new Error('executeSnapshot needs an engine or a deliver function');
     return ctx.engine.download(item).then(
       (r) => r.bytesTransferred,
       (error: unknown) => {
-        if (ctx.hub) return explainRefusal(ctx.hub, repo, commit, file, error);
-        throw error;
+        // The repo's refusal, already explained, fails the files after it without a request.
+        if (!ctx.hub || error === refusal) throw error;
+        const explained = explainRefusal(ctx.hub, repo, commit, file, error);
+        if (isRefusal(error, file)) explaining = explained.then(() => undefined, noteRefusal);
+        return explained;
       },
     );
   };
@@ -160,11 +186,12 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
       }
       if (!file.linked || copy) await linkSnapshotFile(ctx.cacheDir, repo, commit, file.path, file.etag, { copy });
     } catch (error) {
+      noteRefusal(error);
       failures.add({ path: file.path, ...describe(error) });
     }
   };
   const aborted = () => ctx.signal?.aborted === true;
-  const processed = await runPool(plan.files.length, FEED_WINDOW, (index) => processFile(plan.files[index]!), aborted);
+  const processed = await runPool(plan.files.length, FEED_WINDOW, (index) => processFile(plan.files[index]!), () => aborted() || refusal !== undefined);
 
   // The full listing at this commit, in huggingface_hub's format: its offline mode trusts it.
   // Written after the files, so a million-file listing (seconds to sort and write) delays neither

@@ -166,7 +166,8 @@ describe('executeSnapshot feeds the engine through a fixed window', () => {
   });
 
   it('every failure is counted and reported, and download says how many failed', async () => {
-    hub().setFaults({ rules: [{ match: { path: '/resolve/' }, action: { kind: 'status', status: 404 } }] });
+    // A refusal of one file at a time (EntryNotFound); a refusal of the whole repo stops the run (below).
+    hub().setFaults({ rules: [{ match: { path: '/resolve/' }, action: { kind: 'status', status: 404, errorCode: 'EntryNotFound' } }] });
     const runtime = await createRuntime({ settings: settings() });
     try {
       const plan = await planSnapshot({ hub: runtime.hub, cacheDir }, { repo: { id: 'acme/failing', type: 'model' } });
@@ -182,5 +183,26 @@ describe('executeSnapshot feeds the engine through a fixed window', () => {
     expect(isMlcacheError(error)).toBe(true);
     expect((error as Error).message).toMatch(new RegExp(`^${FAILING} files of acme/failing failed`));
     expect((error as Error).message).toContain(`and ${FAILING - 5} more`);
+  });
+
+  it('a refusal of the whole repo (gated) stops the feeding: the files not yet asked for cost no request, and it is one error', async () => {
+    hub().setFaults({ rules: [{ match: { path: '/resolve/' }, action: { kind: 'status', status: 401, errorCode: 'GatedRepo', errorMessage: 'Access to model acme/failing is restricted.' } }] });
+    const runtime = await createRuntime({ settings: settings(), connections: 2 });
+    try {
+      const plan = await planSnapshot({ hub: runtime.hub, cacheDir }, { repo: { id: 'acme/failing', type: 'model' } });
+      const before = hub().stats.requests.length;
+      const result = await executeSnapshot({ hub: runtime.hub, engine: runtime.engine, cacheDir }, plan);
+      const asked = hub().stats.requests.slice(before).filter((r) => r.url.includes('/resolve/')).length;
+      expect(result.failures.every((f) => f.code === 'GATED_REPO')).toBe(true);
+      // Only what was in flight (2 connections: a few items) reached the Hub; each regular file's
+      // refusal is asked once more for its X-Error-Code.
+      expect(asked).toBeLessThanOrEqual(12);
+      await expect(readdir(repoPaths(cacheDir, { id: 'acme/failing', type: 'model' }).refsDir)).resolves.toEqual([]);
+    } finally {
+      await runtime.close();
+    }
+    const error = await download({ settings: settings(), repoId: 'acme/failing' }).catch((e: unknown) => e);
+    expect(isMlcacheError(error) && error.code).toBe('GATED_REPO');
+    expect((error as Error).message).not.toMatch(/files of acme\/failing failed/);
   });
 });

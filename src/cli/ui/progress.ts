@@ -11,6 +11,7 @@ import cliProgress from 'cli-progress';
 import type { TransferEvent, TransferTotals } from '../../download/types.js';
 import { formatBytes } from '../../util/bytes.js';
 import { redact } from '../../util/redact.js';
+import { REPO_WIDE_CODES } from '../../errors.js';
 import { createRateMeter, etaSeconds, formatEta, formatRate, percent, plainProgressLine, truncateLabel } from './progress-format.js';
 
 export interface ProgressRendererOptions {
@@ -106,7 +107,8 @@ function createPlainRenderer(options: ProgressRendererOptions): ProgressRenderer
           break;
         }
         case 'file-failed':
-          write(`failed: ${event.label}: ${event.message}`);
+          // A refusal of the whole repo (gated, no token …) is the command's one error, not a line per file.
+          if (!REPO_WIDE_CODES.has(event.code)) write(`failed: ${event.label}: ${event.message}`);
           break;
         case 'warning':
           write(`warning: ${event.message}`);
@@ -222,7 +224,7 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
           break;
         case 'file-failed':
           drop(event.id);
-          log(`failed: ${event.label}: ${event.message}`);
+          if (!REPO_WIDE_CODES.has(event.code)) log(`failed: ${event.label}: ${event.message}`);
           break;
         case 'retry':
           if (shouldShowRetry(event)) log(retryLine(event));
