@@ -2,7 +2,7 @@
  * The CI recipes in docs/ci.md run as written: each block marked `<!-- recipe: NAME -->` is
  * extracted, and its shell steps run in order in a temp project against the Hub emulator, with
  * `mlcache` = `node bin/mlcache.js` (a shim on PATH). Left out: the steps that install mlcache
- * (`npm install -g mlcache…`) and the one that runs the user's own pipeline (`python …`); the test
+ * (`npm install -g ./vendor/mlcache-<version>.tgz`) and the one that runs the user's own pipeline (`python …`); the test
  * checks that nothing else is. Each recipe runs cold (files fetched by commit, no API request) and
  * warm (no request at all), so the docs cannot drift from the tool.
  */
@@ -29,7 +29,7 @@ const hub = useEmulator({
   ],
 });
 
-const SKIPPED = [/^npm install -g "?mlcache@/, /^python /];
+const SKIPPED = [/^npm install -g "?(?:\.\/vendor|\/tmp)\/mlcache-/, /^python /];
 const PLATFORM_KEY = new RegExp(`^mlcache-${process.platform}-${process.arch}-[0-9a-f]{16}$`);
 
 let tmp: string;
@@ -256,6 +256,8 @@ async function runDockerStage(text: string): Promise<string[]> {
       await mkdir(workdir, { recursive: true });
     } else if (op === 'COPY') {
       const parts = arg.split(/\s+/);
+      // The mlcache tarball (docs/ci.md "Installing"): the test runs the built CLI instead.
+      if (parts.some((p) => p.startsWith('vendor/mlcache-'))) continue;
       const dest = path.resolve(workdir, parts.pop()!);
       await mkdir(dest, { recursive: true });
       for (const source of parts) await cp(path.join(project, source), path.join(dest, path.basename(source)));

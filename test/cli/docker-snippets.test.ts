@@ -69,6 +69,8 @@ function dockerfileProblems(text: string): string[] {
   const all = stages(text);
   if (all.length === 0) problems.push('no FROM');
   if (/apt-get install[^\n]*\bnodejs\b/.test(text.replace(/\\\n/g, ' '))) problems.push("installs Debian's nodejs (18 on bookworm)");
+  // mlcache is not on the public npm registry: installing it by name there gets someone else's package.
+  if (/npm install -g "?mlcache(?:@|"|\s|$)/m.test(text)) problems.push('installs mlcache by name from the public registry');
   const nodeStages = new Set(all.filter((s) => nodeImageOk(s.image)).map((s) => s.alias));
   for (const s of all) {
     if (s.image.startsWith('node:') && !nodeImageOk(s.image)) problems.push(`${s.image} is older than Node 20.19`);
@@ -179,12 +181,15 @@ afterAll(async () => {
 });
 
 describe('Docker snippets in docs/ci.md', () => {
-  it('the checks catch what broke before: Debian nodejs, an old node image, an override with no image', () => {
+  it('the checks catch what broke before: Debian nodejs, an old node image, mlcache by name from the public registry, an override with no image', () => {
     expect(dockerfileProblems('FROM python:3.11-slim\nRUN apt-get update && apt-get install -y nodejs npm \\\n && npm install -g mlcache\n')).toEqual([
       "installs Debian's nodejs (18 on bookworm)",
+      'installs mlcache by name from the public registry',
       'stage python:3.11-slim uses mlcache without Node >= 20.19',
     ]);
     expect(dockerfileProblems('FROM node:18-slim\nRUN npm install -g mlcache\n')).toContain('node:18-slim is older than Node 20.19');
+    expect(dockerfileProblems('FROM node:22-slim\nRUN npm install -g mlcache\n')).toEqual(['installs mlcache by name from the public registry']);
+    expect(dockerfileProblems('FROM node:22-slim\nCOPY vendor/mlcache-0.1.0.tgz /tmp/\nRUN npm install -g /tmp/mlcache-0.1.0.tgz\n')).toEqual([]);
     expect(nodeImageOk('node:20.18-slim')).toBe(false);
     expect(nodeImageOk('node:20.19-slim')).toBe(true);
     expect(composeProblems({ services: { app: { user: '1:1' } } }, { standalone: true })).toEqual(['services.app: neither image nor build']);
