@@ -61,6 +61,14 @@ function retryFilter(verbose: boolean): (event: RetryEvent) => boolean {
   };
 }
 
+/**
+ * File failures that are not said per file: a refusal of the whole repo (gated, no token …) and an
+ * interruption (Ctrl-C, SIGTERM) are the command's one error, not one line per file in flight.
+ */
+function silentFailure(code: string): boolean {
+  return REPO_WIDE_CODES.has(code) || code === 'INTERRUPTED';
+}
+
 /** The run's last line, in every human mode: the totals as they ended. Pure. */
 export function finalLine(t: TransferTotals): string {
   return `[${String(percent(t.bytesDone, t.bytesTotal)).padStart(3, ' ')}%] ${formatBytes(t.bytesDone)} / ${formatBytes(t.bytesTotal)}  files ${t.filesDone}/${t.filesQueued}${t.filesFailed ? ` (${t.filesFailed} failed)` : ''}`;
@@ -107,8 +115,7 @@ function createPlainRenderer(options: ProgressRendererOptions): ProgressRenderer
           break;
         }
         case 'file-failed':
-          // A refusal of the whole repo (gated, no token …) is the command's one error, not a line per file.
-          if (!REPO_WIDE_CODES.has(event.code)) write(`failed: ${event.label}: ${event.message}`);
+          if (!silentFailure(event.code)) write(`failed: ${event.label}: ${event.message}`);
           break;
         case 'warning':
           write(`warning: ${event.message}`);
@@ -189,7 +196,10 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
   };
   const log = (line: string) => {
     if (stopped) options.stream.write(`${redact(line)}\n`);
-    else multibar.log(`${redact(line)}\n`);
+    // cli-progress writes logged lines over the rows the bars held and erases only the first of
+    // them: each line erases the rest of its row itself (ESC[K), so several lines logged in one
+    // frame leave no tail of an old bar behind.
+    else multibar.log(`${redact(line).replace(/\n/g, '\u001b[K\n')}\u001b[K\n`);
   };
   return {
     onEvent(event) {
@@ -224,7 +234,7 @@ function createTtyRenderer(options: ProgressRendererOptions): ProgressRenderer {
           break;
         case 'file-failed':
           drop(event.id);
-          if (!REPO_WIDE_CODES.has(event.code)) log(`failed: ${event.label}: ${event.message}`);
+          if (!silentFailure(event.code)) log(`failed: ${event.label}: ${event.message}`);
           break;
         case 'retry':
           if (shouldShowRetry(event)) log(retryLine(event));

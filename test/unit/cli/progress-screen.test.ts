@@ -2,7 +2,7 @@
  * What a person sees DURING a run, read from a terminal screen (test/helpers/screen.ts) the TTY
  * renderer draws on: after every event and redraw, a file is on screen at most once, a finished or
  * failed file's bar is gone at once (no frozen bar beside the others), a file that starts again keeps
- * its one bar, and when the run ends — finished or stopped by Ctrl-C — no bar is left on screen and the
+ * its one bar, several lines logged in one frame leave no tail of an old bar, and when the run ends — finished or stopped by Ctrl-C — no bar is left on screen and the
  * last line is the true final state.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -33,9 +33,15 @@ function events(stopAt?: number): TransferEvent[] {
       out.push({ type: 'file-started', id: 'f0', label: label(0), size: SIZE, resumedBytes: 0, chunks: 1 });
     }
     out.push({ type: 'totals', totals: totals(done, failed, bytes + (batch.length * SIZE) / 2), bytesPerSecond: 1, elapsedMs: 1 });
+    // Several lines logged in one frame (a flaky CDN drops every connection at once).
+    for (const i of batch) out.push({ type: 'retry', id: `f${i}`, label: label(i), attempt: 1, delayMs: 300, reason: `UND_ERR_SOCKET ${start}`, range: { start: 0, end: SIZE } });
     // Finish in reverse order: the last started file ends first.
     for (const i of [...batch].reverse()) {
-      if (stopAt !== undefined && i === stopAt) return out;
+      if (stopAt !== undefined && i === stopAt) {
+        // Ctrl-C: the files in flight end as interrupted, said once by the command, not per file.
+        for (const j of batch.filter((k) => k <= i)) out.push({ type: 'file-failed', id: `f${j}`, label: label(j), code: 'INTERRUPTED', message: 'Interrupted.' });
+        return out;
+      }
       if (i === 5) {
         out.push({ type: 'file-failed', id: `f${i}`, label: label(i), code: 'SERVER_ERROR', message: 'HTTP 503 five times.' });
         failed++;
@@ -78,7 +84,7 @@ describe('the TTY renderer on a screen, mid-run', () => {
           active.delete(e.label);
         }
         if (e.type === 'totals') last = e.totals;
-        vi.advanceTimersByTime(200); // more than one redraw at 8 fps
+        if (e.type !== 'retry') vi.advanceTimersByTime(200); // more than one redraw at 8 fps (retries pile up in one frame)
         frames++;
         const bars = barLines(screen.lines());
         for (let i = 0; i < FILES; i++) {
@@ -92,6 +98,10 @@ describe('the TTY renderer on a screen, mid-run', () => {
       vi.advanceTimersByTime(1000);
       const lines = screen.lines();
       expect(barLines(lines), lines.join('\n')).toEqual([]);
+      // Every line on the final screen is one whole line that was said: no tail of an old bar
+      // after a logged line, no interrupted file reported as failed.
+      for (const l of lines) expect(l, lines.join('\n')).toMatch(/^(retry 1 in 0\.[0-9]s: org\/m: model-\d{5}-of-00011\.safetensors: (connection reset|UND_ERR_SOCKET \d+)|failed: .*: HTTP 503 five times\.|\[ *\d+%\] .* files \d+\/11( \(1 failed\))?)$/);
+      expect(lines.filter((l) => l.includes('Interrupted'))).toEqual([]);
       expect(lines.at(-1)).toBe(finalLine(last!));
       // The failure was said once, above, and stays on screen.
       if (stopAt === undefined) {
