@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findProjectRoot, type ProjectRoot } from '../util/project-root.js';
+import { MlcacheError } from '../errors.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -282,6 +283,25 @@ export function resolveRegistryAuthFiles(env: Env, home: string, cwd: string): s
   return files;
 }
 
+/**
+ * The Hub endpoint as an http(s) URL without a trailing slash. Anything else (`ftp://…`, a bare host
+ * name) is a usage error at once, not five network retries of a request undici cannot make.
+ */
+function checkedEndpoint(raw: string, source: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new MlcacheError('USAGE', `The Hub endpoint from ${source} is not an http(s) URL: ${raw}`, {
+      hint: 'Give the Hub or mirror as a full URL, e.g. --endpoint https://huggingface.co or HF_ENDPOINT=http://mirror.internal:8080.',
+    });
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   const env: Env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
@@ -307,7 +327,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
     torchHomeSource: torch.source,
     project,
     cacheNotes: cacheConflictNotes(location, project),
-    endpoint: endpointRaw.replace(/\/+$/, ''),
+    endpoint: checkedEndpoint(endpointRaw, options.endpoint !== undefined ? '--endpoint' : 'HF_ENDPOINT'),
     endpointSource: options.endpoint !== undefined ? '--endpoint' : endpointVar !== undefined ? 'HF_ENDPOINT' : 'default',
     tokenPath: tokenPathVar !== undefined ? expandPath(tokenPathVar, env, home, cwd) : path.join(userHfHome, 'token'),
     disableImplicitToken: isTrue(env.HF_HUB_DISABLE_IMPLICIT_TOKEN),
