@@ -4,6 +4,7 @@
  * JSON, GitHub Actions ($GITHUB_ENV) or a docker compose service.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { cacheDirectories, cacheVariables, type CacheVariables } from '../env/cache-variables.js';
 import { formatEnvironment, type EnvFormat } from '../env/format-environment.js';
@@ -33,16 +34,36 @@ export interface EnvResult {
   githubEnvFile: string | undefined;
 }
 
-/** The cache variables of a project, absolute. Shared by `env` and `run`. */
-export async function projectEnvironment(options: { settings: Settings; root?: string | undefined; offline?: boolean | undefined }) {
+/**
+ * The user's token file when the project's HF_HOME would hide it: huggingface_hub reads
+ * `$HF_HOME/token` unless HF_TOKEN_PATH says otherwise (constants.py `HF_TOKEN_PATH`), so once
+ * HF_HOME points into the project, the token `hf auth login` saved is no longer found. Not when a
+ * token variable is set (it wins anyway) or the file does not exist.
+ */
+async function hiddenUserToken(settings: Settings, hfHome: string): Promise<string | undefined> {
+  if (settings.env.HF_TOKEN || settings.env.HUGGING_FACE_HUB_TOKEN) return undefined;
+  if (path.resolve(settings.tokenPath) === path.join(hfHome, 'token')) return undefined;
+  const found = await fs.stat(settings.tokenPath).catch(() => undefined);
+  return found?.isFile() ? settings.tokenPath : undefined;
+}
+
+/**
+ * The cache variables of a project, absolute. Shared by `env` and `run`. On this machine (not for
+ * a container: `userToken: false`) they also keep the user's Hub token reachable (HF_TOKEN_PATH).
+ */
+export async function projectEnvironment(options: { settings: Settings; root?: string | undefined; offline?: boolean | undefined; userToken?: boolean | undefined }) {
   const located = await locateHardwareCache({ root: options.root, cwd: options.settings.cwd });
   const dirs = cacheDirectories(located.data.cache, { root: located.root, env: options.settings.env, home: options.settings.home });
-  return { located, dirs, variables: cacheVariables(dirs, { offline: options.offline }) };
+  const variables = cacheVariables(dirs, { offline: options.offline });
+  const token = options.userToken === false ? undefined : await hiddenUserToken(options.settings, dirs.hfHome);
+  if (token !== undefined) variables.HF_TOKEN_PATH = token;
+  return { located, dirs, variables };
 }
 
 export async function env(options: EnvOptions): Promise<EnvResult> {
   const format = options.format ?? 'sh';
-  const { located, dirs, variables } = await projectEnvironment(options);
+  // A compose service runs in a container, where this machine's token file does not exist.
+  const { located, dirs, variables } = await projectEnvironment({ ...options, userToken: format !== 'compose' });
   if (options.service !== undefined && !/^[a-zA-Z0-9._-]+$/.test(options.service)) {
     // compose-spec: service names match ^[a-zA-Z0-9._-]+$.
     throw new MlcacheError('USAGE', `"${options.service}" is not a valid compose service name.`, { hint: 'Use letters, digits, ".", "_" and "-", as in your compose.yaml.' });

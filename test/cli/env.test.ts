@@ -28,6 +28,34 @@ function mlcache(args: string[], options: { cwd?: string; env?: Record<string, s
 const expected = () => defaultCacheVariables(root);
 
 describe('mlcache env', () => {
+  it('keeps the token `hf auth login` saved reachable (HF_TOKEN_PATH) once HF_HOME points into the project; never in compose, never the token itself', async () => {
+    const tokenHome = await mkdtemp(path.join(os.tmpdir(), 'mlcache-env-token-'));
+    try {
+      const tokenFile = path.join(tokenHome, '.cache', 'huggingface', 'token');
+      await mkdir(path.dirname(tokenFile), { recursive: true });
+      await writeFile(tokenFile, 'hf_savedbyloginxxxxxxxxxxxxxxxxxxxx\n');
+      const env = { HOME: tokenHome };
+      const json = await mlcache(['env', '--format', 'json', '--root', root], { env });
+      expect(json.code, json.stderr).toBe(0);
+      const vars = JSON.parse(json.stdout) as Record<string, string>;
+      expect(vars).toEqual({ ...expected(), HF_TOKEN_PATH: tokenFile });
+      // In the shell that evaluated it (HF_HOME is the project's now), it stays the user's file.
+      const again = await mlcache(['env', '--format', 'json', '--root', root], { env: { ...env, ...vars } });
+      expect((JSON.parse(again.stdout) as Record<string, string>).HF_TOKEN_PATH).toBe(tokenFile);
+      // `run` gives it to the command.
+      const seen = await mlcache(['run', '--root', root, '--', process.execPath, '-e', 'process.stdout.write(process.env.HF_TOKEN_PATH ?? "unset")'], { env });
+      expect(seen.stdout).toBe(tokenFile);
+      // A container does not have this machine's file; a token variable wins without it.
+      const compose = await mlcache(['env', '--format', 'compose', '--root', root], { env });
+      expect(compose.stdout).not.toContain('HF_TOKEN_PATH');
+      const withVar = await mlcache(['env', '--format', 'json', '--root', root], { env: { ...env, HF_TOKEN: 'hf_fromvariablexxxxxxxxxxxxxxxxxxxx' } });
+      expect(JSON.parse(withVar.stdout)).toEqual(expected());
+      for (const r of [json, again, seen, compose, withVar]) expect(r.stdout + r.stderr).not.toMatch(/hf_savedbylogin|hf_fromvariable/);
+    } finally {
+      await rm(tokenHome, { recursive: true, force: true });
+    }
+  });
+
   it('sh (default), found by walking up from a subdirectory: bash evals it', async () => {
     const r = await mlcache(['env'], { cwd: path.join(root, 'sub', 'dir') });
     expect(r.code, r.stderr).toBe(0);
