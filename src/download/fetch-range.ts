@@ -231,7 +231,11 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
       onResponseStart(_ctrl, status, headers) {
         if (status < 200 || state.settled || state.stopReason !== undefined) return;
         stall.activity();
-        const verdict = classifyStatus(status, { refreshOnUnauthorized: source.refreshOnUnauthorized });
+        // A refusal that names its cause (the Hub's X-Error-Code: GatedRepo, RepoNotFound …) is a
+        // refusal, not an expired signed URL: resolving again would only be refused again.
+        const named = header(headers, 'x-error-code') !== undefined;
+        const classified = classifyStatus(status, { refreshOnUnauthorized: source.refreshOnUnauthorized });
+        const verdict = named && classified === 'expired' ? 'fatal' : classified;
         if (verdict !== 'ok') {
           const after = status === 429 || status === 503 ? retryAfterSeconds({ get: (n) => header(headers, n) }) : undefined;
           const error = statusError(status, source.url, { requestId: header(headers, 'x-request-id'), retryAfter: after, label });

@@ -56,3 +56,34 @@ describe('a gated repo with a public listing', () => {
     });
   }
 });
+
+describe('a gated repo whose regular files are refused with X-Error-Code', () => {
+  let hostile: HostileHub;
+  let dir: string;
+  beforeAll(async () => {
+    ensureBuilt();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-gated-regular-'));
+    hostile = await startHostileHub({
+      files: [makeFile('config.json', Buffer.from('{"a":1}\n'), false), makeFile('tokenizer.json', Buffer.from('{"t":1}\n'), false)],
+      hub: (req, res) => {
+        if (!req.url?.includes('/resolve/')) return false;
+        res.writeHead(403, { 'x-error-code': 'GatedRepo', 'x-error-message': `Access to model ${REPO} is restricted and you are not in the authorized list.` }).end();
+        return true;
+      },
+    });
+  });
+  afterAll(async () => {
+    await hostile.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a 403 that names its cause is not read as an expired URL: no retry line, one sentence', async () => {
+    const token = 'hf_validbutnotallowed0000000000000';
+    const result = await runCli(['download', REPO, '--endpoint', hostile.hub.url, '--cache-dir', dir, '--token', token], { env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).not.toMatch(/retry|expired/);
+    expect(result.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+    expect(result.stderr).toMatch(/^error: Model acme\/x is gated/m);
+    expect(result.stdout + result.stderr).not.toContain(token);
+  });
+});
