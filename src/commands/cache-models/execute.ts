@@ -1,8 +1,9 @@
 /**
  * Executing a `cache-models` plan (as changesets' `apply-release-plan`): every entry at once
  * through the run's one transfer engine — a URL artifact to its file under TORCH_HOME, a Hub repo
- * through snapshot/execute.ts (from the Hub, or from the registry that serves it), then
- * --push-missing. One entry's failure never stops the others: it becomes that entry's result.
+ * through snapshot/execute.ts (from the Hub, or from the registry that serves it), then its
+ * `local_dir` (the files it lacks, placed from the cache as `download --local-dir` places them:
+ * snapshot/local-dir.ts), then --push-missing. One entry's failure never stops the others: it becomes that entry's result.
  */
 import path from 'node:path';
 import { makeDirectory } from '../../cache/index.js';
@@ -11,7 +12,7 @@ import type { TransferItem } from '../../download/types.js';
 import { IntegrityError } from '../../errors.js';
 import { resolveUrlArtifact } from '../../hub/index.js';
 import type { Runtime } from '../../runtime/hub-runtime.js';
-import { executeSnapshot, type SnapshotPlan } from '../../snapshot/index.js';
+import { executeSnapshot, placeFromCache, type PlannedFile, type SnapshotPlan } from '../../snapshot/index.js';
 import type { CacheModelsPlanEntry } from './plan-schema.js';
 import { errorInfo } from './plan-entry.js';
 import { pushEntry, type EntryRegistry } from './registry.js';
@@ -66,11 +67,13 @@ export interface EntryWork {
   selected: SelectedEntry;
   snapshot: SnapshotPlan | undefined;
   registrySource: RegistrySource | undefined;
+  /** With a `local_dir`: the files to place there. */
+  localFiles: PlannedFile[] | undefined;
 }
 
 export async function executeEntry(context: ExecuteContext, work: EntryWork): Promise<CacheModelsEntryResult> {
   const { options, runtime, registry } = context;
-  const { planEntry, selected, snapshot, registrySource } = work;
+  const { planEntry, selected, snapshot, registrySource, localFiles } = work;
   const started = Date.now();
   const base = {
     group: planEntry.group,
@@ -119,11 +122,22 @@ export async function executeEntry(context: ExecuteContext, work: EntryWork): Pr
         error: { code: first.code, message: `${first.path}: ${first.message}${more}`, ...(first.hint ? { hint: first.hint } : {}) },
       });
     }
+    const transferred = { bytesFetched: result.bytesFetched, bytesCached: result.bytesCached };
+    let localDir: CacheModelsEntryResult['localDir'];
+    if (planEntry.localDir !== undefined && localFiles !== undefined) {
+      const args = { cacheDir: options.settings.hubCache, repo: snapshot.repo, commit: snapshot.commit, localDir: planEntry.localDir, signal: options.signal };
+      try {
+        const placed = await placeFromCache(args, localFiles);
+        localDir = { path: planEntry.localDir, upToDate: snapshot.files.length - localFiles.length, placed };
+      } catch (error) {
+        return done({ status: 'failed', ...transferred, error: errorInfo(error) });
+      }
+    }
     const pushed = registry && options.pushMissing === true && !registrySource ? await pushEntry(registry, options, selected) : undefined;
     return done({
       status: result.filesFetched > 0 || result.bytesFetched > 0 ? 'fetched' : 'cached',
-      bytesFetched: result.bytesFetched,
-      bytesCached: result.bytesCached,
+      ...transferred,
+      ...(localDir ? { localDir } : {}),
       ...(pushed ?? {}),
     });
   } catch (error) {
@@ -140,6 +154,7 @@ export function executePlan(context: ExecuteContext, work: PlannedWork): Promise
         selected: work.selected[i]!,
         snapshot: work.snapshots[i],
         registrySource: work.registrySources[i],
+        localFiles: work.localFiles[i],
       });
       context.options.onEvent?.({ type: 'entry-done', entry: result });
       return result;

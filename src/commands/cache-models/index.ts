@@ -26,12 +26,18 @@ export type { CacheModelsEntryResult, CacheModelsEvent, CacheModelsOptions, Cach
 export { catalogChecksumError } from './execute.js';
 
 /** Catalog, lock, registry, selection, then the plan (emitted as a `plan` event). */
-async function loadAndPlan(options: CacheModelsOptions, runtime: Runtime, opened: { registry?: EntryRegistry | undefined }): Promise<PlannedWork> {
-  const { catalog, sources, lockedRun } = await loadCatalogRun(options);
+async function loadAndPlan(
+  options: CacheModelsOptions,
+  runtime: Runtime,
+  opened: { registry?: EntryRegistry | undefined },
+  dryRun: boolean,
+): Promise<PlannedWork> {
+  const run = await loadCatalogRun(options);
+  const { catalog, sources, lockedRun } = run;
   // Offline (HF_HUB_OFFLINE) still works registry-first: an air-gapped rack's only source.
   const registry = (opened.registry = await openEntryRegistry(options, runtime, catalog.registry));
   if (!registry) verifyOnline(options.settings);
-  const selection = selectForRun(options, catalog, lockedRun);
+  const selection = selectForRun(options, run);
   // The "Planning…" spinner starts only now: a catalog or usage error never follows it.
   await options.onPlanning?.();
   const work = await assemblePlan({
@@ -45,6 +51,7 @@ async function loadAndPlan(options: CacheModelsOptions, runtime: Runtime, opened
     frozen: options.frozen === true,
     signal: options.signal,
     freeSpace: options.freeSpace,
+    dryRun,
   });
   options.onEvent?.({ type: 'plan', plan: work.plan });
   return work;
@@ -78,14 +85,14 @@ async function withRun<T>(options: CacheModelsOptions, body: (runtime: Runtime, 
 
 /** The plan alone (what --dry-run prints). Writes nothing. */
 export function planCacheModels(options: CacheModelsOptions): Promise<CacheModelsPlan> {
-  return withRun(options, async (runtime, opened) => (await loadAndPlan(options, runtime, opened)).plan);
+  return withRun(options, async (runtime, opened) => (await loadAndPlan(options, runtime, opened, true)).plan);
 }
 
 /** Plan, check space, then fetch everything selected through one engine. */
 export function cacheModels(options: CacheModelsOptions): Promise<CacheModelsResult> {
   const started = Date.now();
   return withRun(options, async (runtime, opened) => {
-    const work = await loadAndPlan(options, runtime, opened);
+    const work = await loadAndPlan(options, runtime, opened, options.dryRun === true);
     const { plan } = work;
     if (options.dryRun) return dryRunResult(plan, started);
     await confirmGated(plan, options);

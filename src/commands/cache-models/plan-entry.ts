@@ -12,7 +12,7 @@ import { MlcacheError, isMlcacheError } from '../../errors.js';
 import { repoWebUrl } from '../../hub/index.js';
 import type { HubClient } from '../../hub/types.js';
 import { entryKey } from '../../lock/index.js';
-import { cachedCommit, planSnapshot, type SnapshotPlan } from '../../snapshot/index.js';
+import { cachedCommit, planSnapshot, splitByLocalDir, type PlannedFile, type SnapshotPlan } from '../../snapshot/index.js';
 import { redactUrl } from '../../util/redact.js';
 import { planLockedHubEntry, type LockedRun } from '../lock.js';
 import type { CacheModelsPlanEntry } from './plan-schema.js';
@@ -113,11 +113,25 @@ export interface PlannedEntry {
   planEntry: CacheModelsPlanEntry;
   snapshot?: SnapshotPlan | undefined;
   registrySource?: RegistrySource | undefined;
+  /** With a `local_dir`: the files to place there (those it does not already hold at the commit). */
+  localFiles?: PlannedFile[] | undefined;
 }
 
 /** One selected entry → its plan entry, and what executing it needs. */
 export async function planEntry(context: EntryPlanContext, entry: SelectedEntry): Promise<PlannedEntry> {
   if (entry.kind === 'url') return { planEntry: await planUrlEntry(context.torchHome, entry) };
+  const planned = await planRepoEntry(context, entry);
+  if (entry.localDir === undefined) return planned;
+  // `local_dir`: the cache is filled as without it; DIR gets the files it does not hold yet.
+  const localDir = entry.localDir;
+  if (planned.snapshot === undefined || planned.planEntry.error !== undefined || planned.planEntry.skipped !== undefined) {
+    return { ...planned, planEntry: { ...planned.planEntry, localDir } };
+  }
+  const { stale } = await splitByLocalDir(localDir, planned.snapshot.commit, planned.snapshot.files, context.signal);
+  return { ...planned, localFiles: stale, planEntry: { ...planned.planEntry, localDir, localFilesNeeded: stale.length } };
+}
+
+async function planRepoEntry(context: EntryPlanContext, entry: SelectedHubEntry): Promise<PlannedEntry> {
   const { hub, cacheDir, registry, lockedRun } = context;
   const base = { group: entry.group, name: entry.name, kind: entry.kind, purpose: entry.purpose, optional: entry.optional };
   const repoFields = {

@@ -2,10 +2,13 @@
  * Assembling a `cache-models` plan (as changesets' `assemble-release-plan`: build it, change
  * nothing): every selected entry planned (plan-entry.ts), needed bytes totalled with each blob
  * counted once even when two entries select the same file, and the disk preflight per volume
- * (space.ts). Entries that could not be planned carry their `error` and count 0 bytes here; the
- * CLI says how many are unknown. Writes nothing.
+ * (space.ts), which also counts the copies into each entry's `local_dir`. Entries that could not
+ * be planned carry their `error` and count 0 bytes here; the CLI says how many are unknown.
+ * Writes nothing but huggingface_hub metadata for a `local_dir` file a hash proves current (as
+ * `download --local-dir --dry-run`).
  */
-import type { SpaceDemand } from '../../cache/disk-space.js';
+import { localCopyDemand, type SpaceDemand } from '../../cache/disk-space.js';
+import { localCopies } from '../../runtime/snapshot-checks.js';
 import { repoFolderName } from '../../cache/index.js';
 import type { Selection } from '../../catalog/index.js';
 import type { HubClient } from '../../hub/types.js';
@@ -28,6 +31,8 @@ export interface AssemblePlanInput {
   frozen: boolean;
   signal: AbortSignal | undefined;
   freeSpace: ((dir: string) => Promise<number>) | undefined;
+  /** A dry run writes nothing: no hardlink probe in a `local_dir` (hardlinks are assumed to work there). */
+  dryRun: boolean;
 }
 
 /**
@@ -61,7 +66,12 @@ export async function assemblePlan(input: AssemblePlanInput): Promise<PlannedWor
   const context = { hub, cacheDir: hubCache, torchHome, registry, lockedRun: input.lockedRun, frozen: input.frozen, signal: input.signal };
   const planned = await Promise.all(selection.entries.map((entry) => planEntry(context, entry)));
   const demands = spaceDemands(planned, hubCache, torchHome);
-  const volumes = await planVolumes(demands, input.freeSpace);
+  const localDemands: SpaceDemand[] = [];
+  for (const p of planned) {
+    if (p.localFiles === undefined || p.planEntry.localDir === undefined) continue;
+    localDemands.push(await localCopyDemand(hubCache, p.planEntry.localDir, localCopies(p.localFiles), { probe: !input.dryRun }));
+  }
+  const volumes = await planVolumes([...demands, ...localDemands], input.freeSpace);
   const plan: CacheModelsPlan = {
     hubCache,
     torchHome,
@@ -76,5 +86,11 @@ export async function assemblePlan(input: AssemblePlanInput): Promise<PlannedWor
     volumes,
     fits: volumes.every((v) => v.fits),
   };
-  return { plan, selected: selection.entries, snapshots: planned.map((p) => p.snapshot), registrySources: planned.map((p) => p.registrySource) };
+  return {
+    plan,
+    selected: selection.entries,
+    snapshots: planned.map((p) => p.snapshot),
+    registrySources: planned.map((p) => p.registrySource),
+    localFiles: planned.map((p) => p.localFiles),
+  };
 }

@@ -2,9 +2,12 @@
  * Selection for a `cache-models` run: the merged catalog (shipped ← project ← --catalog), the
  * lock when --frozen / --locked (which must agree with the catalog before anything is planned,
  * and whose recorded selection then applies), and the entries the flags select
- * (catalog/select-entries.ts).
+ * (catalog/select-entries.ts), each Hub entry's `local_dir` resolved to an absolute folder
+ * (catalog/local-dir.ts: against the project root, else the working folder; never inside the hub
+ * cache — a bad value anywhere in the catalog is CATALOG_INVALID before anything is planned).
  */
-import { loadCatalog, selectEntries, type Catalog, type Selection } from '../../catalog/index.js';
+import { loadCatalog, resolveLocalDir, resolveLocalDirs, selectEntries, type Catalog, type LocalDirBase, type Selection } from '../../catalog/index.js';
+import { findProjectRoot } from '../../util/project-root.js';
 import { prepareLockedRun, type LockedRun } from '../lock.js';
 import type { CacheModelsOptions } from './types.js';
 
@@ -13,6 +16,8 @@ export interface LoadedCatalogRun {
   /** Catalog files merged, shipped first. */
   sources: string[];
   lockedRun: LockedRun | undefined;
+  /** What a relative `local_dir` resolves against, and the hub cache it must stay out of. */
+  localDirBase: LocalDirBase;
 }
 
 /** The machine a catalog's platform rules are checked against. */
@@ -32,13 +37,16 @@ export async function loadCatalogRun(options: CacheModelsOptions): Promise<Loade
     options.frozen === true || options.locked === true
       ? await prepareLockedRun({ ...options, catalog, platform: platformOf(options), mode: options.frozen === true ? 'frozen' : 'locked' })
       : undefined;
-  return { catalog, sources, lockedRun };
+  const { settings } = options;
+  const localDirBase = { base: settings.project?.root ?? findProjectRoot(settings.cwd)?.root ?? settings.cwd, hubCache: settings.hubCache };
+  resolveLocalDirs(catalog, { ...localDirBase, sources });
+  return { catalog, sources, lockedRun, localDirBase };
 }
 
 /** The entries this run caches: the flags' selection, or the lock's with --frozen / --locked. */
-export function selectForRun(options: CacheModelsOptions, catalog: Catalog, lockedRun: LockedRun | undefined): Selection {
-  const request = lockedRun ? { ...options, ...lockedRun.selection } : options;
-  return selectEntries(catalog, {
+export function selectForRun(options: CacheModelsOptions, run: Pick<LoadedCatalogRun, 'catalog' | 'lockedRun' | 'localDirBase'>): Selection {
+  const request = run.lockedRun ? { ...options, ...run.lockedRun.selection } : options;
+  const selection = selectEntries(run.catalog, {
     all: request.all,
     groups: request.groups,
     models: request.models,
@@ -46,4 +54,11 @@ export function selectForRun(options: CacheModelsOptions, catalog: Catalog, lock
     force: request.force,
     platform: platformOf(options),
   });
+  // `localDir` leaves here absolute (loadCatalogRun has already refused values that resolve badly).
+  const entries = selection.entries.map((entry) => {
+    if (entry.kind !== 'hub' || entry.localDir === undefined) return entry;
+    const resolved = resolveLocalDir(entry.localDir, run.localDirBase);
+    return 'path' in resolved ? { ...entry, localDir: resolved.path } : entry;
+  });
+  return { ...selection, entries };
 }

@@ -7,7 +7,7 @@ import type { SelectedEntry } from '../../catalog/index.js';
 import type { Settings } from '../../config/settings.js';
 import type { TransferEvent, TransferItem } from '../../download/types.js';
 import type { RuntimeTuning } from '../../runtime/hub-runtime.js';
-import type { PlannedFile, SnapshotPlan } from '../../snapshot/index.js';
+import type { PlacedBy, PlannedFile, SnapshotPlan } from '../../snapshot/index.js';
 import type { CacheModelsPlan } from './plan-schema.js';
 
 export interface CacheModelsOptions {
@@ -93,6 +93,8 @@ export interface CacheModelsEntryResult {
   pushed?: string | undefined;
   pushError?: { code: string; message: string; hint?: string | undefined } | undefined;
   error?: { code: string; message: string; hint?: string | undefined } | undefined;
+  /** The catalog's `local_dir`: the folder, the files already up to date there, and those written, by how. */
+  localDir?: { path: string; upToDate: number; placed: Record<PlacedBy, number> } | undefined;
 }
 
 export interface CacheModelsResult {
@@ -118,6 +120,8 @@ export interface PlannedWork {
   snapshots: Array<SnapshotPlan | undefined>;
   /** Parallel to plan.entries: the registry's blob source for entries it serves. */
   registrySources: Array<RegistrySource | undefined>;
+  /** Parallel to plan.entries: for entries with a `local_dir`, the files to place there. */
+  localFiles: Array<PlannedFile[] | undefined>;
 }
 
 /** An entry's failure as plans and results carry it. */
