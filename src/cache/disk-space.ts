@@ -7,9 +7,20 @@
  * huggingface_hub's file_download.py::_check_disk_space does the same comparison per file but
  * only warns; mlcache refuses (INSUFFICIENT_SPACE, exit 9) because a run that fills the disk
  * costs the time of the transfer and leaves the disk full for everything else on the machine.
+ *
+ * One function, `checkVolumes`, is the preflight of both commands: a run states what it will
+ * write where (`SpaceDemand`s: the blobs still needed under the hub cache, URL artifacts under
+ * TORCH_HOME, copies into a `--local-dir` / catalog `local_dir` folder — `localCopyDemand`), the
+ * demands are grouped by the filesystem (device) of each folder's nearest existing ancestor, and
+ * each filesystem is compared with its free space plus one margin.
+ *
+ * The margin policy (`marginFor`), in one place: a run over one repo (`download`, `pull`,
+ * `import`) keeps 1% + 4 MiB; a catalog run (`cache-models`, many repos, often tens of GB, while
+ * other programs keep writing) keeps 5% + 1 GiB. Nothing needed needs no margin.
  */
-import { stat, statfs } from 'node:fs/promises';
+import { link, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { randomHex8 } from './atomic-write.js';
 
 /** Safety margin over the bytes needed: a share of them plus a fixed amount (metadata, journals, other writers). */
 export interface SpaceMargin {
@@ -25,6 +36,14 @@ export const CACHE_MODELS_MARGIN: SpaceMargin = { ratio: 0.05, bytes: 1024 ** 3 
  * 10 MB download would be refused on a disk with hundreds of MB free.
  */
 export const DOWNLOAD_MARGIN: SpaceMargin = { ratio: 0.01, bytes: 4 * 1024 ** 2 };
+
+/** What a run is: one repo, or a whole catalog selection. */
+export type SpaceScope = 'repo' | 'catalog';
+
+/** The margin policy (see the file comment). */
+export function marginFor(scope: SpaceScope): SpaceMargin {
+  return scope === 'repo' ? DOWNLOAD_MARGIN : CACHE_MODELS_MARGIN;
+}
 
 export function requiredWithMargin(bytesNeeded: number, margin: SpaceMargin = CACHE_MODELS_MARGIN): number {
   return bytesNeeded <= 0 ? 0 : Math.ceil(bytesNeeded * (1 + margin.ratio)) + margin.bytes;
@@ -86,4 +105,94 @@ export async function checkSpace(
   }
   const fits = bytesNeeded <= 0 || bytesFree === undefined || bytesFree >= bytesRequired;
   return { path: existing, device, bytesNeeded, bytesRequired, bytesFree, fits };
+}
+
+/** Bytes a run will write under `dir` (a cache root or a local folder). */
+export interface SpaceDemand {
+  dir: string;
+  bytes: number;
+}
+
+/** One filesystem's check, with the folders whose demands it holds (in the order given). */
+export interface VolumeCheck extends SpaceCheck {
+  roots: string[];
+}
+
+/**
+ * The one preflight: demands grouped by the filesystem of each folder (its nearest existing
+ * ancestor's st_dev), each filesystem's total against its free space plus the margin of `scope`.
+ * Volumes come in the order of their first demand; a folder named twice is listed once.
+ */
+export async function checkVolumes(
+  demands: readonly SpaceDemand[],
+  options: { scope: SpaceScope; freeSpace?: ((dir: string) => Promise<number>) | undefined },
+): Promise<VolumeCheck[]> {
+  const byDevice = new Map<number, { path: string; roots: string[]; bytes: number }>();
+  for (const demand of demands) {
+    const probe = await volumeOf(demand.dir);
+    const volume = byDevice.get(probe.device) ?? { path: probe.path, roots: [], bytes: 0 };
+    if (!volume.roots.includes(demand.dir)) volume.roots.push(demand.dir);
+    volume.bytes += Math.max(0, demand.bytes);
+    byDevice.set(probe.device, volume);
+  }
+  const checks: VolumeCheck[] = [];
+  for (const volume of byDevice.values()) {
+    const check = await checkSpace(volume.path, volume.bytes, { margin: marginFor(options.scope), freeSpace: options.freeSpace });
+    checks.push({ ...check, roots: volume.roots });
+  }
+  return checks;
+}
+
+/** Whether two folders (existing or not yet) live on one filesystem. */
+export async function sameVolume(a: string, b: string): Promise<boolean> {
+  return (await volumeOf(a)).device === (await volumeOf(b)).device;
+}
+
+/**
+ * Whether the filesystem holding `dir` makes hardlinks: a probe file in its nearest existing
+ * ancestor, linked and both names removed at once. Some filesystems refuse (FAT, exFAT, many
+ * SMB and FUSE mounts); a folder this process cannot write answers true (placing files there
+ * fails on its own, with its own error).
+ */
+export async function hardlinksWork(dir: string): Promise<boolean> {
+  const base = path.join(await existingAncestor(dir), `.mlcache-link-probe.${process.pid}.${randomHex8()}`);
+  try {
+    await writeFile(base, '', { flag: 'wx' });
+  } catch {
+    return true;
+  }
+  try {
+    await link(base, `${base}.link`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await rm(`${base}.link`, { force: true }).catch(() => undefined);
+    await rm(base, { force: true }).catch(() => undefined);
+  }
+}
+
+/** A file to be placed into a local folder, and whether the placement may hardlink it to its blob. */
+export interface LocalCopy {
+  size: number;
+  hardlinkable: boolean;
+}
+
+/**
+ * The bytes placing `files` into `localDir` adds to its filesystem, beside the blobs the hub
+ * cache receives: every file when the folder is on another filesystem than `cacheDir` or that
+ * filesystem refuses hardlinks, else only the files that are never hardlinked (regular files,
+ * snapshot/local-dir.ts). `probe: false` (a dry run, which writes nothing) assumes hardlinks work
+ * on one filesystem. A reflink shares blocks and costs less than counted: the count errs on the
+ * safe side.
+ */
+export async function localCopyDemand(
+  cacheDir: string,
+  localDir: string,
+  files: readonly LocalCopy[],
+  options: { probe: boolean },
+): Promise<SpaceDemand> {
+  const copyAll = !(await sameVolume(cacheDir, localDir)) || (options.probe && files.some((f) => f.hardlinkable) && !(await hardlinksWork(localDir)));
+  const bytes = files.reduce((n, f) => n + (copyAll || !f.hardlinkable ? f.size : 0), 0);
+  return { dir: localDir, bytes };
 }

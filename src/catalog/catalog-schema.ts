@@ -53,6 +53,13 @@ export const HubEntrySchema = z
       ),
     gated: z.boolean().default(false).describe('The Hub gates this repo: a token with granted access is needed.'),
     approxBytes: z.number().int().nonnegative().optional().describe('Approximate download size in bytes, for --help (the plan uses exact sizes).'),
+    local_dir: z
+      .string()
+      .min(1, 'must name a folder (it is empty)')
+      .optional()
+      .describe(
+        'Also put the selected files as real files in this folder, as `download --local-dir` does (huggingface_hub metadata in <folder>/.cache/huggingface/download). Relative to the project root (the folder holding config/), or absolute; not inside the hub cache.',
+      ),
   })
   .describe('A Hugging Face Hub repo, cached in the HF hub cache.');
 

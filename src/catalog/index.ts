@@ -40,4 +40,5 @@ export {
   type SelectionRequest,
 } from './select-entries.js';
 export { formatGroupSummaries, summarizeGroups, type GroupSummary } from './summarize-groups.js';
-export { checkCatalogRules, checkDestination, parseCatalogText, validateCatalog, type CatalogProblem } from './validate-catalog.js';
+export { checkCatalogRules, checkDestination, checkLocalDirValue, parseCatalogText, validateCatalog, type CatalogProblem } from './validate-catalog.js';
+export { resolveLocalDir, resolveLocalDirs, type LocalDirBase } from './local-dir.js';

@@ -34,6 +34,8 @@ export interface SelectedHubEntry {
   optional: boolean;
   purpose: string;
   approxBytes: number | undefined;
+  /** The catalog's `local_dir` as written (resolved by catalog/local-dir.ts against the project root). */
+  localDir?: string | undefined;
   /** Set when this entry is not cached on this run, with the one-line reason. */
   skipped?: string | undefined;
 }
@@ -94,6 +96,7 @@ function toSelected(group: string, entry: Entry, skipped: string | undefined): S
       optional: entry.optional,
       purpose: entry.purpose,
       approxBytes: entry.approxBytes,
+      ...(entry.local_dir !== undefined ? { localDir: entry.local_dir } : {}),
       skipped,
     };
   }
@@ -113,7 +116,7 @@ function toSelected(group: string, entry: Entry, skipped: string | undefined): S
 
 function identity(entry: SelectedEntry): string {
   return entry.kind === 'hub'
-    ? JSON.stringify(['hub', entry.repo.type, entry.repo.id, entry.revision, entry.include ?? null, entry.exclude ?? null, entry.formats ?? null])
+    ? JSON.stringify(['hub', entry.repo.type, entry.repo.id, entry.revision, entry.include ?? null, entry.exclude ?? null, entry.formats ?? null, entry.localDir ?? null])
     : JSON.stringify(['url', entry.destination]);
 }
 

@@ -76,6 +76,14 @@ export function checkDestination(destination: string): string | undefined {
   return undefined;
 }
 
+/** Why a catalog `local_dir` value is unusable on its own (where it points is checked by resolveLocalDir), or undefined. */
+export function checkLocalDirValue(value: string): string | undefined {
+  if (value.trim() === '') return 'must name a folder (it is blank)';
+  if (value.includes('\0')) return 'must not contain a NUL character';
+  if (value.startsWith('~')) return 'is not expanded: use an absolute path or one relative to the project root';
+  return undefined;
+}
+
 /** Rules beyond the schema. `catalog` has passed CatalogSchema. */
 export function checkCatalogRules(catalog: Catalog): CatalogProblem[] {
   const problems: CatalogProblem[] = [];
@@ -104,6 +112,10 @@ export function checkCatalogRules(catalog: Catalog): CatalogProblem[] {
             const why = checkPattern(pattern);
             if (why !== undefined) add([...at, key, i], `invalid pattern '${pattern}': ${why}`);
           });
+        }
+        if (entry.local_dir !== undefined) {
+          const why = checkLocalDirValue(entry.local_dir);
+          if (why !== undefined) add([...at, 'local_dir'], `local_dir '${entry.local_dir}' ${why}`);
         }
         entry.formats?.forEach((patterns, f) => {
           patterns.forEach((pattern, i) => {

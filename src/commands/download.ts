@@ -3,16 +3,14 @@
  * Prints (through the CLI) the snapshot path alone on stdout, so `$(mlcache download org/name)`
  * works. Blobs already in the cache are never fetched again.
  */
-import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
-import { snapshotFilePath } from '../cache/index.js';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoType } from '../hub/types.js';
-import { executeSnapshot, localFileIsCurrent, placeLocalFile, planSnapshot, type PlacedBy, type SnapshotPlan } from '../snapshot/index.js';
+import { executeSnapshot, placeFromCache, planSnapshot, splitByLocalDir, type PlacedBy, type SnapshotPlan } from '../snapshot/index.js';
 import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from '../runtime/snapshot-checks.js';
 import { createRuntime, verifyOnline, type RuntimeTuning } from '../runtime/hub-runtime.js';
 
@@ -102,12 +100,9 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     let upToDate = 0;
     if (localDir !== undefined) {
       // Files DIR holds at this commit need nothing from the Hub or the cache.
-      const stale = [];
-      for (const f of fullPlan.files) {
-        if (await localFileIsCurrent(localDir, fullPlan.commit, f, options.signal)) upToDate++;
-        else stale.push(f);
-      }
-      plan = withFiles(fullPlan, stale);
+      const split = await splitByLocalDir(localDir, fullPlan.commit, fullPlan.files, options.signal);
+      upToDate = split.upToDate;
+      plan = withFiles(fullPlan, split.stale);
     }
     const base = {
       repoId: repo.id,
@@ -120,7 +115,9 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       bytesNeeded: plan.bytesNeeded,
       plan,
     };
-    const space = await preflight(settings.hubCache, plan, options.freeSpace);
+    // The copies into DIR count too, on DIR's filesystem (the cache's when they share one).
+    const placement = localDir === undefined ? undefined : { path: localDir, files: plan.files, probe: options.dryRun !== true };
+    const space = await preflight(settings.hubCache, plan, options.freeSpace, placement);
     if (options.dryRun) {
       const local = localDir === undefined ? undefined : { path: localDir, upToDate, placed: { reflink: 0, hardlink: 0, copy: 0 } };
       return { ...base, localDir: local, space, dryRun: true, bytesFetched: 0, bytesCached: plan.bytesTotal - plan.bytesNeeded, filesFetched: 0, durationMs: 0 };
@@ -134,13 +131,9 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     if (result.failureCount > 0) throw failuresError(repo.id, result.failures, result.failureCount);
     let local: LocalDirResult | undefined;
     if (localDir !== undefined) {
-      local = { path: localDir, upToDate, placed: { reflink: 0, hardlink: 0, copy: 0 } };
-      for (const f of plan.files) {
-        if (options.signal?.aborted) throw interrupted();
-        // The snapshot entry resolves to the verified blob (or to its copy with HF_HUB_DISABLE_SYMLINKS).
-        const source = await realpath(snapshotFilePath(settings.hubCache, repo, plan.commit, f.path));
-        local.placed[await placeLocalFile(localDir, source, plan.commit, f)]++;
-      }
+      const placed = await placeFromCache({ cacheDir: settings.hubCache, repo, commit: plan.commit, localDir, signal: options.signal }, plan.files);
+      if (options.signal?.aborted) throw interrupted();
+      local = { path: localDir, upToDate, placed };
     }
     return {
       localDir: local,

@@ -3,29 +3,57 @@
  * preflight against the plan, and the errors for an interrupted run and for failed files.
  */
 import path from 'node:path';
-import { checkSpace, DOWNLOAD_MARGIN, type SpaceCheck } from '../cache/disk-space.js';
+import { checkVolumes, localCopyDemand, type SpaceCheck, type SpaceDemand, type VolumeCheck } from '../cache/disk-space.js';
 import { repoPaths } from '../cache/repo-paths.js';
 import { indexLeftovers, journalPath, listFolder, readJournalFile } from '../download/journal.js';
 import { totalLength } from '../download/intervals.js';
 import { MlcacheError, REPO_WIDE_CODES, type ErrorCode } from '../errors.js';
-import type { FileFailure, SnapshotPlan } from '../snapshot/index.js';
+import type { FileFailure, PlannedFile, SnapshotPlan } from '../snapshot/index.js';
+import { mayHardlink } from '../snapshot/local-dir.js';
 import { formatBytes } from '../util/bytes.js';
 
 /** The disk preflight: what the plan still needs on the cache's filesystem against what is free there. */
 export interface DownloadSpace extends SpaceCheck {
   /** Bytes of the needed blobs already journaled in resumable partials (not fetched again). */
   bytesResumable: number;
+  /**
+   * Every filesystem the run writes to (the cache's first; a `--local-dir` folder on another
+   * filesystem second). The fields above are the cache's volume, except `fits`: every volume fits.
+   */
+  volumes: VolumeCheck[];
+}
+
+/** `--local-dir`: the folder and the files the run will place there (those not already up to date). */
+export interface LocalDirPlacement {
+  path: string;
+  files: readonly PlannedFile[];
+  /** Probe whether the filesystem makes hardlinks (false for a dry run, which writes nothing). */
+  probe: boolean;
 }
 
 /**
  * Bytes the plan still needs (each blob once, minus what resumable partials already hold: those
- * blocks are allocated and already missing from the free space) against the free space of the
- * cache's filesystem.
+ * blocks are allocated and already missing from the free space), plus with `localDir` the bytes
+ * copied into that folder (cache/disk-space.ts `localCopyDemand`), against the free space of each
+ * filesystem: the one shared preflight (`checkVolumes`, the margin of a one-repo run).
  */
-export async function preflight(cacheDir: string, plan: SnapshotPlan, freeSpace: ((dir: string) => Promise<number>) | undefined): Promise<DownloadSpace> {
+export async function preflight(
+  cacheDir: string,
+  plan: SnapshotPlan,
+  freeSpace: ((dir: string) => Promise<number>) | undefined,
+  localDir?: LocalDirPlacement,
+): Promise<DownloadSpace> {
   const bytesResumable = plan.bytesNeeded > 0 ? await journaledBytes(cacheDir, plan) : 0;
-  const check = await checkSpace(cacheDir, Math.max(0, plan.bytesNeeded - bytesResumable), { margin: DOWNLOAD_MARGIN, freeSpace });
-  return { ...check, bytesResumable };
+  const demands: SpaceDemand[] = [{ dir: cacheDir, bytes: Math.max(0, plan.bytesNeeded - bytesResumable) }];
+  if (localDir !== undefined) demands.push(await localCopyDemand(cacheDir, localDir.path, localCopies(localDir.files), { probe: localDir.probe }));
+  const volumes = await checkVolumes(demands, { scope: 'repo', freeSpace });
+  const { roots: _roots, ...cacheVolume } = volumes[0]!;
+  return { ...cacheVolume, fits: volumes.every((v) => v.fits), bytesResumable, volumes };
+}
+
+/** What placing these files into a local folder copies (snapshot/local-dir.ts decides what may be hardlinked). */
+export function localCopies(files: readonly PlannedFile[]): Array<{ size: number; hardlinkable: boolean }> {
+  return files.map((f) => ({ size: f.size, hardlinkable: mayHardlink(f) }));
 }
 
 /** Per needed blob, the most bytes any of its journals (`<etag>.<8hex>.mlcache-journal`) records as done. */
@@ -50,14 +78,18 @@ async function journaledBytes(cacheDir: string, plan: SnapshotPlan): Promise<num
 }
 
 export function insufficientSpace(repoId: string, space: DownloadSpace): MlcacheError {
-  const needs = space.bytesNeeded;
   const resumed = space.bytesResumable > 0 ? ` (${formatBytes(space.bytesResumable)} more are already in resumable partial files)` : '';
+  const short = space.volumes.filter((v) => !v.fits);
+  // The cache's filesystem alone (the usual case): one sentence, as before --local-dir existed.
+  const first = short[0] ?? space.volumes[0]!;
+  const others = short.slice(1).map((v) => `; ${formatBytes(v.bytesNeeded)} (${formatBytes(v.bytesRequired)} with margin) for ${v.roots.join(' and ')}, but ${formatBytes(v.bytesFree ?? 0)} is free on ${v.path}`);
+  const forWhat = first.roots.length === 1 && first.roots[0] === space.volumes[0]!.roots[0] ? '' : ` in ${first.roots.join(' and ')}`;
   return new MlcacheError(
     'INSUFFICIENT_SPACE',
-    `Not enough disk space for ${repoId}: it needs ${formatBytes(needs)} (${formatBytes(space.bytesRequired)} with margin)${resumed}, ` +
-      `but ${formatBytes(space.bytesFree ?? 0)} is free on ${space.path}; nothing was downloaded.`,
+    `Not enough disk space for ${repoId}: it needs ${formatBytes(first.bytesNeeded)}${forWhat} (${formatBytes(first.bytesRequired)} with margin)${first === space.volumes[0] ? resumed : ''}, ` +
+      `but ${formatBytes(first.bytesFree ?? 0)} is free on ${first.path}${others.join('')}; nothing was downloaded.`,
     {
-      hint: 'Free some space or point --cache-dir at a larger disk; --include/--exclude fetch less, --skip-space-check downloads anyway.',
+      hint: `Free some space or point --cache-dir${space.volumes.length > 1 || first.roots.length > 1 ? ' (or --local-dir)' : ''} at a larger disk; --include/--exclude fetch less, --skip-space-check downloads anyway.`,
       details: { space },
     },
   );

@@ -12,8 +12,11 @@ export {
   localDownloadPaths,
   localFileIsCurrent,
   localHuggingfaceDir,
+  mayHardlink,
   parseDownloadMetadata,
+  placeFromCache,
   placeLocalFile,
+  splitByLocalDir,
   writeDownloadMetadata,
 } from './local-dir.js';
 export type { DownloadMetadata, LocalDownloadPaths, LocalFileWant, PlacedBy } from './local-dir.js';

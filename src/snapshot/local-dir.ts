@@ -19,11 +19,12 @@
  * hardlink would change the cache's blob too. A blob whose size is not the Hub's is refused.
  */
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { hashFile } from '../util/hash.js';
-import { randomHex8 } from '../cache/index.js';
+import { randomHex8, snapshotFilePath } from '../cache/index.js';
+import type { RepoRef } from '../hub/types.js';
 
 export interface LocalDownloadPaths {
   file: string;
@@ -109,6 +110,11 @@ export async function writeDownloadMetadata(localDir: string, repoPath: string, 
 
 export type PlacedBy = 'reflink' | 'hardlink' | 'copy';
 
+/** Whether placing this file may hardlink it to its blob: LFS files only (see the file comment). Pure. */
+export function mayHardlink(want: Pick<LocalFileWant, 'lfs'>): boolean {
+  return want.lfs;
+}
+
 /** Put the blob's bytes at DIR/<path> (reflink, else hardlink, else copy), then its metadata. */
 export async function placeLocalFile(localDir: string, blob: string, commit: string, want: LocalFileWant): Promise<PlacedBy> {
   const size = (await stat(blob)).size;
@@ -132,7 +138,7 @@ export async function placeLocalFile(localDir: string, blob: string, commit: str
     } catch {
       await rm(temp, { force: true });
       try {
-        if (!want.lfs) throw new Error('regular files are copied');
+        if (!mayHardlink(want)) throw new Error('regular files are copied');
         await link(blob, temp);
         by = 'hardlink';
       } catch {
@@ -151,4 +157,39 @@ export async function placeLocalFile(localDir: string, blob: string, commit: str
   }
   await writeDownloadMetadata(localDir, want.path, commit, want.etag);
   return by;
+}
+
+/** The files of a plan split by what `localDir` already holds at `commit` (`localFileIsCurrent`, in plan order). */
+export async function splitByLocalDir<F extends LocalFileWant>(
+  localDir: string,
+  commit: string,
+  files: readonly F[],
+  signal?: AbortSignal,
+): Promise<{ upToDate: number; stale: F[] }> {
+  const stale: F[] = [];
+  let upToDate = 0;
+  for (const f of files) {
+    if (await localFileIsCurrent(localDir, commit, f, signal)) upToDate++;
+    else stale.push(f);
+  }
+  return { upToDate, stale };
+}
+
+/**
+ * Place `files` (already complete in the hub cache at `commit`) into `localDir`, each from the
+ * blob its snapshot entry resolves to (or that entry's own copy with HF_HUB_DISABLE_SYMLINKS).
+ * Stops between files once `signal` is aborted (the caller reports the interruption).
+ * The one placement path of `download --local-dir` and the catalog's `local_dir`.
+ */
+export async function placeFromCache(
+  args: { cacheDir: string; repo: RepoRef; commit: string; localDir: string; signal?: AbortSignal | undefined },
+  files: readonly LocalFileWant[],
+): Promise<Record<PlacedBy, number>> {
+  const placed: Record<PlacedBy, number> = { reflink: 0, hardlink: 0, copy: 0 };
+  for (const f of files) {
+    if (args.signal?.aborted) break;
+    const source = await realpath(snapshotFilePath(args.cacheDir, args.repo, args.commit, f.path));
+    placed[await placeLocalFile(args.localDir, source, args.commit, f)]++;
+  }
+  return placed;
 }

@@ -35,6 +35,7 @@ const hub = useEmulator(() => ({
       ],
     },
     { id: 'acme/small', revisions: [{ refs: ['main'], files: [{ path: 'weights.bin', generated: { size: 2 * MB, seed: 3 } }] }] },
+    { id: 'acme/local6', revisions: [{ refs: ['main'], files: [{ path: 'model.safetensors', generated: { size: 6 * MB, seed: 4 } }] }] },
   ],
 }));
 
@@ -114,6 +115,27 @@ describe('download preflight on a 60 MB filesystem', () => {
     const forced = await step(run, 'forced');
     expect(forced.exit, forced.stderr).toBe(0);
     expect(hub().stats.bytesServed).toBe(2 * MB);
+  }, 60_000);
+});
+
+describe('download --local-dir preflight: the copies into DIR count on DIR\'s filesystem', () => {
+  it('a DIR on a small filesystem is refused before any content byte; the same DIR beside the cache is fine', async () => {
+    // The cache on the big temp filesystem, DIR on the 8 MiB tmpfs: the 6 MB file must be copied there.
+    const run = await scenario(
+      '8m',
+      `export HF_HUB_CACHE="$OUT/hub"\nrun far mlcache download acme/local6 --local-dir "$MNT/local"\nrun near mlcache download acme/local6 --local-dir "$OUT/local"\nsnap after`,
+    );
+    const far = await step(run, 'far');
+    expect(far.exit, far.stderr).toBe(9);
+    const mnt = path.join(path.dirname(run.out), 'mnt');
+    expect(far.stderr).toMatch(new RegExp(`^error: Not enough disk space for acme/local6: it needs 6\\.00 MB in ${mnt}/local \\(10\\.3 MB with margin\\), but 8\\.39 MB is free on ${mnt}; nothing was downloaded\\.$`, 'm'));
+    expect(far.stderr).toMatch(/^hint: .*--local-dir/m);
+    expect(await readFile(path.join(run.out, 'after.list'), 'utf8')).toBe('');
+    const near = await step(run, 'near');
+    expect(near.exit, near.stderr).toBe(0);
+    // Only the second run fetched the file.
+    expect(hub().stats.bytesServed).toBe(6 * MB);
+    expect((await readFile(path.join(run.out, 'local', 'model.safetensors'))).length).toBe(6 * MB);
   }, 60_000);
 });
 

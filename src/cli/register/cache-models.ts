@@ -128,6 +128,7 @@ export function formatPlanTable(plan: CacheModelsPlan): string {
     lines.push(
       `${`${e.group}/${e.name}`.padEnd(width)}  ${(e.error !== undefined ? '?' : String(e.files)).padStart(5)}  ${sizeOrUnknown(e, e.bytesTotal).padStart(9)}  ${sizeOrUnknown(e, e.bytesNeeded).padStart(9)}  ${note}`,
     );
+    if (e.localDir !== undefined) lines.push(`  local_dir ${e.localDir}${e.localFilesNeeded === undefined ? '' : `: ${e.localFilesNeeded} of ${e.files} files to write`}`);
   }
   const totals = planTotals(plan);
   lines.push(`Total: ${formatBytes(totals.bytesTotal)}, ${formatBytes(totals.bytesNeeded)} to download${unknownSuffix(totals.unknown)}.`);
@@ -167,6 +168,12 @@ export function formatSummary(result: CacheModelsResult): string {
     else if (e.status === 'failed') detail = `${e.error?.message ?? 'failed'}${e.error?.hint ? `\n      ${e.error.hint}` : ''}${e.optional ? ' (optional)' : ''}`;
     else detail = `${e.files} files, ${formatBytes(e.bytesFetched)} fetched, ${formatBytes(e.bytesCached)} cached, ${formatDuration(e.durationMs)}`;
     lines.push(`  ${statusWord(e.status)} ${e.name}${commit}: ${detail}`);
+    if (e.localDir) {
+      const { placed } = e.localDir;
+      const written = placed.reflink + placed.hardlink + placed.copy;
+      const how = written === 0 ? '' : ` (${[['reflinked', placed.reflink], ['hardlinked', placed.hardlink], ['copied', placed.copy]].filter(([, n]) => n !== 0).map(([w, n]) => `${n} ${w}`).join(', ')})`;
+      lines.push(`          local_dir ${e.localDir.path}: ${written} written${how}, ${e.localDir.upToDate} up to date`);
+    }
     if (e.pushed) lines.push(`          pushed to ${e.pushed}`);
     if (e.pushError) lines.push(`          push failed: ${e.pushError.message}`);
   }

@@ -36,6 +36,13 @@ export const CacheModelsPlanEntrySchema = z.object({
   source: z.enum(['hub', 'registry']).optional().describe('Hub entries: where the missing files come from (registry-first with --registry / MLCACHE_REGISTRY).'),
   registry: z.string().optional().describe('Registry-first: the artifact reference looked up (oci://host/name:tag).'),
   registryMiss: z.string().optional().describe('Registry-first: why the registry could not serve this entry (then it comes from the Hub).'),
+  localDir: z.string().optional().describe('Hub entries with a catalog "local_dir": the absolute folder that also receives the files (as download --local-dir).'),
+  localFilesNeeded: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('With localDir: files to write there (the others are already up to date by huggingface_hub\'s metadata or hash).'),
 });
 
 export const CacheModelsVolumeSchema = z.object({

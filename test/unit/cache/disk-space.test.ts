@@ -1,8 +1,18 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CACHE_MODELS_MARGIN, checkSpace, DOWNLOAD_MARGIN, existingAncestor, requiredWithMargin } from '../../../src/cache/disk-space.js';
+import {
+  CACHE_MODELS_MARGIN,
+  checkSpace,
+  checkVolumes,
+  DOWNLOAD_MARGIN,
+  existingAncestor,
+  hardlinksWork,
+  localCopyDemand,
+  marginFor,
+  requiredWithMargin,
+} from '../../../src/cache/disk-space.js';
 import { inspectCacheDir, verifyCacheDir } from '../../../src/cache/verify-cache-dir.js';
 
 let dir: string;
@@ -31,6 +41,34 @@ describe('disk preflight', () => {
     // Unknown free space never blocks; the real statfs answers for a real folder.
     expect((await checkSpace(cache, 1e15, { freeSpace: () => Promise.reject(new Error('ENOSYS')) })).fits).toBe(true);
     expect((await checkSpace(cache, 1)).bytesFree).toBeGreaterThan(0);
+  });
+});
+
+describe('the one preflight: demands per filesystem', () => {
+  it('one margin policy: a one-repo run keeps 1% + 4 MiB, a catalog run 5% + 1 GiB', () => {
+    expect(marginFor('repo')).toEqual(DOWNLOAD_MARGIN);
+    expect(marginFor('catalog')).toEqual(CACHE_MODELS_MARGIN);
+  });
+
+  it('sums the demands of folders on one filesystem into one check, each folder named once', async () => {
+    const hub = path.join(dir, 'hub');
+    const local = path.join(dir, 'models', 'x');
+    const asked: string[] = [];
+    const checks = await checkVolumes(
+      [{ dir: hub, bytes: 10_000_000 }, { dir: local, bytes: 2_000_000 }, { dir: hub, bytes: 1_000_000 }],
+      { scope: 'repo', freeSpace: (d) => (asked.push(d), Promise.resolve(15_000_000)) },
+    );
+    expect(asked).toEqual([dir]);
+    expect(checks).toHaveLength(1);
+    expect(checks[0]).toMatchObject({ path: dir, roots: [hub, local], bytesNeeded: 13_000_000, bytesRequired: 13_130_000 + 4 * 1024 ** 2, fits: false });
+  });
+
+  it('counts copies into a local folder: regular files always, LFS files only when they cannot be hardlinked', async () => {
+    const files = [{ size: 100, hardlinkable: false }, { size: 5_000, hardlinkable: true }];
+    expect(await hardlinksWork(path.join(dir, 'not', 'yet'))).toBe(true);
+    expect(await readdir(dir)).toEqual([]); // the probe leaves nothing
+    expect(await localCopyDemand(path.join(dir, 'hub'), path.join(dir, 'local'), files, { probe: true })).toEqual({ dir: path.join(dir, 'local'), bytes: 100 });
+    expect(await localCopyDemand(path.join(dir, 'hub'), path.join(dir, 'local'), files, { probe: false })).toEqual({ dir: path.join(dir, 'local'), bytes: 100 });
   });
 });
 
