@@ -43,7 +43,6 @@ export async function handleRegistry(state: RegistryState, req: http.IncomingMes
   const repository = match[1]!;
   const [, , uploadsPart, uploadId, blobDigest, reference] = match;
 
-
   if (uploadsPart !== undefined) return handleUploads(state, req, res, url, repository, uploadId);
 
   if (blobDigest !== undefined) {
