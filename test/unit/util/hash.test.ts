@@ -54,6 +54,25 @@ describe('hashing', () => {
     expect(worker.hashedBytes).toBe(data.length);
   });
 
+  it('the worker and the main thread agree on sha256 and git blob sha1 for 0 bytes, 1 byte and several read chunks', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-hash-'));
+    // 0 and 1 byte, and 2 × 4 MiB reads + 5 bytes (the worker reads in 4 MiB pieces).
+    for (const size of [0, 1, 8 * 1024 * 1024 + 5]) {
+      const data = randomBytes(size);
+      const file = path.join(dir, `f${size}`);
+      await writeFile(file, data);
+      for (const algorithm of ['sha256', 'git-sha1'] as const) {
+        const main = createHasher(algorithm, size);
+        main.update(data);
+        const expected = main.digest();
+        // Independent of both: node:crypto with the header written out here.
+        expect(expected).toBe(algorithm === 'sha256' ? createHash('sha256').update(data).digest('hex') : gitSha1(data));
+        expect(await hashFile(file, algorithm, { worker: true }), `${algorithm} of ${size} bytes`).toBe(expected);
+        expect(await hashFile(file, algorithm), `${algorithm} of ${size} bytes`).toBe(expected);
+      }
+    }
+  });
+
   it('a worker on a file shorter than declared fails instead of hanging', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mlcache-hash-'));
     const file = path.join(dir, 'short');
