@@ -3,7 +3,7 @@
  * mlcache). No network. Mirrors huggingface_hub utils/_cache_manager.py::scan_cache_dir and
  * flags the same conditions (plus a few more), but keeps scanning a repo after the first problem
  * instead of dropping it, so a person sees everything at once. This file reads the cache root;
- * scan-repo.ts reads each repo folder; scan-types.ts has the shapes.
+ * scan-repo.ts reads each repo folder; scan-types.ts has the shapes (cache/index.ts exports them).
  */
 import type { Dirent, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -12,18 +12,6 @@ import { MlcacheError } from '../errors.js';
 import { parseRepoFolderName } from './repo-folder-name.js';
 import { mapLimit, scanRepo, warn } from './scan-repo.js';
 import type { CacheScan, CacheWarning, ScannedRepo } from './scan-types.js';
-
-export type {
-  CacheScan,
-  CacheWarning,
-  CacheWarningCode,
-  ScannedBlob,
-  ScannedFile,
-  ScannedPartialFile,
-  ScannedRef,
-  ScannedRepo,
-  ScannedRevision,
-} from './scan-types.js';
 
 /** Root entries that are not repos (huggingface_hub FILES_TO_IGNORE + .locks + CACHEDIR.TAG). */
 const ROOT_IGNORED = new Set(['.locks', 'CACHEDIR.TAG', '.DS_Store', 'Thumbs.db', 'desktop.ini']);
