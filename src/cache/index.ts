@@ -37,4 +37,4 @@ export type {
   ScannedRef,
   ScannedRevision,
   ScannedRepo,
-} from './scan-cache.js';
+} from './scan-types.js';

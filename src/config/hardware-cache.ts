@@ -1,5 +1,6 @@
 /**
- * config/hardware_cache.json: the file every stage of the pipeline reads (pipeline-models.md).
+ * config/hardware_cache.json: the file every stage of the pipeline reads (docs/bootstrap.md,
+ * "config/hardware_cache.json", has its shape).
  * Its `cache` block keeps exactly the pipeline's shape (base_dir, torch_home, hf_home, mlx_home
  * relative to the project root, application_caches). Objects are loose so keys mlcache does not
  * know (the pipeline's `environments`, stage mappings, a user's notes) survive a rewrite.

@@ -7,7 +7,6 @@
  * `mlcache verify`), no lock may be left held, resume must have worked across the storm (bytes
  * served ≤ 1.10 × the repo), and no partial, journal or temporary file may be left anywhere.
  */
-import { createHash } from 'node:crypto';
 import { readFile, readdir, readlink, rm, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { isProcessAlive } from '../../src/cache/index.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { createRng } from '../../src/emulator/faults.js';
 import { useEmulator } from '../helpers/emulator.js';
+import { gitBlobSha1, sha256Hex } from '../helpers/cache-repo.js';
 
 const MiB = 1024 * 1024;
 const REPO = 'acme/storm';
@@ -121,8 +121,7 @@ async function runAndKill(trigger: Trigger): Promise<RunRecord> {
 
 async function hashOf(file: string, algorithm: 'sha256' | 'git-sha1'): Promise<string> {
   const content = await readFile(file);
-  if (algorithm === 'sha256') return createHash('sha256').update(content).digest('hex');
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+  return algorithm === 'sha256' ? sha256Hex(content) : gitBlobSha1(content);
 }
 
 describe('crash storm', () => {

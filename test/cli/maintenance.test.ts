@@ -1,15 +1,15 @@
 /** The spawned binary: exit codes and output of status, verify, offline-check, prune, rm, doctor (after `npm run build`). */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gitBlobSha1, sha256Hex, writeCacheRepo } from '../helpers/cache-repo.js';
 import { runCli } from '../helpers/cli.js';
 import { closedPort } from '../helpers/net.js';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const CONTENT = '{"hello":"world"}\n';
-const ETAG = createHash('sha1').update(`blob ${Buffer.byteLength(CONTENT)}\0`).update(CONTENT).digest('hex');
+const ETAG = gitBlobSha1(CONTENT);
 
 let root: string;
 let cache: string;
@@ -18,13 +18,7 @@ let env: Record<string, string>;
 beforeEach(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'mlcache-cli-maint-'));
   cache = path.join(root, 'hub');
-  const repo = path.join(cache, 'models--org--m');
-  await fs.mkdir(path.join(repo, 'blobs'), { recursive: true });
-  await fs.mkdir(path.join(repo, 'refs'), { recursive: true });
-  await fs.mkdir(path.join(repo, 'snapshots', COMMIT), { recursive: true });
-  await fs.writeFile(path.join(repo, 'blobs', ETAG), CONTENT);
-  await fs.symlink(`../../blobs/${ETAG}`, path.join(repo, 'snapshots', COMMIT, 'config.json'));
-  await fs.writeFile(path.join(repo, 'refs', 'main'), COMMIT);
+  await writeCacheRepo(cache, { id: 'org/m', commit: COMMIT, files: [{ path: 'config.json', content: CONTENT }] });
   env = { HOME: root, HF_HUB_CACHE: cache, TORCH_HOME: path.join(root, 'torch'), HF_ENDPOINT: await closedPort(), NO_COLOR: '1', CI: '' };
 });
 afterEach(async () => {
@@ -66,7 +60,7 @@ describe('mlcache maintenance commands (spawned)', () => {
   });
 
   it('prune --dry-run lists an orphan blob without removing it; rm --yes removes the repo; doctor fails on a closed endpoint', async () => {
-    const orphan = path.join(cache, 'models--org--m', 'blobs', createHash('sha256').update('x').digest('hex'));
+    const orphan = path.join(cache, 'models--org--m', 'blobs', sha256Hex('x'));
     await fs.writeFile(orphan, 'x');
     const old = new Date(Date.now() - 3_600_000);
     await fs.utimes(orphan, old, old);

@@ -4,16 +4,15 @@
  * that never ends, a token realm over plain HTTP on another host, a tar layer whose bytes are also
  * a cached file, and --insecure-registry for a registry that is not on loopback.
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex as sha, writeCacheRepo } from '../helpers/cache-repo.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 
-const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const servers: http.Server[] = [];
 const dirs: string[] = [];
 
@@ -165,16 +164,8 @@ describe('a pull never breaks what the cache already holds', () => {
     );
     // The cache already holds Judge/Tars@main whose LFS file data.tar has exactly the layer's bytes.
     const cache = await tempDir();
-    const repoDir = path.join(cache, 'models--Judge--Tars');
     const commit = 'a'.repeat(40);
-    const blob = path.join(repoDir, 'blobs', sha(tarBytes));
-    await mkdir(path.join(repoDir, 'blobs'), { recursive: true });
-    await mkdir(path.join(repoDir, 'refs'), { recursive: true });
-    await mkdir(path.join(repoDir, 'snapshots', commit), { recursive: true });
-    await writeFile(blob, tarBytes);
-    await writeFile(path.join(repoDir, 'refs', 'main'), commit);
-    const { symlink, readFile } = await import('node:fs/promises');
-    await symlink(`../../blobs/${sha(tarBytes)}`, path.join(repoDir, 'snapshots', commit, 'data.tar'));
+    const { dir: repoDir } = await writeCacheRepo(cache, { id: 'Judge/Tars', commit, files: [{ path: 'data.tar', content: tarBytes, lfs: true }] });
 
     const result = await runCli(['pull', `oci://127.0.0.1:${port}/judge/tars:v1`, '--cache-dir', cache, '--quiet'], { env: { PATH: process.env.PATH ?? '', HOME: cache } });
     expect(result.exitCode).toBe(0);

@@ -20,7 +20,7 @@ import { CacheModelsPlanSchema } from '../../src/commands/cache-models/plan-sche
 import { cacheModels, planCacheModels, type CacheModelsOptions } from '../../src/commands/cache-models/index.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { status } from '../../src/commands/status/index.js';
-import { lock } from '../../src/commands/lock.js';
+import { lock } from '../../src/commands/lock/index.js';
 import { describeRepoFolder } from '../helpers/cache-tree.js';
 import { useEmulator } from '../helpers/emulator.js';
 import { closedPort } from '../helpers/net.js';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,13 +16,12 @@ import {
   writeRef,
   writeTreeCache,
 } from '../../src/cache/index.js';
+import { gitBlobSha1 as gitSha1, sha256Hex as sha256 } from '../helpers/cache-repo.js';
 
 const COMMIT = '11c5a3d5811f50298f278a704980280950aedb10';
 const COMMIT2 = '22c5a3d5811f50298f278a704980280950aedb10';
 const repo = { id: 'org/name', type: 'model' as const };
 
-const gitSha1 = (data: Buffer) => createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 interface FakeFile {
   path: string;

@@ -100,7 +100,8 @@ describe('download writes the HF cache layout exactly', () => {
     expect(repo.revisions).toHaveLength(2);
     const main = repo.revisions.find((r) => r.commitOid === hub().commitOf(REPO, 'main'))!;
     expect(main.refs).toEqual(['main']);
-    // The JS scanner reads snapshot folders one level deep only (hub-protocol.md §3), so it sees
+    // The JS scanner reads snapshot folders one level deep only (@huggingface/hub
+    // lib/cache-management.ts scanSnapshotDir skips sub-folders), so it sees
     // the top-level files: README.md (7 bytes) and config.json (8 bytes), resolved through the links.
     expect(main.files.map((f) => path.basename(f.path)).sort()).toEqual(['README.md', 'config.json']);
     expect(main.size).toBe(7 + 8);

@@ -4,7 +4,7 @@
  * request carried the token) but leads to a fresh resolve; LFS files are resolved ahead of the
  * connection budget, at most `connections` at a time.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import type { TransferItem } from '../../src/download/index.js';
 import { createHubClient } from '../../src/hub/index.js';
 import { fileSource } from '../../src/snapshot/index.js';
 import { collectEvents, tempDir, testAgent } from '../helpers/transfer-items.js';
+import { gitBlobSha1 as gitSha1, sha256Hex as sha256 } from '../helpers/cache-repo.js';
 
 const COMMIT = 'c'.repeat(40);
 const TOKEN = 'hf_redirect_test_token_123';
@@ -67,8 +68,6 @@ function serveBytes(req: http.IncomingMessage, res: http.ServerResponse, bytes: 
   res.writeHead(206, { 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${bytes.length}` }).end(bytes.subarray(start, end + 1));
 }
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let hub: Server;

@@ -6,18 +6,17 @@
  * once. The listener count is read from the real EventTarget methods, so any signal the engine,
  * the semaphores or undici use is counted.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTransferEngine, type TransferItem } from '../../src/download/index.js';
 import { startOrigin, type Origin } from '../helpers/hostile-hub.js';
 import { tempDir, testAgent } from '../helpers/transfer-items.js';
+import { gitBlobSha1 as gitSha1 } from '../helpers/cache-repo.js';
 
 const N = 5000;
 const CONNECTIONS = 16;
 
 const content = (i: number) => Buffer.from(`file ${i}\n`);
-const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 
 let origin: Origin;
 let inFlight = 0;

@@ -15,6 +15,7 @@ import type { TransferEvent } from '../../src/download/types.js';
 import { MlcacheError } from '../../src/errors.js';
 import { formatDownloadMetadata, parseDownloadMetadata } from '../../src/snapshot/index.js';
 import { useEmulator } from '../helpers/emulator.js';
+import { gitBlobSha1 as gitSha1 } from '../helpers/cache-repo.js';
 
 const REPO = 'acme/local';
 const CONFIG = '{"hidden":64}\n';
@@ -52,7 +53,6 @@ afterEach(async () => {
 
 const settings = () => loadSettings({ env: { HOME: root }, cwd: root, cacheDir, endpoint: hub().url, project: false });
 const run = (extra: { signal?: AbortSignal; onEvent?: (e: TransferEvent) => void } = {}) => download({ settings: settings(), repoId: REPO, localDir, ...extra });
-const gitSha1 = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0`).update(text).digest('hex');
 const metadataOf = (p: string) => path.join(localDir, '.cache', 'huggingface', 'download', `${p}.metadata`);
 const fileGets = () => hub().stats.requests.filter((r) => r.method === 'GET' && (r.origin === 'cdn' || r.url.includes('/resolve/'))).length;
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cacheKeyFor } from '../../src/commands/cache-key.js';
 import { cacheModels, planCacheModels, type CacheModelsOptions } from '../../src/commands/cache-models/index.js';
-import { lock, type LockOptions } from '../../src/commands/lock.js';
+import { lock, type LockOptions } from '../../src/commands/lock/index.js';
 import { outdated } from '../../src/commands/outdated.js';
 import { offlineCheck } from '../../src/commands/offline-check.js';
 import { verify } from '../../src/commands/verify.js';

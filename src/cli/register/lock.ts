@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { LockChange, LockResult } from '../../commands/lock.js';
+import type { LockChange, LockResult } from '../../commands/lock/index.js';
 import type { OutdatedResult } from '../../commands/outdated.js';
 import { usageError } from '../../errors.js';
 import { formatBytes } from '../../util/bytes.js';
@@ -102,7 +102,7 @@ Examples:
   );
   command.action(async (entries: string[], flags: LockFlags) => {
     if (entries.length > 0 && flags.upgrade !== true) throw usageError('Entry arguments are only taken with --upgrade.', 'Run `mlcache lock --upgrade ENTRY…`, or select with --group / --model.');
-    const { lock } = await import('../../commands/lock.js');
+    const { lock } = await import('../../commands/lock/index.js');
     const settings = await settingsFrom(flags);
     const result = await lock({
       settings,

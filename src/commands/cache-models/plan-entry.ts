@@ -14,7 +14,7 @@ import type { HubClient } from '../../hub/types.js';
 import { entryKey } from '../../lock/index.js';
 import { cachedCommit, planSnapshot, splitByLocalDir, type PlannedFile, type SnapshotPlan } from '../../snapshot/index.js';
 import { redactUrl } from '../../util/redact.js';
-import { planLockedHubEntry, type LockedRun } from '../lock.js';
+import { planLockedHubEntry, type LockedRun } from '../lock/index.js';
 import type { CacheModelsPlanEntry } from './plan-schema.js';
 import { planRegistryEntry, type EntryRegistry } from './registry.js';
 import type { ErrorInfo, RegistrySource } from './types.js';

@@ -12,7 +12,7 @@ import { localCopies } from '../../runtime/snapshot-checks.js';
 import { repoFolderName } from '../../cache/index.js';
 import type { Selection } from '../../catalog/index.js';
 import type { HubClient } from '../../hub/types.js';
-import type { LockedRun } from '../lock.js';
+import type { LockedRun } from '../lock/index.js';
 import type { CacheModelsPlan } from './plan-schema.js';
 import { planEntry, type PlannedEntry } from './plan-entry.js';
 import type { EntryRegistry } from './registry.js';

@@ -8,7 +8,7 @@
  */
 import { loadCatalog, resolveLocalDir, resolveLocalDirs, selectEntries, type Catalog, type LocalDirBase, type Selection } from '../../catalog/index.js';
 import { findProjectRoot } from '../../util/project-root.js';
-import { prepareLockedRun, type LockedRun } from '../lock.js';
+import { prepareLockedRun, type LockedRun } from '../lock/index.js';
 import type { CacheModelsOptions } from './types.js';
 
 export interface LoadedCatalogRun {

@@ -1,4 +1,4 @@
-/** Hand-built CacheScan objects for the pure maintenance tests (shapes from src/cache/scan-cache.ts). */
+/** Hand-built CacheScan objects for the pure maintenance tests (shapes from src/cache/scan-types.ts). */
 import type { CacheScan, ScannedBlob, ScannedFile, ScannedRef, ScannedRepo, ScannedRevision } from '../../../src/cache/index.js';
 
 export const C1 = '1'.repeat(40);
