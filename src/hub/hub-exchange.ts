@@ -9,7 +9,7 @@
 import { request, type Dispatcher } from 'undici';
 import { HubHttpError, MlcacheError, NetworkError } from '../errors.js';
 import { createAbortScope } from '../util/abort-scope.js';
-import { backoffDelay, classifyNetworkError, isRetryableNetworkError, networkRetryLimit, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
+import { backoffDelay, classifyNetworkError, isRetryableNetworkError, networkRetryLimit, RETRYABLE_STATUSES, retryAfterSeconds } from '../util/net.js';
 import { redactUrl } from '../util/redact.js';
 import { protocolError } from './api-json.js';
 import { proxyForUrl } from './create-dispatcher.js';
@@ -131,14 +131,11 @@ export function createHubExchange(options: HubExchangeOptions): HubExchange {
   /** Wait before attempt `attempt + 1`, telling `onRetry`; rethrows the abort reason promptly. */
   async function pause(url: string, attempt: number, delayMs: number, reason: string): Promise<void> {
     options.onRetry?.({ url: redactUrl(url), attempt: attempt + 1, delayMs, reason });
-    const controller = aborts.begin();
     try {
-      await sleep(delayMs, controller.signal);
+      await aborts.sleep(delayMs);
     } catch (error) {
       if (signal?.aborted) throw aborts.reason();
       throw error;
-    } finally {
-      controller.done();
     }
   }
 

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { MlcacheError } from '../errors.js';
 import { createAbortScope, type AbortScope } from '../util/abort-scope.js';
-import { backoffDelay, isRetryableNetworkError, networkRetryLimit, RETRYABLE_STATUSES, retryAfterSeconds, sleep } from '../util/net.js';
+import { backoffDelay, isRetryableNetworkError, networkRetryLimit, RETRYABLE_STATUSES, retryAfterSeconds } from '../util/net.js';
 import { redact } from '../util/redact.js';
 import { wwwAuthenticateOf, type Authenticator } from './auth.js';
 import { header, isSameOrigin, registryNetworkError, resolveLocation, send, type Reply, type SendOptions } from './http.js';
@@ -161,12 +161,7 @@ export function createRegistryExchange(options: RegistryExchangeOptions): Regist
     const delay = retryAfterSec !== undefined ? Math.min(retryAfterSec * 1000, MAX_DELAY_MS * 4) : backoffDelay(attempt, baseDelayMs, MAX_DELAY_MS);
     if (Date.now() - started + delay > MAX_RETRY_MS) return false;
     warn(`${why.replace(/\.$/, '')}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${attempts}).`);
-    const controller = aborts.begin(extra);
-    try {
-      await sleep(delay, controller.signal);
-    } finally {
-      controller.done();
-    }
+    await aborts.sleep(delay, extra);
     return true;
   }
 

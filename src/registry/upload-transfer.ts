@@ -9,7 +9,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { IntegrityError, MlcacheError, NetworkError } from '../errors.js';
-import { backoffDelay, RETRYABLE_STATUSES, sleep } from '../util/net.js';
+import { backoffDelay, RETRYABLE_STATUSES } from '../util/net.js';
 import { header, resolveLocation, type Reply } from './http.js';
 import { hashPrefix, shortFile, uploadBody } from './upload-body.js';
 import { parseUploadRange, withDigestParam } from './upload-protocol.js';
@@ -65,12 +65,7 @@ async function wait(ctx: UploadContext, state: UploadState, error: unknown, verb
   req.warn(
     `${what(ctx, verb)}: ${(error instanceof Error ? error.message : String(error)).replace(/\.$/, '')}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${state.failures + 1} of ${MAX_FAILURES_WITHOUT_PROGRESS}).`,
   );
-  const controller = req.aborts.begin(signal);
-  try {
-    await sleep(delay, controller.signal);
-  } finally {
-    controller.done();
-  }
+  await req.aborts.sleep(delay, signal);
 }
 
 /** Learn where the session stands again; a session the registry dropped is replaced by a new one. */

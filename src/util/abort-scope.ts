@@ -8,6 +8,7 @@
  * (src/registry/registry-exchange.ts).
  */
 import { MlcacheError } from '../errors.js';
+import { sleep } from './backoff.js';
 
 /** A controller for one attempt or pause. Call `done()` when the attempt ends. */
 export type ScopedController = AbortController & { done(): void };
@@ -22,6 +23,8 @@ export interface AbortScope {
    * reason at once when either signal already aborted.
    */
   begin(extra?: AbortSignal): ScopedController;
+  /** Wait `ms`, stopping early (rejecting with the abort reason) when either signal aborts. */
+  sleep(ms: number, extra?: AbortSignal): Promise<void>;
 }
 
 const interrupted = (): MlcacheError => new MlcacheError('INTERRUPTED', 'The operation was aborted.');
@@ -50,18 +53,23 @@ function link(signal: AbortSignal, controller: AbortController): () => void {
 
 export function createAbortScope(signal: AbortSignal | undefined): AbortScope {
   const reason = (): unknown => signal?.reason ?? interrupted();
-  return {
-    signal,
-    reason,
-    begin(extra) {
-      if (signal?.aborted) throw reason();
-      if (extra?.aborted) throw extra.reason ?? interrupted();
-      const controller = new AbortController() as ScopedController;
-      const unlinks = [signal, extra === signal ? undefined : extra].filter((s): s is AbortSignal => s !== undefined).map((s) => link(s, controller));
-      controller.done = () => {
-        for (const unlink of unlinks) unlink();
-      };
-      return controller;
-    },
+  const begin = (extra?: AbortSignal): ScopedController => {
+    if (signal?.aborted) throw reason();
+    if (extra?.aborted) throw extra.reason ?? interrupted();
+    const controller = new AbortController() as ScopedController;
+    const unlinks = [signal, extra === signal ? undefined : extra].filter((s): s is AbortSignal => s !== undefined).map((s) => link(s, controller));
+    controller.done = () => {
+      for (const unlink of unlinks) unlink();
+    };
+    return controller;
   };
+  const pause = async (ms: number, extra?: AbortSignal): Promise<void> => {
+    const controller = begin(extra);
+    try {
+      await sleep(ms, controller.signal);
+    } finally {
+      controller.done();
+    }
+  };
+  return { signal, reason, begin, sleep: pause };
 }
