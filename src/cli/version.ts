@@ -1,2 +1,4 @@
-/** Kept in sync with package.json by test/unit/cli/version.test.ts. */
-export const VERSION = '0.1.0';
+/** The version `mlcache --version` prints: package.json's, read by src/util/version.ts (the one source). */
+import { mlcacheVersion } from '../util/version.js';
+
+export const VERSION: string = mlcacheVersion();

@@ -47,11 +47,5 @@ export function whoamiUrl(endpoint: string): string {
   return `${base(endpoint)}/api/whoami-v2`;
 }
 
-/** Same scheme, host and port: the only URLs that may receive the Hub token. */
-export function isSameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
-}
+/** Same scheme, host and port: the only URLs that may receive the Hub token (src/util/same-origin.ts). */
+export { isSameOrigin } from '../util/same-origin.js';

@@ -78,13 +78,8 @@ export async function send(dispatcher: Dispatcher, options: SendOptions): Promis
   return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, length), truncated };
 }
 
-export function isSameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
-}
+/** Same scheme, host and port: the only URLs that get the registry's credentials (src/util/same-origin.ts). */
+export { isSameOrigin } from '../util/same-origin.js';
 
 /** `location` resolved against `base`; PROTOCOL when it is not an http(s) URL. */
 export function resolveLocation(location: string | undefined, base: string, registry: string): string {

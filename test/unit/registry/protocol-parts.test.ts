@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseTokenResponse, renewalMargin } from '../../../src/registry/auth.js';
-import { defaultInsecure, isLoopbackRegistry } from '../../../src/registry/client.js';
+import { defaultInsecure, isLoopbackRegistry } from '../../../src/registry/plain-http.js';
 import { describeRegistryError, parseRegistryErrorBody, registryError, registryErrorCode } from '../../../src/registry/registry-error.js';
 import { normalizeScopes, repositoryScope } from '../../../src/registry/scope.js';
-import { parseUploadRange, withDigestParam } from '../../../src/registry/upload.js';
+import { parseUploadRange, withDigestParam } from '../../../src/registry/upload-protocol.js';
 import { registerSecret } from '../../../src/util/redact.js';
 
 describe('upload Range and Location', () => {
