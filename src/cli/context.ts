@@ -10,6 +10,7 @@ import { MlcacheError, usageError } from '../errors.js';
 import { parseSize } from '../util/bytes.js';
 import { cutValue } from '../util/cut-value.js';
 import { redact } from '../util/redact.js';
+import type { Output } from './output.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -19,10 +20,10 @@ export interface OutputFlags {
   verbose?: boolean;
 }
 
-export function outputMode(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): OutputMode {
+export function outputMode(flags: OutputFlags, stream: { isTTY?: boolean }): OutputMode {
   if (flags.json) return 'json';
   if (flags.quiet) return 'quiet';
-  return stream.isTTY ? 'tty' : 'plain';
+  return stream.isTTY === true ? 'tty' : 'plain';
 }
 
 export interface Reporter {
@@ -44,15 +45,16 @@ export interface Reporter {
 
 /**
  * A reporter whose progress display is loaded lazily (cli-progress is not needed for --help).
- * `jsonStream`: where --json lines go (stdout unless stdout carries data, as `export -` does).
+ * Everything it writes goes through `output` (the door). `jsonTo`: where --json lines go (stdout
+ * unless stdout carries data, as `export -` does).
  */
-export async function createReporter(flags: OutputFlags, options: { jsonStream?: NodeJS.WritableStream } = {}): Promise<Reporter> {
-  const mode = outputMode(flags);
-  const jsonStream = options.jsonStream ?? process.stdout;
+export async function createReporter(output: Output, flags: OutputFlags, options: { jsonTo?: 'stdout' | 'stderr' } = {}): Promise<Reporter> {
+  const mode = outputMode(flags, output.stderr);
+  const jsonStream = options.jsonTo === 'stderr' ? output.stderr.stream : output.stdout.stream;
   const { createProgressRenderer } = await import('./ui/progress.js');
   const renderer = createProgressRenderer({
     mode,
-    stream: mode === 'json' ? jsonStream : process.stderr,
+    stream: mode === 'json' ? jsonStream : output.stderr.stream,
     verbose: flags.verbose ?? false,
   });
   let spinner: { stop(): unknown } | undefined;
@@ -75,7 +77,7 @@ export async function createReporter(flags: OutputFlags, options: { jsonStream?:
       if (mode === 'plain') renderer.log(redact(text));
       if (mode !== 'tty') return;
       const { default: ora } = await import('ora');
-      spinner = ora({ text: redact(text), stream: process.stderr, discardStdin: false }).start();
+      spinner = ora({ text: redact(text), stream: output.stderr.stream, discardStdin: false }).start();
     },
     warn(line) {
       stopSpinner();
@@ -92,21 +94,32 @@ export async function createReporter(flags: OutputFlags, options: { jsonStream?:
   };
 }
 
+/** The flags settingsFrom reads: cache locations, the endpoint, output, and the secrets the door must mask. */
+export interface SettingsFlags {
+  cacheDir?: string;
+  endpoint?: string;
+  torchHome?: string;
+  json?: boolean;
+  quiet?: boolean;
+  token?: string;
+  registryToken?: string;
+}
+
 /**
- * Lazily loaded settings from the global flags; the one path into src/config/settings.ts. When an
- * explicit variable sends the hub cache away from the project's (settings.cacheNotes), one `note:`
- * line on stderr says which won and why — unless `cacheNote: false` (`env`, `run` and `bootstrap`
- * set the project's folders themselves). `announceCache`: a `Cache: <folder> (<source>)` line on
- * stderr for a person (not with --json or --quiet), so every cache command names the folder it used.
+ * Lazily loaded settings from the global flags; the one path into src/config/settings.ts. The
+ * secrets the settings and flags name (tokens, proxy passwords: config/known-secrets.ts) are handed
+ * to the output door before anything is printed. When an explicit variable sends the hub cache away
+ * from the project's (settings.cacheNotes), one `note:` line on stderr says which won and why —
+ * unless `cacheNote: false` (`env`, `run` and `bootstrap` set the project's folders themselves).
+ * `announceCache`: a `Cache: <folder> (<source>)` line on stderr for a person (not with --json or
+ * --quiet), so every cache command names the folder it used.
  */
-export async function settingsFrom(
-  flags: { cacheDir?: string; endpoint?: string; torchHome?: string; json?: boolean; quiet?: boolean },
-  options: { cacheNote?: boolean; announceCache?: boolean } = {},
-): Promise<Settings> {
-  const { loadSettings } = await import('../config/settings.js');
+export async function settingsFrom(output: Output, flags: SettingsFlags, options: { cacheNote?: boolean; announceCache?: boolean } = {}): Promise<Settings> {
+  const [{ loadSettings }, { knownSecrets }] = await Promise.all([import('../config/settings.js'), import('../config/known-secrets.js')]);
   const settings = loadSettings({ cacheDir: flags.cacheDir, endpoint: flags.endpoint, torchHome: flags.torchHome });
-  if (options.cacheNote !== false) for (const note of settings.cacheNotes) process.stderr.write(`note: ${redact(note)}\n`);
-  if (options.announceCache === true && flags.json !== true && flags.quiet !== true) process.stderr.write(`Cache: ${redact(cacheFolderLabel(settings))}\n`);
+  output.addSecrets(knownSecrets(settings, { token: flags.token, registryToken: flags.registryToken }));
+  if (options.cacheNote !== false) for (const note of settings.cacheNotes) output.stderr.write(`note: ${redact(note)}\n`);
+  if (options.announceCache === true && flags.json !== true && flags.quiet !== true) output.stderr.write(`Cache: ${redact(cacheFolderLabel(settings))}\n`);
   return settings;
 }
 
@@ -274,18 +287,20 @@ export function groupSelection(flags: GroupSelectionFlags): { groups: string[]; 
   };
 }
 
-/** A yes/no question through @inquirer/confirm, loaded only when asked; the default answer is no. */
-export async function confirmOnTerminal(question: string): Promise<boolean> {
-  const { default: confirm } = await import('@inquirer/confirm');
-  return confirm({ message: question, default: false });
+/** A yes/no question through @inquirer/confirm (drawn through the door), loaded only when asked; the default answer is no. */
+export function confirmOnTerminal(output: Output): (question: string) => Promise<boolean> {
+  return async (question) => {
+    const { default: confirm } = await import('@inquirer/confirm');
+    return confirm({ message: question, default: false }, { output: output.stdout.stream });
+  };
 }
 
 /** Whether a person is there to answer: no --json, not CI, and a terminal on both stdin and stdout. */
-export function canAsk(flags: { json?: boolean }, settings: Pick<Settings, 'ci'>): boolean {
-  return flags.json !== true && !settings.ci && process.stdin.isTTY === true && process.stdout.isTTY === true;
+export function canAsk(flags: { json?: boolean }, settings: Pick<Settings, 'ci'>, output?: Output): boolean {
+  return flags.json !== true && !settings.ci && process.stdin.isTTY === true && output?.stdout.isTTY === true;
 }
 
 /** `confirm` for a command that asks before it deletes: undefined (never ask) when no one can answer. */
-export function confirmIfInteractive(flags: { json?: boolean }, settings: Pick<Settings, 'ci'>): ((question: string) => Promise<boolean>) | undefined {
-  return canAsk(flags, settings) ? confirmOnTerminal : undefined;
+export function confirmIfInteractive(output: Output, flags: { json?: boolean }, settings: Pick<Settings, 'ci'>): ((question: string) => Promise<boolean>) | undefined {
+  return canAsk(flags, settings, output) ? confirmOnTerminal(output) : undefined;
 }

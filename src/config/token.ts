@@ -14,7 +14,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { usageError } from '../errors.js';
-import { registerSecret } from '../util/redact.js';
 import type { Settings } from './settings.js';
 
 export type TokenSource = '--token' | 'HF_TOKEN' | 'HUGGING_FACE_HUB_TOKEN' | 'token file';
@@ -48,13 +47,11 @@ export function validateToken(raw: string | undefined, label: string, settings: 
   );
 }
 
+/**
+ * The token to send. It is not registered anywhere for redaction: the CLI's output door masks every
+ * token the settings name (config/known-secrets.ts).
+ */
 export async function resolveToken(settings: Settings, flagToken?: string): Promise<ResolvedToken | undefined> {
-  const found = await findToken(settings, flagToken);
-  registerSecret(found?.value);
-  return found;
-}
-
-async function findToken(settings: Settings, flagToken?: string): Promise<ResolvedToken | undefined> {
   const explicit = validateToken(flagToken, '--token', settings);
   if (explicit) return { value: explicit, source: '--token' };
   if (settings.disableImplicitToken) return undefined;

@@ -211,8 +211,8 @@ Examples:
   command.action(async (flags: CacheModelsFlags) => {
     if (flags.frozen && flags.locked) throw usageError('--frozen and --locked cannot be combined.', '--frozen trusts the lock; --locked also asks the Hub for each locked commit. Pick one.');
     const { cacheModels, planCacheModels } = await import('../../commands/cache-models/index.js');
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     const interactive = reporter.mode === 'tty' && flags.yes !== true && !settings.ci && process.stdin.isTTY === true;
     const options = {
       settings,
@@ -236,7 +236,7 @@ Examples:
       lockfile: flags.lockfile,
       tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
       signal: context.signal,
-      confirm: confirmOnTerminal,
+      confirm: confirmOnTerminal(context.output),
       onEvent: (event: CacheModelsEvent) => {
         if (event.type === 'entry-done') return;
         if (event.type === 'plan') {
@@ -253,7 +253,7 @@ Examples:
         const plan = await planCacheModels(options);
         reporter.finish();
         if (reporter.mode === 'json') reporter.json({ type: 'plan', ...plan });
-        else process.stdout.write(formatPlanTable(plan));
+        else context.output.stdout.write(formatPlanTable(plan));
         // A dry run exits as the real run would, as far as the plan can tell, so a CI check
         // (`cache-models --dry-run`) fails when an entry cannot be resolved or is gated without a token.
         const blocked = plan.entries.filter((e) => !e.optional && e.skipped === undefined && (e.error !== undefined || e.gatedWithoutToken));
@@ -276,7 +276,7 @@ Examples:
       if (reporter.mode === 'json') {
         reporter.json({ type: 'result', ok: result.ok, entries: result.entries, bytesFetched: result.bytesFetched, bytesCached: result.bytesCached, allCached: result.allCached, durationMs: result.durationMs });
       } else if (reporter.mode !== 'quiet' || !result.ok) {
-        process.stderr.write(`${formatSummary(result)}\n`);
+        context.output.stderr.write(`${formatSummary(result)}\n`);
       }
       if (!result.ok) {
         const failed = result.entries.filter((e) => e.status === 'failed' && !e.optional);

@@ -20,13 +20,13 @@ export function registerDoctor(program: Command, context: CommandContext): void 
   refuseEmptyValues(command);
   command.action(async (flags: DoctorFlags) => {
     const { doctor } = await import('../../commands/doctor.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(context.output, flags);
     const result = await doctor({ settings, token: flags.token });
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ok: result.ok, checks: result.checks })}\n`);
+      context.output.stdout.write(`${JSON.stringify({ type: 'result', ok: result.ok, checks: result.checks })}\n`);
     } else {
       const lines = result.checks.map((c) => `${c.status.padEnd(4)}  ${c.message}${c.fix !== undefined && c.status !== 'ok' ? `\n      fix: ${c.fix}` : ''}`);
-      process.stdout.write(`${lines.join('\n')}\n`);
+      context.output.stdout.write(`${lines.join('\n')}\n`);
     }
     if (!result.ok) context.setExitCode(EXIT.FAILED);
   });

@@ -54,8 +54,8 @@ Examples:
       import('../../util/cut-value.js'),
     ]);
     parseRepoId(repoId, flags.repoType); // a bad id fails before any output
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     try {
       await reporter.phase(`Resolving ${cutValue(repoId)}@${cutValue(flags.revision ?? 'main')} on ${settings.endpoint}…`);
       const result = await download({
@@ -85,18 +85,18 @@ Examples:
       }
       if (result.dryRun) {
         for (const f of result.files) {
-          process.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
+          context.output.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
         }
-        process.stdout.write(
+        context.output.stdout.write(
           `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}): ${result.files.length} files, ` +
             `${formatBytes(result.bytesTotal)} in total, ${formatBytes(result.bytesNeeded)} to download.\n`,
         );
         const sp = result.space;
-        process.stdout.write(
+        context.output.stdout.write(
           `Disk: ${formatBytes(sp.bytesRequired)} needed with margin${sp.bytesResumable > 0 ? ` (${formatBytes(sp.bytesResumable)} already in resumable partials)` : ''}, ` +
             `${sp.bytesFree === undefined ? 'free space unknown' : `${formatBytes(sp.bytesFree)} free`} on ${sp.path}${sp.fits ? '' : ' — NOT ENOUGH'}.\n`,
         );
-        if (result.localDir) process.stdout.write(`Local dir ${result.localDir.path}: ${result.localDir.upToDate} of ${result.files.length} files already up to date.\n`);
+        if (result.localDir) context.output.stdout.write(`Local dir ${result.localDir.path}: ${result.localDir.upToDate} of ${result.files.length} files already up to date.\n`);
         return;
       }
       reporter.info(
@@ -108,7 +108,7 @@ Examples:
         const how = (['reflink', 'hardlink', 'copy'] as const).filter((k) => placed[k] > 0).map((k) => `${placed[k]} by ${k}`);
         reporter.info(`${result.localDir.path}: ${placed.reflink + placed.hardlink + placed.copy} files written${how.length > 0 ? ` (${how.join(', ')})` : ''}, ${upToDate} already up to date.`);
       }
-      process.stdout.write(`${result.localDir?.path ?? result.snapshotPath}\n`);
+      context.output.stdout.write(`${result.localDir?.path ?? result.snapshotPath}\n`);
     } finally {
       reporter.finish();
     }

@@ -53,12 +53,12 @@ Examples:
       const parsed = parseRepoSpec(spec, flags.repoType);
       return { repoId: parsed.repo.id, repoType: parsed.repo.type, revision: parsed.revision };
     });
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const toStdout = target === '-';
-    if (toStdout && process.stdout.isTTY) {
+    if (toStdout && context.output.stdout.isTTY) {
       throw usageError('Refusing to write a tar to a terminal.', 'Redirect it (`> bundle.tar`), pipe it (`| ssh host mlcache import -`), or give a file name.');
     }
-    const reporter = await createReporter(flags, toStdout ? { jsonStream: process.stderr } : {});
+    const reporter = await createReporter(context.output, flags, toStdout ? { jsonTo: 'stderr' } : {});
     try {
       const result = await exportBundle({
         settings,
@@ -78,7 +78,7 @@ Examples:
       for (const s of result.snapshots) reporter.info(`${s.refName} (${s.commit.slice(0, 12)}): ${s.files} files, ${formatBytes(s.bytes)}`);
       const kept = result.blobsKept > 0 ? ` (${result.blobsKept} already in the folder)` : '';
       reporter.info(`${result.snapshots.length} snapshot(s), ${result.blobs} blobs${kept}, ${formatBytes(result.bytesWritten)} written in ${formatDuration(result.durationMs)}.`);
-      if (!toStdout) process.stdout.write(`${result.target}\n`);
+      if (!toStdout) context.output.stdout.write(`${result.target}\n`);
     } finally {
       reporter.finish();
     }

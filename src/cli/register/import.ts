@@ -36,8 +36,8 @@ Examples:
     if (bundle === '-' && process.stdin.isTTY) {
       throw usageError('Refusing to read a bundle from a terminal.', 'Pipe one in (`mlcache export … - | mlcache import -`) or give a file name.');
     }
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     try {
       const result = await importBundle({ settings, source: bundle, skipSpaceCheck: flags.skipSpaceCheck, signal: context.signal, onEvent: (e) => reporter.onEvent(e) });
       reporter.finish();
@@ -49,7 +49,7 @@ Examples:
         reporter.info(`${s.repoId}@${s.revision} (${s.commit.slice(0, 12)}): ${s.files} files, ${s.filesImported} blobs imported (${formatBytes(s.bytesImported)}).`);
       }
       reporter.info(`${formatBytes(result.bytesReceived)} verified, ${result.blobsSkipped} blobs already cached, ${formatDuration(result.durationMs)}.`);
-      for (const s of result.snapshots) process.stdout.write(`${s.snapshotDir}\n`);
+      for (const s of result.snapshots) context.output.stdout.write(`${s.snapshotDir}\n`);
     } finally {
       reporter.finish();
     }

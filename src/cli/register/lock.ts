@@ -103,7 +103,7 @@ Examples:
   command.action(async (entries: string[], flags: LockFlags) => {
     if (entries.length > 0 && flags.upgrade !== true) throw usageError('Entry arguments are only taken with --upgrade.', 'Run `mlcache lock --upgrade ENTRY…`, or select with --group / --model.');
     const { lock } = await import('../../commands/lock.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(context.output, flags);
     const result = await lock({
       settings,
       ...groupSelection(flags),
@@ -116,8 +116,8 @@ Examples:
       token: flags.token,
       signal: context.signal,
     });
-    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'result', lockfile: result.lockfile, written: result.written, changes: result.changes })}\n`);
-    else process.stdout.write(formatLockResult(result));
+    if (flags.json) context.output.stdout.write(`${JSON.stringify({ type: 'result', lockfile: result.lockfile, written: result.written, changes: result.changes })}\n`);
+    else context.output.stdout.write(formatLockResult(result));
   });
 }
 
@@ -131,7 +131,7 @@ interface CacheKeyFlags extends GroupSelectionFlags {
   torchHome?: string;
 }
 
-export function registerCacheKey(program: Command, _context: CommandContext): void {
+export function registerCacheKey(program: Command, context: CommandContext): void {
   const command = program
     .command('cache-key')
     .description('Print a cache key for actions/cache or GitLab cache from mlcache.lock, the selection and the platform (no network).');
@@ -157,9 +157,9 @@ Examples:
   );
   command.action(async (flags: CacheKeyFlags) => {
     const { cacheKeyFor } = await import('../../commands/cache-key.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(context.output, flags);
     const result = await cacheKeyFor({ settings, ...groupSelection(flags), force: flags.force, platform: flags.platform, lockfile: flags.lockfile, catalogPath: flags.catalog });
-    process.stdout.write(flags.paths ? `${result.paths.join('\n')}\n` : `${result.key}\n`);
+    context.output.stdout.write(flags.paths ? `${result.paths.join('\n')}\n` : `${result.key}\n`);
   });
 }
 
@@ -183,9 +183,9 @@ export function registerOutdated(program: Command, context: CommandContext): voi
   refuseEmptyValues(command);
   command.action(async (flags: OutdatedFlags) => {
     const { outdated } = await import('../../commands/outdated.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(context.output, flags);
     const result = await outdated({ settings, lockfile: flags.lockfile, catalogPath: flags.catalog, token: flags.token, signal: context.signal });
-    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
-    else process.stdout.write(formatOutdated(result));
+    if (flags.json) context.output.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+    else context.output.stdout.write(formatOutdated(result));
   });
 }

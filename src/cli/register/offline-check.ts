@@ -27,10 +27,10 @@ export function registerOfflineCheck(program: Command, context: CommandContext):
   refuseEmptyValues(command);
   command.action(async (flags: OfflineCheckFlags) => {
     const { offlineCheck } = await import('../../commands/offline-check.js');
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const result = await offlineCheck({ settings, ...groupSelection(flags), catalogPath: flags.catalog, frozen: flags.frozen, lockfile: flags.lockfile });
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+      context.output.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
     } else {
       const lines = result.entries.map((e) => {
         const where = `${e.group}/${e.target}${e.kind === 'hub' ? `@${e.revision ?? 'main'}` : ''}`;
@@ -39,10 +39,10 @@ export function registerOfflineCheck(program: Command, context: CommandContext):
         return `missing  ${where}: ${e.problems.join('; ')}`;
       });
       lines.push(result.ok ? `All ${result.checked} entries resolve offline.` : `${result.failed} of ${result.checked} entries would fail offline.`);
-      process.stdout.write(`${lines.join('\n')}\n`);
+      context.output.stdout.write(`${lines.join('\n')}\n`);
     }
     if (!result.ok) {
-      process.stderr.write('hint: run `mlcache cache-models` with the same selection (or `mlcache verify --repair`), then check again.\n');
+      context.output.stderr.write('hint: run `mlcache cache-models` with the same selection (or `mlcache verify --repair`), then check again.\n');
       context.setExitCode(EXIT.CACHE_DAMAGED);
     }
   });

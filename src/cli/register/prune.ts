@@ -10,7 +10,7 @@ interface PruneFlags {
   catalog?: string;
 }
 
-export function registerPrune(program: Command, _context: CommandContext): void {
+export function registerPrune(program: Command, context: CommandContext): void {
   const command = program
     .command('prune')
     .description('Free space: stale partial downloads, orphan blobs, and (after asking) revisions no ref points to.')
@@ -22,16 +22,16 @@ export function registerPrune(program: Command, _context: CommandContext): void 
   refuseEmptyValues(command);
   command.action(async (flags: PruneFlags) => {
     const [{ prune }, { formatBytes }] = await Promise.all([import('../../commands/prune.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const result = await prune({
       settings,
       dryRun: flags.dryRun,
       yes: flags.yes,
       catalogPath: flags.catalog,
-      confirm: confirmIfInteractive(flags, settings),
+      confirm: confirmIfInteractive(context.output, flags, settings),
     });
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+      context.output.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
       return;
     }
     const p = result.plan;
@@ -49,6 +49,6 @@ export function registerPrune(program: Command, _context: CommandContext): void 
       : result.bytesFreed;
     lines.push(`${result.dryRun ? 'Would free' : 'Freed'} ${formatBytes(freed)}.`);
     if (!result.revisionsIncluded && p.revisions.length > 0) lines.push('Run `mlcache prune --yes` to remove the revisions no ref points to as well.');
-    process.stdout.write(`${lines.join('\n')}\n`);
+    context.output.stdout.write(`${lines.join('\n')}\n`);
   });
 }

@@ -41,8 +41,8 @@ Examples:
   );
   command.action(async (reference: string, flags: PullFlags) => {
     const [{ pull }, { formatBytes, formatDuration }] = await Promise.all([import('../../commands/pull.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     try {
       await reporter.phase(`Reading ${reference}…`);
       const result = await pull({
@@ -69,13 +69,13 @@ Examples:
       }
       const head = `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}) from ${result.reference}`;
       if (result.dryRun) {
-        for (const f of result.files) process.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
-        if (result.archives > 0) process.stdout.write(`and ${result.archives} tar layer(s), unpacked on pull\n`);
-        process.stdout.write(`${head}: ${result.files.length} files, ${formatBytes(result.bytesTotal)} in total, ${formatBytes(result.bytesNeeded)} to fetch.\n`);
+        for (const f of result.files) context.output.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
+        if (result.archives > 0) context.output.stdout.write(`and ${result.archives} tar layer(s), unpacked on pull\n`);
+        context.output.stdout.write(`${head}: ${result.files.length} files, ${formatBytes(result.bytesTotal)} in total, ${formatBytes(result.bytesNeeded)} to fetch.\n`);
         return;
       }
       reporter.info(`${head}: ${result.files.length} files, ${formatBytes(result.bytesFetched)} fetched, ${formatDuration(result.durationMs)}.`);
-      process.stdout.write(`${result.snapshotPath}\n`);
+      context.output.stdout.write(`${result.snapshotPath}\n`);
     } finally {
       reporter.finish();
     }

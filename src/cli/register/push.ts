@@ -37,8 +37,8 @@ Examples:
   );
   command.action(async (repo: string, target: string, flags: PushFlags) => {
     const [{ push }, { formatBytes, formatDuration }] = await Promise.all([import('../../commands/push.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     try {
       await reporter.phase(`Reading ${repo} from ${settings.hubCache}…`);
       const result = await push({
@@ -63,7 +63,7 @@ Examples:
         `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}): ${result.layers} layers, ${formatBytes(result.bytesUploaded)} uploaded, ` +
           `${result.layersMounted} mounted, ${result.layersPresent} already there, ${formatDuration(result.durationMs)}; tags ${result.tags.join(', ')}.`,
       );
-      process.stdout.write(`${result.reference}@${result.manifestDigest}\n`);
+      context.output.stdout.write(`${result.reference}@${result.manifestDigest}\n`);
     } finally {
       reporter.finish();
     }

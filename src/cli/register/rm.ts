@@ -10,7 +10,7 @@ interface RmFlags {
   cacheDir?: string;
 }
 
-export function registerRm(program: Command, _context: CommandContext): void {
+export function registerRm(program: Command, context: CommandContext): void {
   const command = program
     .command('rm')
     .description('Remove a cached repo, or one revision of it (blobs another revision uses are kept).')
@@ -23,22 +23,22 @@ export function registerRm(program: Command, _context: CommandContext): void {
   refuseEmptyValues(command);
   command.action(async (spec: string, flags: RmFlags) => {
     const [{ rm }, { formatBytes }] = await Promise.all([import('../../commands/rm.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const result = await rm({
       settings,
       spec,
       repoType: flags.repoType,
       yes: flags.yes,
       dryRun: flags.dryRun,
-      confirm: confirmIfInteractive(flags, settings),
+      confirm: confirmIfInteractive(context.output, flags, settings),
     });
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+      context.output.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
       return;
     }
     const what = result.commit === undefined ? result.repo : `${result.repo}@${result.commit.slice(0, 12)}`;
     const kept = result.plan.keptBlobs > 0 ? `; ${result.plan.keptBlobs} blob(s) kept for other revisions` : '';
-    process.stdout.write(
+    context.output.stdout.write(
       result.dryRun
         ? `Would remove ${what}: ${result.plan.paths.length} path(s), ${formatBytes(result.plan.bytes)}${kept}.\n`
         : `Removed ${what}: ${formatBytes(result.bytesFreed)} freed${kept}.\n`,

@@ -30,7 +30,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
   refuseEmptyValues(command);
   command.action(async (flags: StatusFlags) => {
     const [{ status }, { formatBytes }] = await Promise.all([import('../../commands/status/index.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const result = await status({
       settings,
       groups: flags.group,
@@ -42,7 +42,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
       signal: context.signal,
     });
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
+      context.output.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
       return;
     }
     const out: string[] = [];
@@ -83,6 +83,6 @@ export function registerStatus(program: Command, context: CommandContext): void 
       `TORCH_HOME  ${t.torchHome.path}: ${formatBytes(t.torchHome.bytes)}, ${t.torchHome.artifactsPresent}/${t.torchHome.artifactsSelected} catalog artifacts in place`,
     );
     if (t.mlx) out.push(`MLX         ${t.mlx.path}: ${formatBytes(t.mlx.bytes)}`);
-    process.stdout.write(`${out.join('\n')}\n`);
+    context.output.stdout.write(`${out.join('\n')}\n`);
   });
 }

@@ -39,8 +39,8 @@ export function registerVerify(program: Command, context: CommandContext): void 
   refuseEmptyValues(command);
   command.action(async (repos: string[], flags: VerifyFlags) => {
     const [{ verify }, { formatBytes }] = await Promise.all([import('../../commands/verify.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     let result;
     try {
       result = await verify({
@@ -80,10 +80,10 @@ export function registerVerify(program: Command, context: CommandContext): void 
       );
       if (result.repair) lines.push(`repair: ${result.repair.fixed} fixed, ${result.repair.removed} removed, ${result.repair.failed} failed, ${formatBytes(result.repair.bytesFetched)} downloaded.`);
       lines.push(result.intact ? 'The cache is intact.' : 'The cache is DAMAGED.');
-      process.stdout.write(`${lines.join('\n')}\n`);
+      context.output.stdout.write(`${lines.join('\n')}\n`);
     }
     if (!result.intact) {
-      if (reporter.mode !== 'json') process.stderr.write(`hint: ${flags.repair ? 'fix what failed (see above), then run verify again.' : 'run `mlcache verify --repair` to fix it.'}\n`);
+      if (reporter.mode !== 'json') context.output.stderr.write(`hint: ${flags.repair ? 'fix what failed (see above), then run verify again.' : 'run `mlcache verify --repair` to fix it.'}\n`);
       context.setExitCode(EXIT.CACHE_DAMAGED);
     }
   });
