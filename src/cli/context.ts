@@ -1,16 +1,31 @@
 /**
- * Shared CLI plumbing: settings from global flags, output mode, progress rendering, parsing of
- * common option values, the flags several commands share, and the yes/no prompt. Only src/cli
- * renders; library functions return results and emit events.
+ * Shared CLI plumbing: settings from global flags (and the secrets they name, for the output door),
+ * output mode, progress rendering, and the yes/no prompt. Only src/cli renders; library functions
+ * return results and emit events. The options several commands share are declared in
+ * register/options.ts (re-exported here for the registration modules).
  */
-import { Option, type Command } from 'commander';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
-import { MlcacheError, usageError } from '../errors.js';
-import { parseSize } from '../util/bytes.js';
-import { cutValue } from '../util/cut-value.js';
 import { redact } from '../util/redact.js';
 import type { Output } from './output.js';
+
+export {
+  addOptions,
+  collect,
+  GROUP_SHORTHANDS,
+  groupSelection,
+  groupSelectionOptions,
+  networkOptions,
+  outputOptions,
+  parseNonEmpty,
+  parsePositiveInt,
+  parseRateFlag,
+  parseSizeFlag,
+  refuseEmptyValues,
+  registryOptions,
+  transferOptions,
+  type GroupSelectionFlags,
+} from './register/options.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -35,6 +50,10 @@ export interface Reporter {
   warn(line: string): void;
   /** A JSON object on stdout (only with --json). */
   json(value: unknown): void;
+  /** With --json, the `{"type":"result",…}` line, and true: the command has nothing more to print. */
+  result(value: object): boolean;
+  /** What a long-running library function takes: Ctrl-C's signal, and its events and warnings through this reporter. */
+  hooks(signal: AbortSignal): { signal: AbortSignal; onEvent(event: TransferEvent): void; onWarning(message: string): void };
   /**
    * A step with no byte progress yet (resolving revisions, listing files): an ora spinner on a
    * TTY until the next output, one plain line in a log, nothing with --json or --quiet.
@@ -62,7 +81,7 @@ export async function createReporter(output: Output, flags: OutputFlags, options
     spinner?.stop();
     spinner = undefined;
   };
-  return {
+  const reporter: Reporter = {
     mode,
     onEvent(event) {
       stopSpinner();
@@ -87,11 +106,20 @@ export async function createReporter(output: Output, flags: OutputFlags, options
     json(value) {
       if (mode === 'json') jsonStream.write(`${redact(JSON.stringify(value))}\n`);
     },
+    result(value) {
+      if (mode !== 'json') return false;
+      reporter.json({ type: 'result', ...value });
+      return true;
+    },
+    hooks(signal) {
+      return { signal, onEvent: (event) => reporter.onEvent(event), onWarning: (message) => reporter.warn(message) };
+    },
     finish() {
       stopSpinner();
       renderer.finish();
     },
   };
+  return reporter;
 }
 
 /** The flags settingsFrom reads: cache locations, the endpoint, output, and the secrets the door must mask. */
@@ -132,159 +160,6 @@ export function cacheFolderLabel(settings: Pick<Settings, 'hubCache' | 'hubCache
   if (source === 'project') return `${settings.hubCache} (project ${settings.project?.root ?? ''})`;
   if (source === 'default') return settings.hubCache;
   return `${settings.hubCache} (${source})`;
-}
-
-export function parsePositiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 1024) {
-      throw usageError(`${name} must be a whole number from 1 to 1024, not "${cutValue(value)}".`, `For example ${name} 8; see \`mlcache <command> --help\`.`);
-    }
-    return n;
-  };
-}
-
-/** A size-per-second flag (`--max-rate 50MB`): a positive size, and an error that names the flag. */
-/** A size flag such as `--chunk-size 16MB`: positive, with an optional unit. */
-export function parseSizeFlag(name: string) {
-  return (value: string): number => {
-    let n: number;
-    try {
-      n = parseSize(value);
-    } catch {
-      throw new MlcacheError('INVALID_SIZE', `${name} must be a size such as 16MB, not "${cutValue(value)}".`, {
-        hint: `Write a positive number with an optional unit, e.g. ${name} 16MB or 1GiB.`,
-      });
-    }
-    if (!(n >= 1)) throw new MlcacheError('INVALID_SIZE', `${name} must be at least one byte, not "${cutValue(value)}".`, { hint: `Write e.g. ${name} 16MB.` });
-    return Math.floor(n);
-  };
-}
-
-export function parseRateFlag(name: string) {
-  return (value: string): number => {
-    let n: number;
-    try {
-      n = parseSize(value);
-    } catch {
-      throw new MlcacheError('INVALID_SIZE', `${name} must be a size per second such as 50MB, not "${cutValue(value)}".`, {
-        hint: `Write a positive number with an optional unit, e.g. ${name} 50MB, 1.5GiB or 800k.`,
-      });
-    }
-    if (!(n > 0)) {
-      throw new MlcacheError('INVALID_SIZE', `${name} must be above zero, not "${cutValue(value)}".`, {
-        hint: `Leave ${name} out for no cap, or write e.g. ${name} 50MB.`,
-      });
-    }
-    return n;
-  };
-}
-
-/**
- * Flags whose value is a path or a name that must not be empty: `--cache-dir ''` would otherwise
- * resolve to the current folder and write a cache into it. (Empty environment variables keep
- * huggingface_hub's meaning, "unset": src/config/settings.ts.)
- */
-const NON_EMPTY_FLAGS = new Set(['--cache-dir', '--torch-home', '--catalog', '--root', '--endpoint', '--revision', '--lockfile']);
-
-export function parseNonEmpty(name: string, previous?: (value: string, previous: unknown) => unknown) {
-  return (value: string, prior: unknown): unknown => {
-    if (value.trim() === '') {
-      throw usageError(`${name} is empty.`, `Give ${name} a value, or leave the flag out to use the default.`);
-    }
-    return previous ? previous(value, prior) : value;
-  };
-}
-
-/** Give every path-like option of `command` (see NON_EMPTY_FLAGS) a parser that refuses an empty value. */
-export function refuseEmptyValues(command: Command): Command {
-  for (const option of command.options) {
-    if (option.long === undefined || !NON_EMPTY_FLAGS.has(option.long)) continue;
-    const inner = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
-    option.argParser(parseNonEmpty(option.long, inner));
-  }
-  return command;
-}
-
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** Options shared by every command that talks to the Hub. */
-export function networkOptions(): Option[] {
-  return [
-    new Option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)'),
-    new Option('--token <token>', 'Hub token (default: HF_TOKEN, HUGGING_FACE_HUB_TOKEN, or the token file)'),
-    new Option('--endpoint <url>', 'Hub endpoint (default: HF_ENDPOINT or https://huggingface.co)'),
-  ];
-}
-
-/** Registry access: a bearer token and hosts allowed over plain HTTP (loopback always is). */
-export function registryOptions(): Option[] {
-  return [
-    new Option('--registry-token <token>', 'registry bearer token (default: MLCACHE_REGISTRY_TOKEN, then docker/podman auth files)'),
-    new Option('--insecure-registry <host>', 'allow plain HTTP to this registry host[:port] (repeatable; loopback always is)').argParser(collect),
-  ];
-}
-
-export function transferOptions(): Option[] {
-  return [
-    new Option('--connections <n>', 'global connection budget').argParser(parsePositiveInt('--connections')).default(16),
-    new Option('--max-rate <rate>', 'global bandwidth cap, e.g. 50MB (per second)').argParser(parseRateFlag('--max-rate')),
-    new Option('--stall-timeout <seconds>', 'retry a connection that received nothing for this long').argParser(parsePositiveInt('--stall-timeout')).default(30),
-  ];
-}
-
-export function outputOptions(): Option[] {
-  return [
-    new Option('--json', 'one JSON event per line on stdout (NDJSON)'),
-    new Option('-q, --quiet', 'no progress output'),
-    new Option('-v, --verbose', 'show retries and error causes'),
-  ];
-}
-
-export function addOptions<T extends { addOption(o: Option): T }>(command: T, options: Option[]): T {
-  for (const o of options) command.addOption(o);
-  return command;
-}
-
-/** Flags that name a catalog group on their own (`--nllb` is `--group nllb`). */
-export const GROUP_SHORTHANDS = ['indictrans2', 'nllb', 'whisperx', 'mlx'] as const;
-
-export interface GroupSelectionFlags {
-  all?: boolean;
-  indictrans2?: boolean;
-  nllb?: boolean;
-  whisperx?: boolean;
-  mlx?: boolean;
-  group?: string[];
-  model?: string[];
-}
-
-/**
- * The model-selection flags of cache-models, offline-check and bootstrap: --all, the group
- * shorthands, --group and (unless `model: false`) --model. `all` overrides --all's help text.
- */
-export function groupSelectionOptions(options: { all?: string; model?: boolean } = {}): Option[] {
-  const list = [
-    new Option('--all', options.all ?? 'every group that applies to this machine'),
-    new Option('--indictrans2', 'the indictrans2 group (same as --group indictrans2)'),
-    new Option('--nllb', 'the nllb group'),
-    new Option('--whisperx', 'the whisperx group'),
-    new Option('--mlx', 'the mlx group (Apple Silicon only)'),
-    new Option('--group <name>', 'a catalog group (repeatable)').argParser(collect),
-  ];
-  if (options.model !== false) list.push(new Option('--model <repo[@rev]>', 'a repo, or a comma list of them (repeatable)').argParser(collect));
-  return list;
-}
-
-/** The parsed selection flags as the commands take them: shorthand groups first, then --group. */
-export function groupSelection(flags: GroupSelectionFlags): { groups: string[]; all: boolean | undefined; models: string[] | undefined } {
-  return {
-    groups: [...GROUP_SHORTHANDS.filter((name) => flags[name] === true), ...(flags.group ?? [])],
-    all: flags.all,
-    models: flags.model,
-  };
 }
 
 /** A yes/no question through @inquirer/confirm (drawn through the door), loaded only when asked; the default answer is no. */

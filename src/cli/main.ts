@@ -49,6 +49,8 @@ export async function main(argv: string[]): Promise<void> {
     if (action.name() === 'run') interrupt.relayOnly();
   });
   let commandExitCode: number | undefined;
+  // The secrets are known before anything is printed, even a usage error that echoes a value.
+  output.addSecrets(await startupSecrets(argv));
   registerCommands(program, {
     output,
     signal: interrupt.signal,
@@ -79,6 +81,19 @@ export async function main(argv: string[]): Promise<void> {
   // awaited before it returns, so nothing is cut short here.
   await output.drain();
   process.exit(code);
+}
+
+/**
+ * The secrets the environment and the command line name (config/known-secrets.ts), for the door
+ * before commander parses anything: the values of --token / --registry-token are taken from argv
+ * as written (`--token X` or `--token=X`). settingsFrom adds the same from the parsed flags.
+ */
+async function startupSecrets(argv: string[]): Promise<string[]> {
+  const [{ loadSettings }, { knownSecrets }] = await Promise.all([import('../config/settings.js'), import('../config/known-secrets.js')]);
+  const flag = (name: string): string[] =>
+    argv.flatMap((arg, i) => (arg === name ? [argv[i + 1] ?? ''] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []));
+  const flagged = [...flag('--token'), ...flag('--registry-token')];
+  return [...knownSecrets(loadSettings({ project: false })), ...flagged];
 }
 
 /** Print a failure the way its kind deserves (through the door) and return the exit code. */

@@ -14,6 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { usageError } from '../errors.js';
+import { registerSecret } from '../util/redact.js';
 import type { Settings } from './settings.js';
 
 export type TokenSource = '--token' | 'HF_TOKEN' | 'HUGGING_FACE_HUB_TOKEN' | 'token file';
@@ -48,10 +49,17 @@ export function validateToken(raw: string | undefined, label: string, settings: 
 }
 
 /**
- * The token to send. It is not registered anywhere for redaction: the CLI's output door masks every
- * token the settings name (config/known-secrets.ts).
+ * The token to send. The CLI's output door already masks every token the settings name
+ * (config/known-secrets.ts); the one in use is also registered with util/redact.ts, so a library
+ * caller's `redact()` masks it too.
  */
 export async function resolveToken(settings: Settings, flagToken?: string): Promise<ResolvedToken | undefined> {
+  const found = await findToken(settings, flagToken);
+  registerSecret(found?.value);
+  return found;
+}
+
+async function findToken(settings: Settings, flagToken?: string): Promise<ResolvedToken | undefined> {
   const explicit = validateToken(flagToken, '--token', settings);
   if (explicit) return { value: explicit, source: '--token' };
   if (settings.disableImplicitToken) return undefined;

@@ -24,7 +24,8 @@ const SIGNED_QUERY_KEYS = /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Securi
  * tokens (registry/auth.ts), credentials read from a container auth file (registry/credentials.ts),
  * the user:password of a catalog URL artifact (hub/url-artifact-source.ts). Tokens and passwords
  * known from settings (HF_TOKEN, --token, the token file, MLCACHE_REGISTRY_TOKEN, proxy passwords)
- * are passed to the output door explicitly instead.
+ * are passed to the CLI's output door explicitly (config/known-secrets.ts); the Hub token in use and
+ * proxy passwords are also registered here when a client is built, for library callers' `redact()`.
  */
 const learnedSecrets = new Set<string>();
 

@@ -202,6 +202,10 @@ describe('no secret in any output, for every command', () => {
     await fails(['cache-key', '--lockfile', path.join(tmp, 'missing.lock')]);
     await mlcache(['bootstrap', '--root', project, '--skip-cache', '--catalog', path.join(tmp, 'missing.json'), '--verbose']);
     await fails(['download', '--token', HF_TOKEN, '--no-such-flag']);
+    // A secret pasted where a value goes is echoed by the error: the door masks it even there.
+    const pasted = await fails(['download', `${REGISTRY_TOKEN}/x--y`]);
+    expect(pasted.out).toContain("Invalid repo id '***/x--y'");
+    await fails(['download', 'org/tiny', '--connections', PROXY_PASSWORD]);
   }, 300_000);
 
   it('ran every command of `mlcache --help`', async () => {

@@ -7,6 +7,7 @@ import { addOptions, canAsk, groupSelection, groupSelectionOptions, refuseEmptyV
 import { planEntryNote, planTotals, unreachableLines } from './cache-models.js';
 import type { Output } from '../output.js';
 import type { CommandContext } from './index.js';
+import { catalogOption, jsonOption, printResult, tokenOption } from './options.js';
 
 interface BootstrapFlags extends GroupSelectionFlags {
   root?: string;
@@ -40,11 +41,11 @@ export function registerBootstrap(program: Command, context: CommandContext): vo
     .addOption(new Option('--skip-cache', 'do not cache models (and do not ask)'));
   addOptions(command, groupSelectionOptions({ all: 'every model group that applies to this machine (the default)', model: false }));
   command
-    .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)')
-    .option('--token <token>', 'Hub token for gated repos (default: HF_TOKEN or the token file)')
+    .addOption(catalogOption())
+    .addOption(tokenOption())
     .option('-y, --yes', 'answer yes to the caching question')
     .option('--force', 'rewrite a malformed config/hardware_cache.json (a backup is kept)')
-    .option('--json', 'print one JSON result on stdout');
+    .addOption(jsonOption());
   command.addHelpText(
     'after',
     `
@@ -79,8 +80,7 @@ Examples:
       signal: context.signal,
       onEvent: (event) => renderEvent(context.output, event, json, log),
     });
-    if (json) context.output.stdout.write(`${JSON.stringify(jsonResult(result))}\n`);
-    else context.output.stdout.write(summary(result));
+    printResult(context.output, flags, jsonResult(result), () => summary(result));
     if (result.caching.status === 'failed') context.setExitCode(1);
   });
 }

@@ -20,6 +20,7 @@ import {
   type GroupSelectionFlags,
 } from '../context.js';
 import type { CommandContext } from './index.js';
+import { catalogOption, lockfileOption, torchHomeOption } from './options.js';
 
 interface CacheModelsFlags extends GroupSelectionFlags {
   dryRun?: boolean;
@@ -187,15 +188,15 @@ export function registerCacheModels(program: Command, context: CommandContext): 
     .option('--dry-run', 'print the plan; download nothing')
     .option('--yes', 'never ask; go on past gated repos without a token')
     .option('--force', 'also cache groups whose platform does not match this machine')
-    .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts (default: TORCH_HOME, ~/.cache/torch)')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)')
+    .addOption(torchHomeOption())
+    .addOption(catalogOption())
     .option('--skip-space-check', 'download even when the free disk space looks too small')
     .option('--registry <oci://host[/prefix]>', 'try this OCI registry before the Hub (default: MLCACHE_REGISTRY, then the catalog\'s "registry")')
     .option('--push-missing', 'push what came from the Hub to the registry, so the next machine finds it there');
   command
     .option('--frozen', 'fetch exactly what mlcache.lock says: no revision or file-list API call; fail if the catalog and the lock disagree')
     .option('--locked', 'check that mlcache.lock is current, then fetch its commits (the Hub lists each one)')
-    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)');
+    .addOption(lockfileOption());
   addOptions(command, [...networkOptions(), ...registryOptions(), ...transferOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.addHelpText('after', () => `${groupsHelp()}

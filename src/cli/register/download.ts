@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
 import { addOptions, collect, createReporter, networkOptions, outputOptions, refuseEmptyValues, settingsFrom, transferOptions } from '../context.js';
 import type { CommandContext } from './index.js';
+import { transferSettings, type TransferFlags } from './options.js';
 
-interface DownloadFlags {
+interface DownloadFlags extends TransferFlags {
   revision?: string;
   include?: string[];
   exclude?: string[];
@@ -14,9 +15,6 @@ interface DownloadFlags {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
-  connections: number;
-  stallTimeout: number;
-  maxRate?: number;
   skipSpaceCheck?: boolean;
   localDir?: string;
 }
@@ -68,21 +66,14 @@ Examples:
         exclude: flags.exclude,
         token: flags.token,
         dryRun: flags.dryRun,
-        connections: flags.connections,
-        maxRate: flags.maxRate,
         skipSpaceCheck: flags.skipSpaceCheck,
         localDir: flags.localDir,
-        tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
-        signal: context.signal,
-        onEvent: (e) => reporter.onEvent(e),
-        onWarning: (m) => reporter.warn(m),
+        ...transferSettings(flags),
+        ...reporter.hooks(context.signal),
       });
       reporter.finish();
       const { plan: _plan, ...summary } = result;
-      if (reporter.mode === 'json') {
-        reporter.json({ type: 'result', ...summary });
-        return;
-      }
+      if (reporter.result(summary)) return;
       if (result.dryRun) {
         for (const f of result.files) {
           context.output.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);

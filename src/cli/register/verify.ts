@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { addOptions, collect, createReporter, networkOptions, outputOptions, parsePositiveInt, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
+import { catalogOption, lockfileOption, torchHomeOption } from './options.js';
 
 interface VerifyFlags {
   group?: string[];
@@ -31,10 +32,10 @@ export function registerVerify(program: Command, context: CommandContext): void 
     .option('--repair', 'fix what can be fixed (downloads through the engine)')
     .addOption(new Option('--repo-type <type>', 'type of the named repos').choices(['model', 'dataset', 'space']).default('model'))
     .addOption(new Option('--jobs <n>', 'files hashed at once').argParser(parsePositiveInt('--jobs')).default(2))
-    .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one')
+    .addOption(torchHomeOption())
+    .addOption(catalogOption())
     .option('--frozen', 'also check every entry of mlcache.lock at its locked commit (files and URL artifacts)')
-    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)');
+    .addOption(lockfileOption());
   addOptions(command, [...networkOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.action(async (repos: string[], flags: VerifyFlags) => {
