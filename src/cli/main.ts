@@ -93,7 +93,11 @@ async function startupSecrets(argv: string[]): Promise<string[]> {
   const flag = (name: string): string[] =>
     argv.flatMap((arg, i) => (arg === name ? [argv[i + 1] ?? ''] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []));
   const flagged = [...flag('--token'), ...flag('--registry-token')];
-  return [...knownSecrets(loadSettings({ project: false })), ...flagged];
+  try {
+    return [...knownSecrets(loadSettings({ project: false })), ...flagged];
+  } catch {
+    return flagged; // settingsFrom reports a setting that cannot be read, with its hint
+  }
 }
 
 /** Print a failure the way its kind deserves (through the door) and return the exit code. */

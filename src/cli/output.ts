@@ -8,13 +8,14 @@
  * may touch process.stdout / process.stderr (eslint). The one exception is data, not text: the
  * bundle `mlcache export … -` streams to stdout (commands/export.ts).
  *
- * Writes are redacted a line at a time: complete lines leave at once; a partial line (a prompt, a
- * TTY frame) waits until the end of the current turn of the event loop (setImmediate) or the next
- * write, so a secret split across the writes of one turn is caught whole. A trailing piece that
- * could begin a known secret is held back until more text or the final `drain()`, so a known secret
- * split across writes of different turns is caught too. (Pattern-only values — an unknown `hf_…`
- * token, a `Bearer` value — split across turns by a partial write are not; mlcache writes each
- * of its lines in one call.)
+ * Text writes (`write`) are redacted a line at a time: complete lines leave at once; a partial line
+ * waits until the end of the current turn of the event loop (setImmediate) or the next write, so a
+ * secret split across the writes of one turn is caught whole. A trailing piece that could begin a
+ * known secret is held back until more text or the final `drain()`, so a known secret split across
+ * writes of different turns is caught too. (Pattern-only values — an unknown `hf_…` token, a
+ * `Bearer` value — split across turns by a partial write are not; mlcache writes each of its lines
+ * in one call.) Renderers (the `stream` view: bars, spinner, prompts) draw each frame in one write,
+ * which is redacted whole and written at once: they cannot wait for a newline.
  */
 import { learnedSecretList, redactSecrets, secretSpellings } from '../util/redact.js';
 
@@ -22,8 +23,9 @@ export interface OutputWriter {
   /** Write text (redacted). */
   write(text: string): void;
   /**
-   * The underlying stream as renderers that take a stream (cli-progress, ora, readline) see it:
-   * every property of the real stream, with `write` going through this writer.
+   * The underlying stream as renderers that take a stream (cli-progress, ora, readline, the
+   * confirm prompt) see it: every property of the real stream, with `write` redacting each chunk
+   * and writing it at once (after any text still pending), so a renderer's frame stays whole.
    */
   readonly stream: NodeJS.WriteStream;
   readonly isTTY: boolean;
@@ -118,11 +120,30 @@ function createWriter(target: NodeJS.WriteStream, redact: (text: string) => stri
     if (done) target.write('', done);
     return true;
   };
+  /**
+   * A renderer's write (a TTY frame, a spinner, a prompt): what text writes left pending goes first,
+   * then this chunk, redacted, at once — renderers draw a frame or a line in one call, and some
+   * (ora) tell their own writes from others' by writing synchronously.
+   */
+  const streamWrite = (chunk: string | Uint8Array, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean => {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    release(true);
+    const text = redact(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return done ? target.write(text, done) : target.write(text);
+  };
+  // A renderer that hooks `write` (ora does, to keep its spinner below other output) hooks this
+  // view only: the real stream keeps its own write, so the door's writes cannot loop through it.
+  let hooked: unknown;
   const stream = new Proxy(target, {
     get(t, property) {
-      if (property === 'write') return write;
+      if (property === 'write') return hooked ?? streamWrite;
       const value: unknown = Reflect.get(t, property, t);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(t) : value;
+    },
+    set(t, property, value: unknown) {
+      if (property !== 'write') return Reflect.set(t, property, value, t);
+      hooked = value === streamWrite ? undefined : value;
+      return true;
     },
   });
   return {

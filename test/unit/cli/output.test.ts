@@ -79,6 +79,26 @@ describe('the output door', () => {
     expect(called).toBe(true);
   });
 
+  it('survives a renderer that hooks write on the view and on the real stream (as ora does), without looping', async () => {
+    const err = sink(true);
+    const output = createOutput({ stdout: sink().stream, stderr: err.stream, secrets: [SECRET] });
+    const view = output.stderr.stream;
+    const hookedCalls: string[] = [];
+    // ora: hook the stream it draws on, then process.stderr itself (here: the real sink).
+    for (const stream of [view, err.stream] as Array<{ write: (...args: unknown[]) => boolean }>) {
+      const original = stream.write.bind(stream);
+      stream.write = (chunk: unknown, ...rest: unknown[]) => {
+        hookedCalls.push(String(chunk));
+        return original(chunk, ...rest);
+      };
+    }
+    view.write(`spinner frame ${SECRET}`);
+    output.stderr.write(`a line of text ${SECRET}\n`);
+    await output.drain();
+    expect(err.text()).toBe('spinner frame ***a line of text ***\n');
+    expect(hookedCalls.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('masks secrets added after creation (settings load later), and their JSON and URL spellings', async () => {
     const out = sink();
     const output = createOutput({ stdout: out.stream, stderr: sink().stream });
