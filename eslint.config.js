@@ -82,9 +82,13 @@ export default tseslint.config(
   {
     files: ['src/cli/**/*.ts'],
     rules: {
+      // Output leaves through one door that redacts secrets (src/cli/output.ts; main.ts creates it).
+      'no-console': 'error',
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read the environment through src/config/settings.ts only.' },
+        { object: 'process', property: 'stdout', message: 'Write through the output door (context.output, src/cli/output.ts): it redacts secrets.' },
+        { object: 'process', property: 'stderr', message: 'Write through the output door (context.output, src/cli/output.ts): it redacts secrets.' },
       ],
     },
   },

@@ -1,15 +1,31 @@
 /**
- * Shared CLI plumbing: settings from global flags, output mode, progress rendering, parsing of
- * common option values, the flags several commands share, and the yes/no prompt. Only src/cli
- * renders; library functions return results and emit events.
+ * Shared CLI plumbing: settings from global flags (and the secrets they name, for the output door),
+ * output mode, progress rendering, and the yes/no prompt. Only src/cli renders; library functions
+ * return results and emit events. The options several commands share are declared in
+ * register/options.ts (re-exported here for the registration modules).
  */
-import { Option, type Command } from 'commander';
 import type { Settings } from '../config/settings.js';
 import type { TransferEvent } from '../download/types.js';
-import { MlcacheError, usageError } from '../errors.js';
-import { parseSize } from '../util/bytes.js';
-import { cutValue } from '../util/cut-value.js';
 import { redact } from '../util/redact.js';
+import type { Output } from './output.js';
+
+export {
+  addOptions,
+  collect,
+  GROUP_SHORTHANDS,
+  groupSelection,
+  groupSelectionOptions,
+  networkOptions,
+  outputOptions,
+  parseNonEmpty,
+  parsePositiveInt,
+  parseRateFlag,
+  parseSizeFlag,
+  refuseEmptyValues,
+  registryOptions,
+  transferOptions,
+  type GroupSelectionFlags,
+} from './register/options.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -19,10 +35,10 @@ export interface OutputFlags {
   verbose?: boolean;
 }
 
-export function outputMode(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): OutputMode {
+export function outputMode(flags: OutputFlags, stream: { isTTY?: boolean }): OutputMode {
   if (flags.json) return 'json';
   if (flags.quiet) return 'quiet';
-  return stream.isTTY ? 'tty' : 'plain';
+  return stream.isTTY === true ? 'tty' : 'plain';
 }
 
 export interface Reporter {
@@ -34,6 +50,10 @@ export interface Reporter {
   warn(line: string): void;
   /** A JSON object on stdout (only with --json). */
   json(value: unknown): void;
+  /** With --json, the `{"type":"result",…}` line, and true: the command has nothing more to print. */
+  result(value: object): boolean;
+  /** What a long-running library function takes: Ctrl-C's signal, and its events and warnings through this reporter. */
+  hooks(signal: AbortSignal): { signal: AbortSignal; onEvent(event: TransferEvent): void; onWarning(message: string): void };
   /**
    * A step with no byte progress yet (resolving revisions, listing files): an ora spinner on a
    * TTY until the next output, one plain line in a log, nothing with --json or --quiet.
@@ -44,15 +64,16 @@ export interface Reporter {
 
 /**
  * A reporter whose progress display is loaded lazily (cli-progress is not needed for --help).
- * `jsonStream`: where --json lines go (stdout unless stdout carries data, as `export -` does).
+ * Everything it writes goes through `output` (the door). `jsonTo`: where --json lines go (stdout
+ * unless stdout carries data, as `export -` does).
  */
-export async function createReporter(flags: OutputFlags, options: { jsonStream?: NodeJS.WritableStream } = {}): Promise<Reporter> {
-  const mode = outputMode(flags);
-  const jsonStream = options.jsonStream ?? process.stdout;
+export async function createReporter(output: Output, flags: OutputFlags, options: { jsonTo?: 'stdout' | 'stderr' } = {}): Promise<Reporter> {
+  const mode = outputMode(flags, output.stderr);
+  const jsonStream = options.jsonTo === 'stderr' ? output.stderr.stream : output.stdout.stream;
   const { createProgressRenderer } = await import('./ui/progress.js');
   const renderer = createProgressRenderer({
     mode,
-    stream: mode === 'json' ? jsonStream : process.stderr,
+    stream: mode === 'json' ? jsonStream : output.stderr.stream,
     verbose: flags.verbose ?? false,
   });
   let spinner: { stop(): unknown } | undefined;
@@ -60,7 +81,7 @@ export async function createReporter(flags: OutputFlags, options: { jsonStream?:
     spinner?.stop();
     spinner = undefined;
   };
-  return {
+  const reporter: Reporter = {
     mode,
     onEvent(event) {
       stopSpinner();
@@ -75,7 +96,7 @@ export async function createReporter(flags: OutputFlags, options: { jsonStream?:
       if (mode === 'plain') renderer.log(redact(text));
       if (mode !== 'tty') return;
       const { default: ora } = await import('ora');
-      spinner = ora({ text: redact(text), stream: process.stderr, discardStdin: false }).start();
+      spinner = ora({ text: redact(text), stream: output.stderr.stream, discardStdin: false }).start();
     },
     warn(line) {
       stopSpinner();
@@ -85,28 +106,48 @@ export async function createReporter(flags: OutputFlags, options: { jsonStream?:
     json(value) {
       if (mode === 'json') jsonStream.write(`${redact(JSON.stringify(value))}\n`);
     },
+    result(value) {
+      if (mode !== 'json') return false;
+      reporter.json({ type: 'result', ...value });
+      return true;
+    },
+    hooks(signal) {
+      return { signal, onEvent: (event) => reporter.onEvent(event), onWarning: (message) => reporter.warn(message) };
+    },
     finish() {
       stopSpinner();
       renderer.finish();
     },
   };
+  return reporter;
+}
+
+/** The flags settingsFrom reads: cache locations, the endpoint, output, and the secrets the door must mask. */
+export interface SettingsFlags {
+  cacheDir?: string;
+  endpoint?: string;
+  torchHome?: string;
+  json?: boolean;
+  quiet?: boolean;
+  token?: string;
+  registryToken?: string;
 }
 
 /**
- * Lazily loaded settings from the global flags; the one path into src/config/settings.ts. When an
- * explicit variable sends the hub cache away from the project's (settings.cacheNotes), one `note:`
- * line on stderr says which won and why — unless `cacheNote: false` (`env`, `run` and `bootstrap`
- * set the project's folders themselves). `announceCache`: a `Cache: <folder> (<source>)` line on
- * stderr for a person (not with --json or --quiet), so every cache command names the folder it used.
+ * Lazily loaded settings from the global flags; the one path into src/config/settings.ts. The
+ * secrets the settings and flags name (tokens, proxy passwords: config/known-secrets.ts) are handed
+ * to the output door before anything is printed. When an explicit variable sends the hub cache away
+ * from the project's (settings.cacheNotes), one `note:` line on stderr says which won and why —
+ * unless `cacheNote: false` (`env`, `run` and `bootstrap` set the project's folders themselves).
+ * `announceCache`: a `Cache: <folder> (<source>)` line on stderr for a person (not with --json or
+ * --quiet), so every cache command names the folder it used.
  */
-export async function settingsFrom(
-  flags: { cacheDir?: string; endpoint?: string; torchHome?: string; json?: boolean; quiet?: boolean },
-  options: { cacheNote?: boolean; announceCache?: boolean } = {},
-): Promise<Settings> {
-  const { loadSettings } = await import('../config/settings.js');
+export async function settingsFrom(output: Output, flags: SettingsFlags, options: { cacheNote?: boolean; announceCache?: boolean } = {}): Promise<Settings> {
+  const [{ loadSettings }, { knownSecrets }] = await Promise.all([import('../config/settings.js'), import('../config/known-secrets.js')]);
   const settings = loadSettings({ cacheDir: flags.cacheDir, endpoint: flags.endpoint, torchHome: flags.torchHome });
-  if (options.cacheNote !== false) for (const note of settings.cacheNotes) process.stderr.write(`note: ${redact(note)}\n`);
-  if (options.announceCache === true && flags.json !== true && flags.quiet !== true) process.stderr.write(`Cache: ${redact(cacheFolderLabel(settings))}\n`);
+  output.addSecrets(knownSecrets(settings, { token: flags.token, registryToken: flags.registryToken }));
+  if (options.cacheNote !== false) for (const note of settings.cacheNotes) output.stderr.write(`note: ${redact(note)}\n`);
+  if (options.announceCache === true && flags.json !== true && flags.quiet !== true) output.stderr.write(`Cache: ${redact(cacheFolderLabel(settings))}\n`);
   return settings;
 }
 
@@ -121,171 +162,20 @@ export function cacheFolderLabel(settings: Pick<Settings, 'hubCache' | 'hubCache
   return `${settings.hubCache} (${source})`;
 }
 
-export function parsePositiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 1024) {
-      throw usageError(`${name} must be a whole number from 1 to 1024, not "${cutValue(value)}".`, `For example ${name} 8; see \`mlcache <command> --help\`.`);
-    }
-    return n;
+/** A yes/no question through @inquirer/confirm (drawn through the door), loaded only when asked; the default answer is no. */
+export function confirmOnTerminal(output: Output): (question: string) => Promise<boolean> {
+  return async (question) => {
+    const { default: confirm } = await import('@inquirer/confirm');
+    return confirm({ message: question, default: false }, { output: output.stdout.stream });
   };
-}
-
-/** A size-per-second flag (`--max-rate 50MB`): a positive size, and an error that names the flag. */
-/** A size flag such as `--chunk-size 16MB`: positive, with an optional unit. */
-export function parseSizeFlag(name: string) {
-  return (value: string): number => {
-    let n: number;
-    try {
-      n = parseSize(value);
-    } catch {
-      throw new MlcacheError('INVALID_SIZE', `${name} must be a size such as 16MB, not "${cutValue(value)}".`, {
-        hint: `Write a positive number with an optional unit, e.g. ${name} 16MB or 1GiB.`,
-      });
-    }
-    if (!(n >= 1)) throw new MlcacheError('INVALID_SIZE', `${name} must be at least one byte, not "${cutValue(value)}".`, { hint: `Write e.g. ${name} 16MB.` });
-    return Math.floor(n);
-  };
-}
-
-export function parseRateFlag(name: string) {
-  return (value: string): number => {
-    let n: number;
-    try {
-      n = parseSize(value);
-    } catch {
-      throw new MlcacheError('INVALID_SIZE', `${name} must be a size per second such as 50MB, not "${cutValue(value)}".`, {
-        hint: `Write a positive number with an optional unit, e.g. ${name} 50MB, 1.5GiB or 800k.`,
-      });
-    }
-    if (!(n > 0)) {
-      throw new MlcacheError('INVALID_SIZE', `${name} must be above zero, not "${cutValue(value)}".`, {
-        hint: `Leave ${name} out for no cap, or write e.g. ${name} 50MB.`,
-      });
-    }
-    return n;
-  };
-}
-
-/**
- * Flags whose value is a path or a name that must not be empty: `--cache-dir ''` would otherwise
- * resolve to the current folder and write a cache into it. (Empty environment variables keep
- * huggingface_hub's meaning, "unset": src/config/settings.ts.)
- */
-const NON_EMPTY_FLAGS = new Set(['--cache-dir', '--torch-home', '--catalog', '--root', '--endpoint', '--revision', '--lockfile']);
-
-export function parseNonEmpty(name: string, previous?: (value: string, previous: unknown) => unknown) {
-  return (value: string, prior: unknown): unknown => {
-    if (value.trim() === '') {
-      throw usageError(`${name} is empty.`, `Give ${name} a value, or leave the flag out to use the default.`);
-    }
-    return previous ? previous(value, prior) : value;
-  };
-}
-
-/** Give every path-like option of `command` (see NON_EMPTY_FLAGS) a parser that refuses an empty value. */
-export function refuseEmptyValues(command: Command): Command {
-  for (const option of command.options) {
-    if (option.long === undefined || !NON_EMPTY_FLAGS.has(option.long)) continue;
-    const inner = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
-    option.argParser(parseNonEmpty(option.long, inner));
-  }
-  return command;
-}
-
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** Options shared by every command that talks to the Hub. */
-export function networkOptions(): Option[] {
-  return [
-    new Option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)'),
-    new Option('--token <token>', 'Hub token (default: HF_TOKEN, HUGGING_FACE_HUB_TOKEN, or the token file)'),
-    new Option('--endpoint <url>', 'Hub endpoint (default: HF_ENDPOINT or https://huggingface.co)'),
-  ];
-}
-
-/** Registry access: a bearer token and hosts allowed over plain HTTP (loopback always is). */
-export function registryOptions(): Option[] {
-  return [
-    new Option('--registry-token <token>', 'registry bearer token (default: MLCACHE_REGISTRY_TOKEN, then docker/podman auth files)'),
-    new Option('--insecure-registry <host>', 'allow plain HTTP to this registry host[:port] (repeatable; loopback always is)').argParser(collect),
-  ];
-}
-
-export function transferOptions(): Option[] {
-  return [
-    new Option('--connections <n>', 'global connection budget').argParser(parsePositiveInt('--connections')).default(16),
-    new Option('--max-rate <rate>', 'global bandwidth cap, e.g. 50MB (per second)').argParser(parseRateFlag('--max-rate')),
-    new Option('--stall-timeout <seconds>', 'retry a connection that received nothing for this long').argParser(parsePositiveInt('--stall-timeout')).default(30),
-  ];
-}
-
-export function outputOptions(): Option[] {
-  return [
-    new Option('--json', 'one JSON event per line on stdout (NDJSON)'),
-    new Option('-q, --quiet', 'no progress output'),
-    new Option('-v, --verbose', 'show retries and error causes'),
-  ];
-}
-
-export function addOptions<T extends { addOption(o: Option): T }>(command: T, options: Option[]): T {
-  for (const o of options) command.addOption(o);
-  return command;
-}
-
-/** Flags that name a catalog group on their own (`--nllb` is `--group nllb`). */
-export const GROUP_SHORTHANDS = ['indictrans2', 'nllb', 'whisperx', 'mlx'] as const;
-
-export interface GroupSelectionFlags {
-  all?: boolean;
-  indictrans2?: boolean;
-  nllb?: boolean;
-  whisperx?: boolean;
-  mlx?: boolean;
-  group?: string[];
-  model?: string[];
-}
-
-/**
- * The model-selection flags of cache-models, offline-check and bootstrap: --all, the group
- * shorthands, --group and (unless `model: false`) --model. `all` overrides --all's help text.
- */
-export function groupSelectionOptions(options: { all?: string; model?: boolean } = {}): Option[] {
-  const list = [
-    new Option('--all', options.all ?? 'every group that applies to this machine'),
-    new Option('--indictrans2', 'the indictrans2 group (same as --group indictrans2)'),
-    new Option('--nllb', 'the nllb group'),
-    new Option('--whisperx', 'the whisperx group'),
-    new Option('--mlx', 'the mlx group (Apple Silicon only)'),
-    new Option('--group <name>', 'a catalog group (repeatable)').argParser(collect),
-  ];
-  if (options.model !== false) list.push(new Option('--model <repo[@rev]>', 'a repo, or a comma list of them (repeatable)').argParser(collect));
-  return list;
-}
-
-/** The parsed selection flags as the commands take them: shorthand groups first, then --group. */
-export function groupSelection(flags: GroupSelectionFlags): { groups: string[]; all: boolean | undefined; models: string[] | undefined } {
-  return {
-    groups: [...GROUP_SHORTHANDS.filter((name) => flags[name] === true), ...(flags.group ?? [])],
-    all: flags.all,
-    models: flags.model,
-  };
-}
-
-/** A yes/no question through @inquirer/confirm, loaded only when asked; the default answer is no. */
-export async function confirmOnTerminal(question: string): Promise<boolean> {
-  const { default: confirm } = await import('@inquirer/confirm');
-  return confirm({ message: question, default: false });
 }
 
 /** Whether a person is there to answer: no --json, not CI, and a terminal on both stdin and stdout. */
-export function canAsk(flags: { json?: boolean }, settings: Pick<Settings, 'ci'>): boolean {
-  return flags.json !== true && !settings.ci && process.stdin.isTTY === true && process.stdout.isTTY === true;
+export function canAsk(flags: { json?: boolean }, settings: Pick<Settings, 'ci'>, output?: Output): boolean {
+  return flags.json !== true && !settings.ci && process.stdin.isTTY === true && output?.stdout.isTTY === true;
 }
 
 /** `confirm` for a command that asks before it deletes: undefined (never ask) when no one can answer. */
-export function confirmIfInteractive(flags: { json?: boolean }, settings: Pick<Settings, 'ci'>): ((question: string) => Promise<boolean>) | undefined {
-  return canAsk(flags, settings) ? confirmOnTerminal : undefined;
+export function confirmIfInteractive(output: Output, flags: { json?: boolean }, settings: Pick<Settings, 'ci'>): ((question: string) => Promise<boolean>) | undefined {
+  return canAsk(flags, settings, output) ? confirmOnTerminal(output) : undefined;
 }

@@ -5,10 +5,13 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, isMlcacheError, MlcacheError } from '../errors.js';
 import { redact } from '../util/redact.js';
+import { createOutput, type Output } from './output.js';
 import { registerCommands } from './register/index.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<void> {
+  // The one output door: everything below writes through it (src/cli/output.ts).
+  const output = createOutput({ stdout: process.stdout, stderr: process.stderr });
   // `mlcache … | head`: the reader went away. Stop quietly, as other command-line tools do.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -22,8 +25,13 @@ export async function main(argv: string[]): Promise<void> {
     onDeadline: (reason) => {
       if (!reported) {
         reported = true;
-        reportFailure(reason, argv);
+        reportFailure(reason, argv, output);
+        output.stderr.flush();
       }
+    },
+    onSecondSignal: () => {
+      output.stderr.write('\nInterrupted again; exiting now.\n');
+      output.stderr.flush();
     },
   });
   const program = new Command('mlcache')
@@ -32,8 +40,8 @@ export async function main(argv: string[]): Promise<void> {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => process.stdout.write(s),
-      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => output.stdout.write(s),
+      writeErr: (s) => output.stderr.write(s),
     });
   // `mlcache run` relays signals to its child, which decides how to end (and may take its time to
   // save a checkpoint): mlcache must then outlive the first signal, not enforce a deadline.
@@ -41,7 +49,10 @@ export async function main(argv: string[]): Promise<void> {
     if (action.name() === 'run') interrupt.relayOnly();
   });
   let commandExitCode: number | undefined;
+  // The secrets are known before anything is printed, even a usage error that echoes a value.
+  output.addSecrets(await startupSecrets(argv));
   registerCommands(program, {
+    output,
     signal: interrupt.signal,
     setExitCode: (c) => {
       commandExitCode = c;
@@ -54,7 +65,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (!reported) {
       reported = true;
-      code = reportFailure(error, argv);
+      code = reportFailure(error, argv, output);
     }
   }
   if (interrupt.signal.aborted && code === EXIT.OK && commandExitCode === undefined) code = EXIT.INTERRUPTED;
@@ -68,20 +79,29 @@ export async function main(argv: string[]): Promise<void> {
   // that before it exits: 0.2–0.5 s added to every networked command, even one that did its work in
   // milliseconds (a warm `cache-models --frozen`, a second `pull`). Everything a command starts is
   // awaited before it returns, so nothing is cut short here.
-  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  await output.drain();
   process.exit(code);
 }
 
-/** Resolves when what was written to `stream` so far has been handed to the OS. */
-function drained(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed || !stream.writable) return resolve();
-    stream.write('', () => resolve());
-  });
+/**
+ * The secrets the environment and the command line name (config/known-secrets.ts), for the door
+ * before commander parses anything: the values of --token / --registry-token are taken from argv
+ * as written (`--token X` or `--token=X`). settingsFrom adds the same from the parsed flags.
+ */
+async function startupSecrets(argv: string[]): Promise<string[]> {
+  const [{ loadSettings }, { knownSecrets }] = await Promise.all([import('../config/settings.js'), import('../config/known-secrets.js')]);
+  const flag = (name: string): string[] =>
+    argv.flatMap((arg, i) => (arg === name ? [argv[i + 1] ?? ''] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []));
+  const flagged = [...flag('--token'), ...flag('--registry-token')];
+  try {
+    return [...knownSecrets(loadSettings({ project: false })), ...flagged];
+  } catch {
+    return flagged; // settingsFrom reports a setting that cannot be read, with its hint
+  }
 }
 
-/** Print a failure the way its kind deserves and return the exit code. */
-export function reportFailure(error: unknown, argv: string[]): number {
+/** Print a failure the way its kind deserves (through the door) and return the exit code. */
+export function reportFailure(error: unknown, argv: string[], output: Output): number {
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   if (error instanceof CommanderError) {
@@ -89,41 +109,41 @@ export function reportFailure(error: unknown, argv: string[]): number {
     if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
       return EXIT.OK;
     }
-    if (json) writeJsonError('USAGE', error.message.replace(/^error: /, ''), 'Run `mlcache --help` for usage.');
-    process.stderr.write('Run `mlcache --help` for usage.\n');
+    if (json) writeJsonError(output.stdout, 'USAGE', error.message.replace(/^error: /, ''), 'Run `mlcache --help` for usage.');
+    output.stderr.write('Run `mlcache --help` for usage.\n');
     return EXIT.USAGE;
   }
   if (isMlcacheError(error)) {
     const message = redact(error.message);
     const hint = error.hint ? redact(error.hint) : undefined;
-    process.stderr.write(`error: ${message}\n`);
-    if (hint) process.stderr.write(`hint: ${hint}\n`);
+    output.stderr.write(`error: ${message}\n`);
+    if (hint) output.stderr.write(`hint: ${hint}\n`);
     if (verbose) {
       let cause: unknown = error.cause;
       while (cause) {
         const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause === 'string' ? cause : JSON.stringify(cause);
-        process.stderr.write(`  caused by: ${redact(text)}\n`);
+        output.stderr.write(`  caused by: ${redact(text)}\n`);
         cause = cause instanceof Error ? cause.cause : undefined;
       }
     }
-    if (json) writeJsonError(error.code, message, hint, error.details, jsonStream(argv));
+    if (json) writeJsonError(jsonWriter(argv, output), error.code, message, hint, error.details);
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`internal error: ${redact(stack)}\n`);
-  process.stderr.write('This is a bug in mlcache. Please report it with the command you ran and the text above.\n');
-  if (json) writeJsonError('INTERNAL', redact(error instanceof Error ? error.message : String(error)), undefined, undefined, jsonStream(argv));
+  output.stderr.write(`internal error: ${redact(stack)}\n`);
+  output.stderr.write('This is a bug in mlcache. Please report it with the command you ran and the text above.\n');
+  if (json) writeJsonError(jsonWriter(argv, output), 'INTERNAL', redact(error instanceof Error ? error.message : String(error)), undefined, undefined);
   return EXIT.INTERNAL;
 }
 
 /** `mlcache export … -` writes the bundle to stdout: its JSON lines (and errors) go to stderr. */
-function jsonStream(argv: string[]): NodeJS.WritableStream {
+function jsonWriter(argv: string[], output: Output): Output['stdout'] {
   const args = argv.slice(2);
-  return args[0] === 'export' && args.includes('-') ? process.stderr : process.stdout;
+  return args[0] === 'export' && args.includes('-') ? output.stderr : output.stdout;
 }
 
-function writeJsonError(code: string, message: string, hint: string | undefined, details?: Record<string, unknown>, stream: NodeJS.WritableStream = process.stdout): void {
-  stream.write(`${redact(JSON.stringify({ type: 'error', code, message, hint, details }))}\n`);
+function writeJsonError(to: Output['stdout'], code: string, message: string, hint: string | undefined, details?: Record<string, unknown>): void {
+  to.write(`${redact(JSON.stringify({ type: 'error', code, message, hint, details }))}\n`);
 }
 
 /** How long the command has, after the first SIGINT/SIGTERM, to stop, save its journals and unwind. */
@@ -155,7 +175,7 @@ function signalExitCode(name: NodeJS.Signals): number {
  * cache never depends on a clean unwind (atomic renames, journals written whole), so leaving early
  * is as safe as a kill.
  */
-function createInterruptController(proc: NodeJS.Process, options: { onDeadline(reason: unknown): void }): InterruptController {
+function createInterruptController(proc: NodeJS.Process, options: { onDeadline(reason: unknown): void; onSecondSignal(): void }): InterruptController {
   const controller = new AbortController();
   let first: NodeJS.Signals | undefined;
   let relay = false;
@@ -163,7 +183,7 @@ function createInterruptController(proc: NodeJS.Process, options: { onDeadline(r
   const onSignal = (name: NodeJS.Signals) => {
     if (relay) return;
     if (first !== undefined) {
-      proc.stderr.write('\nInterrupted again; exiting now.\n');
+      options.onSecondSignal();
       proc.exit(signalExitCode(name));
     }
     first = name;

@@ -48,6 +48,11 @@ export function validateToken(raw: string | undefined, label: string, settings: 
   );
 }
 
+/**
+ * The token to send. The CLI's output door already masks every token the settings name
+ * (config/known-secrets.ts); the one in use is also registered with util/redact.ts, so a library
+ * caller's `redact()` masks it too.
+ */
 export async function resolveToken(settings: Settings, flagToken?: string): Promise<ResolvedToken | undefined> {
   const found = await findToken(settings, flagToken);
   registerSecret(found?.value);

@@ -5,7 +5,9 @@ import { formatBytes } from '../../util/bytes.js';
 import { redact } from '../../util/redact.js';
 import { addOptions, canAsk, groupSelection, groupSelectionOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
 import { planEntryNote, planTotals, unreachableLines } from './cache-models.js';
+import type { Output } from '../output.js';
 import type { CommandContext } from './index.js';
+import { catalogOption, jsonOption, printResult, tokenOption } from './options.js';
 
 interface BootstrapFlags extends GroupSelectionFlags {
   root?: string;
@@ -18,10 +20,10 @@ interface BootstrapFlags extends GroupSelectionFlags {
   catalog?: string;
 }
 
-/** A yes/no question on the terminal; only "y"/"yes" count as yes (the default is no). */
-async function askYesNo(question: string): Promise<boolean> {
+/** A yes/no question on the terminal (drawn through the door); only "y"/"yes" count as yes (the default is no). */
+async function askYesNo(output: Output, question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const rl = createInterface({ input: process.stdin, output: output.stdout.stream });
   try {
     const answer = await rl.question(`${question} `);
     return /^y(es)?$/i.test(answer.trim());
@@ -39,11 +41,11 @@ export function registerBootstrap(program: Command, context: CommandContext): vo
     .addOption(new Option('--skip-cache', 'do not cache models (and do not ask)'));
   addOptions(command, groupSelectionOptions({ all: 'every model group that applies to this machine (the default)', model: false }));
   command
-    .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)')
-    .option('--token <token>', 'Hub token for gated repos (default: HF_TOKEN or the token file)')
+    .addOption(catalogOption())
+    .addOption(tokenOption())
     .option('-y, --yes', 'answer yes to the caching question')
     .option('--force', 'rewrite a malformed config/hardware_cache.json (a backup is kept)')
-    .option('--json', 'print one JSON result on stdout');
+    .addOption(jsonOption());
   command.addHelpText(
     'after',
     `
@@ -55,12 +57,12 @@ Examples:
   refuseEmptyValues(command);
   command.action(async (flags: BootstrapFlags) => {
     const { bootstrap } = await import('../../commands/bootstrap.js');
-    const settings = await settingsFrom({}, { cacheNote: false });
+    const settings = await settingsFrom(context.output, {}, { cacheNote: false });
     const { groups, all } = groupSelection(flags);
     const json = flags.json === true;
-    const interactive = canAsk(flags, settings);
+    const interactive = canAsk(flags, settings, context.output);
     const log = (line: string) => {
-      if (!json) process.stderr.write(`${line}\n`);
+      if (!json) context.output.stderr.write(`${line}\n`);
     };
     const result = await bootstrap({
       settings,
@@ -73,13 +75,12 @@ Examples:
       token: flags.token,
       catalogPath: flags.catalog,
       interactive,
-      confirm: askYesNo,
+      confirm: (question) => askYesNo(context.output, question),
       cacheModelsApi: () => import('../../commands/cache-models/index.js'),
       signal: context.signal,
-      onEvent: (event) => renderEvent(event, json, log),
+      onEvent: (event) => renderEvent(context.output, event, json, log),
     });
-    if (json) process.stdout.write(`${JSON.stringify(jsonResult(result))}\n`);
-    else process.stdout.write(summary(result));
+    printResult(context.output, flags, jsonResult(result), () => summary(result));
     if (result.caching.status === 'failed') context.setExitCode(1);
   });
 }
@@ -105,13 +106,13 @@ export function formatBootstrapPlan(plan: CacheModelsPlan): string[] {
   return lines;
 }
 
-function renderEvent(event: BootstrapEvent, json: boolean, log: (line: string) => void): void {
+function renderEvent(output: Output, event: BootstrapEvent, json: boolean, log: (line: string) => void): void {
   if (json) return;
   if (event.type === 'step') log(`- ${event.message}`);
   else if (event.type === 'plan') {
     // On stdout, right above the question it informs.
     const lines = formatBootstrapPlan(event.plan);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    output.stdout.write(`${lines.join('\n')}\n`);
   } else if (event.event.type === 'entry-done') {
     const e = event.event.entry;
     const what = e.status === 'failed' ? `failed: ${e.error?.message ?? 'unknown error'}` : e.status === 'fetched' ? `fetched ${formatBytes(e.bytesFetched)}` : e.status;

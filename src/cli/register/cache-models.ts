@@ -20,6 +20,7 @@ import {
   type GroupSelectionFlags,
 } from '../context.js';
 import type { CommandContext } from './index.js';
+import { catalogOption, lockfileOption, torchHomeOption } from './options.js';
 
 interface CacheModelsFlags extends GroupSelectionFlags {
   dryRun?: boolean;
@@ -194,15 +195,15 @@ export function registerCacheModels(program: Command, context: CommandContext): 
     .option('--dry-run', 'print the plan; download nothing')
     .option('--yes', 'never ask; go on past gated repos without a token')
     .option('--force', 'also cache groups whose platform does not match this machine')
-    .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts (default: TORCH_HOME, ~/.cache/torch)')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)')
+    .addOption(torchHomeOption())
+    .addOption(catalogOption())
     .option('--skip-space-check', 'download even when the free disk space looks too small')
     .option('--registry <oci://host[/prefix]>', 'try this OCI registry before the Hub (default: MLCACHE_REGISTRY, then the catalog\'s "registry")')
     .option('--push-missing', 'push what came from the Hub to the registry, so the next machine finds it there');
   command
     .option('--frozen', 'fetch exactly what mlcache.lock says: no revision or file-list API call; fail if the catalog and the lock disagree')
     .option('--locked', 'check that mlcache.lock is current, then fetch its commits (the Hub lists each one)')
-    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)');
+    .addOption(lockfileOption());
   addOptions(command, [...networkOptions(), ...registryOptions(), ...transferOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.addHelpText('after', () => `${groupsHelp()}
@@ -218,8 +219,8 @@ Examples:
   command.action(async (flags: CacheModelsFlags) => {
     if (flags.frozen && flags.locked) throw usageError('--frozen and --locked cannot be combined.', '--frozen trusts the lock; --locked also asks the Hub for each locked commit. Pick one.');
     const { cacheModels, planCacheModels } = await import('../../commands/cache-models/index.js');
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     const interactive = reporter.mode === 'tty' && flags.yes !== true && !settings.ci && process.stdin.isTTY === true;
     const options = {
       settings,
@@ -243,7 +244,7 @@ Examples:
       lockfile: flags.lockfile,
       tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
       signal: context.signal,
-      confirm: confirmOnTerminal,
+      confirm: confirmOnTerminal(context.output),
       onEvent: (event: CacheModelsEvent) => {
         if (event.type === 'entry-done') return;
         if (event.type === 'plan') {
@@ -260,7 +261,7 @@ Examples:
         const plan = await planCacheModels(options);
         reporter.finish();
         if (reporter.mode === 'json') reporter.json({ type: 'plan', ...plan });
-        else process.stdout.write(formatPlanTable(plan));
+        else context.output.stdout.write(formatPlanTable(plan));
         // A dry run exits as the real run would, as far as the plan can tell, so a CI check
         // (`cache-models --dry-run`) fails when an entry cannot be resolved or is gated without a token.
         const blocked = plan.entries.filter((e) => !e.optional && e.skipped === undefined && (e.error !== undefined || e.gatedWithoutToken));
@@ -283,7 +284,7 @@ Examples:
       if (reporter.mode === 'json') {
         reporter.json({ type: 'result', ok: result.ok, entries: result.entries, bytesFetched: result.bytesFetched, bytesCached: result.bytesCached, allCached: result.allCached, durationMs: result.durationMs });
       } else if (reporter.mode !== 'quiet' || !result.ok) {
-        process.stderr.write(`${formatSummary(result)}\n`);
+        context.output.stderr.write(`${formatSummary(result)}\n`);
       }
       if (!result.ok) {
         const failed = result.entries.filter((e) => e.status === 'failed' && !e.optional);

@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
 import { addOptions, collect, createReporter, networkOptions, outputOptions, refuseEmptyValues, settingsFrom, transferOptions } from '../context.js';
 import type { CommandContext } from './index.js';
+import { transferSettings, type TransferFlags } from './options.js';
 
-interface DownloadFlags {
+interface DownloadFlags extends TransferFlags {
   revision?: string;
   include?: string[];
   exclude?: string[];
@@ -14,9 +15,6 @@ interface DownloadFlags {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
-  connections: number;
-  stallTimeout: number;
-  maxRate?: number;
   skipSpaceCheck?: boolean;
   localDir?: string;
 }
@@ -54,8 +52,8 @@ Examples:
       import('../../util/cut-value.js'),
     ]);
     parseRepoId(repoId, flags.repoType); // a bad id fails before any output
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     try {
       await reporter.phase(`Resolving ${cutValue(repoId)}@${cutValue(flags.revision ?? 'main')} on ${settings.endpoint}…`);
       const result = await download({
@@ -68,35 +66,28 @@ Examples:
         exclude: flags.exclude,
         token: flags.token,
         dryRun: flags.dryRun,
-        connections: flags.connections,
-        maxRate: flags.maxRate,
         skipSpaceCheck: flags.skipSpaceCheck,
         localDir: flags.localDir,
-        tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
-        signal: context.signal,
-        onEvent: (e) => reporter.onEvent(e),
-        onWarning: (m) => reporter.warn(m),
+        ...transferSettings(flags),
+        ...reporter.hooks(context.signal),
       });
       reporter.finish();
       const { plan: _plan, ...summary } = result;
-      if (reporter.mode === 'json') {
-        reporter.json({ type: 'result', ...summary });
-        return;
-      }
+      if (reporter.result(summary)) return;
       if (result.dryRun) {
         for (const f of result.files) {
-          process.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
+          context.output.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
         }
-        process.stdout.write(
+        context.output.stdout.write(
           `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}): ${result.files.length} files, ` +
             `${formatBytes(result.bytesTotal)} in total, ${formatBytes(result.bytesNeeded)} to download.\n`,
         );
         const sp = result.space;
-        process.stdout.write(
+        context.output.stdout.write(
           `Disk: ${formatBytes(sp.bytesRequired)} needed with margin${sp.bytesResumable > 0 ? ` (${formatBytes(sp.bytesResumable)} already in resumable partials)` : ''}, ` +
             `${sp.bytesFree === undefined ? 'free space unknown' : `${formatBytes(sp.bytesFree)} free`} on ${sp.path}${sp.fits ? '' : ' — NOT ENOUGH'}.\n`,
         );
-        if (result.localDir) process.stdout.write(`Local dir ${result.localDir.path}: ${result.localDir.upToDate} of ${result.files.length} files already up to date.\n`);
+        if (result.localDir) context.output.stdout.write(`Local dir ${result.localDir.path}: ${result.localDir.upToDate} of ${result.files.length} files already up to date.\n`);
         return;
       }
       reporter.info(
@@ -108,7 +99,7 @@ Examples:
         const how = (['reflink', 'hardlink', 'copy'] as const).filter((k) => placed[k] > 0).map((k) => `${placed[k]} by ${k}`);
         reporter.info(`${result.localDir.path}: ${placed.reflink + placed.hardlink + placed.copy} files written${how.length > 0 ? ` (${how.join(', ')})` : ''}, ${upToDate} already up to date.`);
       }
-      process.stdout.write(`${result.localDir?.path ?? result.snapshotPath}\n`);
+      context.output.stdout.write(`${result.localDir?.path ?? result.snapshotPath}\n`);
     } finally {
       reporter.finish();
     }

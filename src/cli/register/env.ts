@@ -10,7 +10,7 @@ interface EnvFlags {
   service?: string;
 }
 
-export function registerEnv(program: Command, _context: CommandContext): void {
+export function registerEnv(program: Command, context: CommandContext): void {
   const command = program
     .command('env')
     .description("Print the project's cache environment (TORCH_HOME, HF_HOME, HF_HUB_CACHE, ...) with absolute paths.")
@@ -37,13 +37,13 @@ Examples:
   refuseEmptyValues(command);
   command.action(async (flags: EnvFlags) => {
     const { env } = await import('../../commands/env.js');
-    const settings = await settingsFrom({}, { cacheNote: false });
+    const settings = await settingsFrom(context.output, {}, { cacheNote: false });
     if (flags.service !== undefined && flags.format !== 'compose') throw usageError('--service only applies to --format compose.', 'Add --format compose, or leave --service out.');
     const result = await env({ settings, root: flags.root, format: flags.format, offline: flags.offline, service: flags.service });
     if (result.format === 'github') {
-      process.stderr.write(`Appended ${Object.keys(result.variables).length} variables to ${result.githubEnvFile ?? '$GITHUB_ENV'}.\n`);
+      context.output.stderr.write(`Appended ${Object.keys(result.variables).length} variables to ${result.githubEnvFile ?? '$GITHUB_ENV'}.\n`);
     } else {
-      process.stdout.write(result.output);
+      context.output.stdout.write(result.output);
     }
   });
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { addOptions, collect, createReporter, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheDirOption, catalogOption } from './options.js';
 
 interface ExportFlags {
   group?: string[];
@@ -20,10 +21,10 @@ export function registerExport(program: Command, context: CommandContext): void 
     .description('Write cached snapshots as an OCI image layout (a .tar, a folder, or - for stdout) for an air-gapped machine.')
     .argument('<args...>', 'repos (org/name[@revision]) then the target: bundle.tar, a folder, or - (stdout)')
     .option('--group <name>', 'the Hub entries of a catalog group (repeatable)', collect)
-    .option('--catalog <file>', 'catalog file for --group (default: the project and shipped catalogs)')
+    .addOption(catalogOption())
     .addOption(new Option('--repo-type <type>', 'repo type of the repos named').choices(['model', 'dataset', 'space']).default('model'))
     .option('--folder', 'write a layout folder even when the target does not exist yet')
-    .addOption(new Option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)'));
+    .addOption(cacheDirOption());
   addOptions(command, outputOptions());
   refuseEmptyValues(command);
   command.addHelpText(
@@ -53,12 +54,12 @@ Examples:
       const parsed = parseRepoSpec(spec, flags.repoType);
       return { repoId: parsed.repo.id, repoType: parsed.repo.type, revision: parsed.revision };
     });
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const toStdout = target === '-';
-    if (toStdout && process.stdout.isTTY) {
+    if (toStdout && context.output.stdout.isTTY) {
       throw usageError('Refusing to write a tar to a terminal.', 'Redirect it (`> bundle.tar`), pipe it (`| ssh host mlcache import -`), or give a file name.');
     }
-    const reporter = await createReporter(flags, toStdout ? { jsonStream: process.stderr } : {});
+    const reporter = await createReporter(context.output, flags, toStdout ? { jsonTo: 'stderr' } : {});
     try {
       const result = await exportBundle({
         settings,
@@ -71,14 +72,11 @@ Examples:
         onEvent: (e) => reporter.onEvent(e),
       });
       reporter.finish();
-      if (reporter.mode === 'json') {
-        reporter.json({ type: 'result', ...result });
-        return;
-      }
+      if (reporter.result(result)) return;
       for (const s of result.snapshots) reporter.info(`${s.refName} (${s.commit.slice(0, 12)}): ${s.files} files, ${formatBytes(s.bytes)}`);
       const kept = result.blobsKept > 0 ? ` (${result.blobsKept} already in the folder)` : '';
       reporter.info(`${result.snapshots.length} snapshot(s), ${result.blobs} blobs${kept}, ${formatBytes(result.bytesWritten)} written in ${formatDuration(result.durationMs)}.`);
-      if (!toStdout) process.stdout.write(`${result.target}\n`);
+      if (!toStdout) context.output.stdout.write(`${result.target}\n`);
     } finally {
       reporter.finish();
     }

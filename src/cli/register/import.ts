@@ -1,7 +1,8 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { addOptions, createReporter, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheDirOption } from './options.js';
 
 interface ImportFlags {
   cacheDir?: string;
@@ -16,7 +17,7 @@ export function registerImport(program: Command, context: CommandContext): void 
     .command('import')
     .description('Rebuild cached snapshots from an OCI image layout written by `mlcache export` (a .tar, a folder, or - for stdin).')
     .argument('<bundle>', 'bundle.tar, a layout folder, or - (read a tar from stdin)')
-    .addOption(new Option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)'))
+    .addOption(cacheDirOption())
     .option('--skip-space-check', 'import even when the free disk space looks too small');
   addOptions(command, outputOptions());
   refuseEmptyValues(command);
@@ -36,20 +37,17 @@ Examples:
     if (bundle === '-' && process.stdin.isTTY) {
       throw usageError('Refusing to read a bundle from a terminal.', 'Pipe one in (`mlcache export … - | mlcache import -`) or give a file name.');
     }
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     try {
       const result = await importBundle({ settings, source: bundle, skipSpaceCheck: flags.skipSpaceCheck, signal: context.signal, onEvent: (e) => reporter.onEvent(e) });
       reporter.finish();
-      if (reporter.mode === 'json') {
-        reporter.json({ type: 'result', ...result });
-        return;
-      }
+      if (reporter.result(result)) return;
       for (const s of result.snapshots) {
         reporter.info(`${s.repoId}@${s.revision} (${s.commit.slice(0, 12)}): ${s.files} files, ${s.filesImported} blobs imported (${formatBytes(s.bytesImported)}).`);
       }
       reporter.info(`${formatBytes(result.bytesReceived)} verified, ${result.blobsSkipped} blobs already cached, ${formatDuration(result.durationMs)}.`);
-      for (const s of result.snapshots) process.stdout.write(`${s.snapshotDir}\n`);
+      for (const s of result.snapshots) context.output.stdout.write(`${s.snapshotDir}\n`);
     } finally {
       reporter.finish();
     }

@@ -3,6 +3,7 @@
  * lazy-imports the library function it calls, so start-up loads none of the heavy modules.
  */
 import type { Command } from 'commander';
+import type { Output } from '../output.js';
 import { registerBootstrap } from './bootstrap.js';
 import { registerCacheModels } from './cache-models.js';
 import { registerDownload } from './download.js';
@@ -21,6 +22,8 @@ import { registerExport } from './export.js';
 import { registerImport } from './import.js';
 
 export interface CommandContext {
+  /** The one output door: every line a command prints goes through it (redacted). */
+  output: Output;
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
   /** For commands whose result is an exit code (`run`: the child's); main.ts exits with it. */

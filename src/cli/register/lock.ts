@@ -6,6 +6,7 @@ import { formatBytes } from '../../util/bytes.js';
 import { cutValue } from '../../util/cut-value.js';
 import { addOptions, groupSelection, groupSelectionOptions, networkOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheLocationOptions, catalogOption, jsonOption, lockfileOption, printResult } from './options.js';
 
 interface LockFlags extends GroupSelectionFlags {
   force?: boolean;
@@ -82,9 +83,9 @@ export function registerLock(program: Command, context: CommandContext): void {
     .option('--force', 'also lock groups whose platform does not match')
     .option('--platform <os-arch>', 'lock for another platform, e.g. darwin-arm64 (default: the lock’s, else this machine)', parsePlatform)
     .option('--upgrade', 'move entries to their revision’s current commit (all, or the ENTRY arguments)')
-    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one (default: MLCACHE_CATALOG)')
-    .option('--json', 'print the result as one JSON object');
+    .addOption(lockfileOption())
+    .addOption(catalogOption())
+    .addOption(jsonOption());
   addOptions(command, networkOptions());
   refuseEmptyValues(command);
   command.addHelpText(
@@ -103,7 +104,7 @@ Examples:
   command.action(async (entries: string[], flags: LockFlags) => {
     if (entries.length > 0 && flags.upgrade !== true) throw usageError('Entry arguments are only taken with --upgrade.', 'Run `mlcache lock --upgrade ENTRY…`, or select with --group / --model.');
     const { lock } = await import('../../commands/lock/index.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(context.output, flags);
     const result = await lock({
       settings,
       ...groupSelection(flags),
@@ -116,8 +117,7 @@ Examples:
       token: flags.token,
       signal: context.signal,
     });
-    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'result', lockfile: result.lockfile, written: result.written, changes: result.changes })}\n`);
-    else process.stdout.write(formatLockResult(result));
+    printResult(context.output, flags, { lockfile: result.lockfile, written: result.written, changes: result.changes }, () => formatLockResult(result));
   });
 }
 
@@ -131,7 +131,7 @@ interface CacheKeyFlags extends GroupSelectionFlags {
   torchHome?: string;
 }
 
-export function registerCacheKey(program: Command, _context: CommandContext): void {
+export function registerCacheKey(program: Command, context: CommandContext): void {
   const command = program
     .command('cache-key')
     .description('Print a cache key for actions/cache or GitLab cache from mlcache.lock, the selection and the platform (no network).');
@@ -140,10 +140,8 @@ export function registerCacheKey(program: Command, _context: CommandContext): vo
     .option('--force', 'the selection includes --force')
     .option('--platform <os-arch>', 'key for another platform (default: this machine)', parsePlatform)
     .option('--paths', 'print the folders to cache instead (HF hub cache, TORCH_HOME, MLX_CACHE_DIR), one a line')
-    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)')
-    .option('--catalog <file>', 'a user catalog (only to find the lock beside it)')
-    .option('--cache-dir <dir>', 'hub cache directory')
-    .option('--torch-home <dir>', 'TORCH_HOME');
+    .addOption(lockfileOption());
+  addOptions(command, cacheLocationOptions());
   refuseEmptyValues(command);
   command.addHelpText(
     'after',
@@ -157,9 +155,9 @@ Examples:
   );
   command.action(async (flags: CacheKeyFlags) => {
     const { cacheKeyFor } = await import('../../commands/cache-key.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(context.output, flags);
     const result = await cacheKeyFor({ settings, ...groupSelection(flags), force: flags.force, platform: flags.platform, lockfile: flags.lockfile, catalogPath: flags.catalog });
-    process.stdout.write(flags.paths ? `${result.paths.join('\n')}\n` : `${result.key}\n`);
+    context.output.stdout.write(flags.paths ? `${result.paths.join('\n')}\n` : `${result.key}\n`);
   });
 }
 
@@ -176,16 +174,15 @@ export function registerOutdated(program: Command, context: CommandContext): voi
   const command = program
     .command('outdated')
     .description('List locked entries whose revision now points at another commit, with the size of the change (one revision call per repo).')
-    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)')
-    .option('--catalog <file>', 'a user catalog (only to find the lock beside it)')
-    .option('--json', 'print the result as one JSON object');
+    .addOption(lockfileOption())
+    .addOption(catalogOption())
+    .addOption(jsonOption());
   addOptions(command, networkOptions());
   refuseEmptyValues(command);
   command.action(async (flags: OutdatedFlags) => {
     const { outdated } = await import('../../commands/outdated.js');
-    const settings = await settingsFrom(flags);
+    const settings = await settingsFrom(context.output, flags);
     const result = await outdated({ settings, lockfile: flags.lockfile, catalogPath: flags.catalog, token: flags.token, signal: context.signal });
-    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
-    else process.stdout.write(formatOutdated(result));
+    printResult(context.output, flags, result, () => formatOutdated(result));
   });
 }

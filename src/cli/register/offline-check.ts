@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { addOptions, groupSelection, groupSelectionOptions, outputOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
+import { addOptions, groupSelection, groupSelectionOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheLocationOptions, jsonOption, lockfileOption, printResult } from './options.js';
 
 interface OfflineCheckFlags extends GroupSelectionFlags {
   json?: boolean;
@@ -18,20 +19,15 @@ export function registerOfflineCheck(program: Command, context: CommandContext):
     .description('Prove, without any network access, that the selected groups load with HF_HUB_OFFLINE=1.');
   addOptions(command, groupSelectionOptions());
   command
-    .option('--cache-dir <dir>', 'hub cache directory')
-    .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one')
     .option('--frozen', 'check the commits and files mlcache.lock names (every locked entry, or those the flags select)')
-    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)');
-  addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+    .addOption(lockfileOption());
+  addOptions(command, [...cacheLocationOptions(), jsonOption()]);
   refuseEmptyValues(command);
   command.action(async (flags: OfflineCheckFlags) => {
     const { offlineCheck } = await import('../../commands/offline-check.js');
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const result = await offlineCheck({ settings, ...groupSelection(flags), catalogPath: flags.catalog, frozen: flags.frozen, lockfile: flags.lockfile });
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
-    } else {
+    printResult(context.output, flags, result, () => {
       const lines = result.entries.map((e) => {
         const where = `${e.group}/${e.target}${e.kind === 'hub' ? `@${e.revision ?? 'main'}` : ''}`;
         if (e.skipped !== undefined) return `skip     ${where}: ${e.skipped}`;
@@ -39,10 +35,10 @@ export function registerOfflineCheck(program: Command, context: CommandContext):
         return `missing  ${where}: ${e.problems.join('; ')}`;
       });
       lines.push(result.ok ? `All ${result.checked} entries resolve offline.` : `${result.failed} of ${result.checked} entries would fail offline.`);
-      process.stdout.write(`${lines.join('\n')}\n`);
-    }
+      return `${lines.join('\n')}\n`;
+    });
     if (!result.ok) {
-      process.stderr.write('hint: run `mlcache cache-models` with the same selection (or `mlcache verify --repair`), then check again.\n');
+      context.output.stderr.write('hint: run `mlcache cache-models` with the same selection (or `mlcache verify --repair`), then check again.\n');
       context.setExitCode(EXIT.CACHE_DAMAGED);
     }
   });

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { addOptions, confirmIfInteractive, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
+import type { PruneResult } from '../../commands/prune.js';
+import { confirmIfInteractive, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheDirOption, catalogOption, jsonOption, printResult } from './options.js';
 
 interface PruneFlags {
   dryRun?: boolean;
@@ -10,30 +12,32 @@ interface PruneFlags {
   catalog?: string;
 }
 
-export function registerPrune(program: Command, _context: CommandContext): void {
+export function registerPrune(program: Command, context: CommandContext): void {
   const command = program
     .command('prune')
     .description('Free space: stale partial downloads, orphan blobs, and (after asking) revisions no ref points to.')
     .option('--dry-run', 'show what would be removed; remove nothing')
     .option('--yes', 'also remove unreferenced revisions without asking')
-    .option('--cache-dir <dir>', 'hub cache directory')
-    .option('--catalog <file>', 'a user catalog (its commit pins are kept)');
-  addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+    .addOption(cacheDirOption())
+    .addOption(catalogOption())
+    .addOption(jsonOption());
+  command.addHelpText('after', '\nCommits the catalog pins (shipped, project and --catalog) are kept.');
   refuseEmptyValues(command);
   command.action(async (flags: PruneFlags) => {
     const [{ prune }, { formatBytes }] = await Promise.all([import('../../commands/prune.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const result = await prune({
       settings,
       dryRun: flags.dryRun,
       yes: flags.yes,
       catalogPath: flags.catalog,
-      confirm: confirmIfInteractive(flags, settings),
+      confirm: confirmIfInteractive(context.output, flags, settings),
     });
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
-      return;
-    }
+    printResult(context.output, flags, result, () => humanPrune(result, formatBytes));
+  });
+}
+
+function humanPrune(result: PruneResult, formatBytes: (bytes: number) => string): string {
     const p = result.plan;
     const verb = result.dryRun ? 'would remove' : 'removed';
     const lines: string[] = [];
@@ -49,6 +53,5 @@ export function registerPrune(program: Command, _context: CommandContext): void 
       : result.bytesFreed;
     lines.push(`${result.dryRun ? 'Would free' : 'Freed'} ${formatBytes(freed)}.`);
     if (!result.revisionsIncluded && p.revisions.length > 0) lines.push('Run `mlcache prune --yes` to remove the revisions no ref points to as well.');
-    process.stdout.write(`${lines.join('\n')}\n`);
-  });
+    return `${lines.join('\n')}\n`;
 }

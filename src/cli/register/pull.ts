@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
 import { addOptions, createReporter, outputOptions, refuseEmptyValues, registryOptions, settingsFrom, transferOptions } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheDirOption, transferSettings, type TransferFlags } from './options.js';
 
-interface PullFlags {
+interface PullFlags extends TransferFlags {
   repo?: string;
   repoType?: 'model' | 'dataset' | 'space';
   revision?: string;
@@ -14,9 +15,6 @@ interface PullFlags {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
-  connections: number;
-  stallTimeout: number;
-  maxRate?: number;
 }
 
 export function registerPull(program: Command, context: CommandContext): void {
@@ -27,7 +25,7 @@ export function registerPull(program: Command, context: CommandContext): void {
     .option('--repo <repo_id>', 'cache it under this repo id (default: what the artifact says, else its name)')
     .addOption(new Option('--repo-type <type>', 'repo type (default: what the artifact says, else model)').choices(['model', 'dataset', 'space']))
     .option('--revision <name>', 'write refs/<name> (default: the ref the artifact says, else the tag)')
-    .option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)')
+    .addOption(cacheDirOption())
     .option('--dry-run', 'show what would be fetched and its size; write nothing')
     .option('--skip-space-check', 'pull even when the free disk space looks too small');
   addOptions(command, [...registryOptions(), ...transferOptions(), ...outputOptions()]);
@@ -41,8 +39,8 @@ Examples:
   );
   command.action(async (reference: string, flags: PullFlags) => {
     const [{ pull }, { formatBytes, formatDuration }] = await Promise.all([import('../../commands/pull.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     try {
       await reporter.phase(`Reading ${reference}…`);
       const result = await pull({
@@ -55,27 +53,20 @@ Examples:
         insecureRegistries: flags.insecureRegistry,
         dryRun: flags.dryRun,
         skipSpaceCheck: flags.skipSpaceCheck,
-        connections: flags.connections,
-        maxRate: flags.maxRate,
-        tuning: { engine: { stallTimeoutMs: flags.stallTimeout * 1000 } },
-        signal: context.signal,
-        onEvent: (e) => reporter.onEvent(e),
-        onWarning: (m) => reporter.warn(m),
+        ...transferSettings(flags),
+        ...reporter.hooks(context.signal),
       });
       reporter.finish();
-      if (reporter.mode === 'json') {
-        reporter.json({ type: 'result', ...result });
-        return;
-      }
+      if (reporter.result(result)) return;
       const head = `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}) from ${result.reference}`;
       if (result.dryRun) {
-        for (const f of result.files) process.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
-        if (result.archives > 0) process.stdout.write(`and ${result.archives} tar layer(s), unpacked on pull\n`);
-        process.stdout.write(`${head}: ${result.files.length} files, ${formatBytes(result.bytesTotal)} in total, ${formatBytes(result.bytesNeeded)} to fetch.\n`);
+        for (const f of result.files) context.output.stdout.write(`${f.cached ? 'cached ' : 'fetch  '} ${formatBytes(f.size).padStart(9)}  ${f.path}\n`);
+        if (result.archives > 0) context.output.stdout.write(`and ${result.archives} tar layer(s), unpacked on pull\n`);
+        context.output.stdout.write(`${head}: ${result.files.length} files, ${formatBytes(result.bytesTotal)} in total, ${formatBytes(result.bytesNeeded)} to fetch.\n`);
         return;
       }
       reporter.info(`${head}: ${result.files.length} files, ${formatBytes(result.bytesFetched)} fetched, ${formatDuration(result.durationMs)}.`);
-      process.stdout.write(`${result.snapshotPath}\n`);
+      context.output.stdout.write(`${result.snapshotPath}\n`);
     } finally {
       reporter.finish();
     }

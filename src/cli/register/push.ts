@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { addOptions, createReporter, outputOptions, parsePositiveInt, parseSizeFlag, refuseEmptyValues, registryOptions, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheDirOption, endpointOption } from './options.js';
 
 interface PushFlags {
   repoType: 'model' | 'dataset' | 'space';
@@ -22,8 +23,8 @@ export function registerPush(program: Command, context: CommandContext): void {
     .argument('<repo>', 'repo id with an optional revision: org/name or org/name@rev (default main)')
     .argument('<target>', 'oci://host[:port]/name[:tag] (default tag: the revision; the full commit is always tagged too)')
     .addOption(new Option('--repo-type <type>', 'repo type').choices(['model', 'dataset', 'space']).default('model'))
-    .option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)')
-    .option('--endpoint <url>', 'Hub endpoint named as the source (default: HF_ENDPOINT or https://huggingface.co)')
+    .addOption(cacheDirOption())
+    .addOption(endpointOption())
     .addOption(new Option('--jobs <n>', 'layers uploaded at once').argParser(parsePositiveInt('--jobs')).default(4))
     .addOption(new Option('--chunk-size <size>', 'upload files this big or bigger in chunks of this size (resumable; for proxies with a body limit)').argParser(parseSizeFlag('--chunk-size')));
   addOptions(command, [...registryOptions(), ...outputOptions()]);
@@ -37,8 +38,8 @@ Examples:
   );
   command.action(async (repo: string, target: string, flags: PushFlags) => {
     const [{ push }, { formatBytes, formatDuration }] = await Promise.all([import('../../commands/push.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     try {
       await reporter.phase(`Reading ${repo} from ${settings.hubCache}…`);
       const result = await push({
@@ -50,20 +51,15 @@ Examples:
         chunkSize: flags.chunkSize,
         registryToken: flags.registryToken,
         insecureRegistries: flags.insecureRegistry,
-        signal: context.signal,
-        onEvent: (e) => reporter.onEvent(e),
-        onWarning: (m) => reporter.warn(m),
+        ...reporter.hooks(context.signal),
       });
       reporter.finish();
-      if (reporter.mode === 'json') {
-        reporter.json({ type: 'result', ...result });
-        return;
-      }
+      if (reporter.result(result)) return;
       reporter.info(
         `${result.repoId}@${result.revision} (${result.commit.slice(0, 12)}): ${result.layers} layers, ${formatBytes(result.bytesUploaded)} uploaded, ` +
           `${result.layersMounted} mounted, ${result.layersPresent} already there, ${formatDuration(result.durationMs)}; tags ${result.tags.join(', ')}.`,
       );
-      process.stdout.write(`${result.reference}@${result.manifestDigest}\n`);
+      context.output.stdout.write(`${result.reference}@${result.manifestDigest}\n`);
     } finally {
       reporter.finish();
     }

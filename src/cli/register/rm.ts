@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
-import { addOptions, confirmIfInteractive, outputOptions, refuseEmptyValues, settingsFrom } from '../context.js';
+import { confirmIfInteractive, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheDirOption, jsonOption, printResult } from './options.js';
 
 interface RmFlags {
   repoType: 'model' | 'dataset' | 'space';
@@ -10,7 +11,7 @@ interface RmFlags {
   cacheDir?: string;
 }
 
-export function registerRm(program: Command, _context: CommandContext): void {
+export function registerRm(program: Command, context: CommandContext): void {
   const command = program
     .command('rm')
     .description('Remove a cached repo, or one revision of it (blobs another revision uses are kept).')
@@ -18,30 +19,26 @@ export function registerRm(program: Command, _context: CommandContext): void {
     .addOption(new Option('--repo-type <type>', 'repo type').choices(['model', 'dataset', 'space']).default('model'))
     .option('--yes', 'do not ask')
     .option('--dry-run', 'show what would be removed')
-    .option('--cache-dir <dir>', 'hub cache directory');
-  addOptions(command, outputOptions().filter((o) => o.long === '--json'));
+    .addOption(cacheDirOption())
+    .addOption(jsonOption());
   refuseEmptyValues(command);
   command.action(async (spec: string, flags: RmFlags) => {
     const [{ rm }, { formatBytes }] = await Promise.all([import('../../commands/rm.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const result = await rm({
       settings,
       spec,
       repoType: flags.repoType,
       yes: flags.yes,
       dryRun: flags.dryRun,
-      confirm: confirmIfInteractive(flags, settings),
+      confirm: confirmIfInteractive(context.output, flags, settings),
     });
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
-      return;
-    }
-    const what = result.commit === undefined ? result.repo : `${result.repo}@${result.commit.slice(0, 12)}`;
-    const kept = result.plan.keptBlobs > 0 ? `; ${result.plan.keptBlobs} blob(s) kept for other revisions` : '';
-    process.stdout.write(
-      result.dryRun
+    printResult(context.output, flags, result, () => {
+      const what = result.commit === undefined ? result.repo : `${result.repo}@${result.commit.slice(0, 12)}`;
+      const kept = result.plan.keptBlobs > 0 ? `; ${result.plan.keptBlobs} blob(s) kept for other revisions` : '';
+      return result.dryRun
         ? `Would remove ${what}: ${result.plan.paths.length} path(s), ${formatBytes(result.plan.bytes)}${kept}.\n`
-        : `Removed ${what}: ${formatBytes(result.bytesFreed)} freed${kept}.\n`,
-    );
+        : `Removed ${what}: ${formatBytes(result.bytesFreed)} freed${kept}.\n`;
+    });
   });
 }

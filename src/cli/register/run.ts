@@ -24,9 +24,9 @@ Examples:
   refuseEmptyValues(command);
   command.action(async (commandLine: string[], flags: RunFlags) => {
     const { run } = await import('../../commands/run.js');
-    const settings = await settingsFrom({}, { cacheNote: false });
+    const settings = await settingsFrom(context.output, {}, { cacheNote: false });
     const result = await run({ settings, command: commandLine, root: flags.root, offline: flags.offline });
-    if (result.spawnError !== undefined) process.stderr.write(`mlcache run: ${result.spawnError}\n`);
+    if (result.spawnError !== undefined) context.output.stderr.write(`mlcache run: ${result.spawnError}\n`);
     context.setExitCode(result.exitCode);
   });
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { addOptions, collect, outputOptions, refuseEmptyValues, registryOptions, settingsFrom } from '../context.js';
+import type { StatusResult } from '../../commands/status/index.js';
+import { addOptions, collect, refuseEmptyValues, registryOptions, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
+import { cacheLocationOptions, jsonOption, printResult } from './options.js';
 
 interface StatusFlags {
   json?: boolean;
@@ -22,15 +24,12 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .option('--group <name>', 'only this catalog group (repeatable; default: every group)', collect)
     .option('--model <repo[@rev]>', 'also this repo (repeatable)', collect)
     .option('--all-repos', 'list every cached repo, not only those of the catalog')
-    .option('--cache-dir <dir>', 'hub cache directory (default: HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)')
-    .option('--torch-home <dir>', 'TORCH_HOME (default: TORCH_HOME, ~/.cache/torch)')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one')
     .option('--registry <oci://host[/prefix]>', 'also ask this OCI registry which entries it holds (the only network use of status)');
-  addOptions(command, [...registryOptions(), ...outputOptions().filter((o) => o.long === '--json')]);
+  addOptions(command, [...cacheLocationOptions(), ...registryOptions(), jsonOption()]);
   refuseEmptyValues(command);
   command.action(async (flags: StatusFlags) => {
     const [{ status }, { formatBytes }] = await Promise.all([import('../../commands/status/index.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const result = await status({
       settings,
       groups: flags.group,
@@ -41,10 +40,11 @@ export function registerStatus(program: Command, context: CommandContext): void 
       insecureRegistries: flags.insecureRegistry,
       signal: context.signal,
     });
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
-      return;
-    }
+    printResult(context.output, flags, result, () => humanStatus(result, flags, formatBytes));
+  });
+}
+
+function humanStatus(result: StatusResult, flags: StatusFlags, formatBytes: (bytes: number) => string): string {
     const out: string[] = [];
     const progress = (p: { name: string; bytesDone: number; bytesTotal: number | undefined }) =>
       `    downloading ${p.name}: ${formatBytes(p.bytesDone)}${p.bytesTotal !== undefined ? ` of ${formatBytes(p.bytesTotal)} (${Math.floor((100 * p.bytesDone) / Math.max(1, p.bytesTotal))}%)` : ' so far'}`;
@@ -83,6 +83,5 @@ export function registerStatus(program: Command, context: CommandContext): void 
       `TORCH_HOME  ${t.torchHome.path}: ${formatBytes(t.torchHome.bytes)}, ${t.torchHome.artifactsPresent}/${t.torchHome.artifactsSelected} catalog artifacts in place`,
     );
     if (t.mlx) out.push(`MLX         ${t.mlx.path}: ${formatBytes(t.mlx.bytes)}`);
-    process.stdout.write(`${out.join('\n')}\n`);
-  });
+    return `${out.join('\n')}\n`;
 }

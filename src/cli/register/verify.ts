@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { addOptions, collect, createReporter, networkOptions, outputOptions, parsePositiveInt, refuseEmptyValues, settingsFrom } from '../context.js';
 import type { CommandContext } from './index.js';
+import { catalogOption, lockfileOption, torchHomeOption } from './options.js';
 
 interface VerifyFlags {
   group?: string[];
@@ -31,16 +32,16 @@ export function registerVerify(program: Command, context: CommandContext): void 
     .option('--repair', 'fix what can be fixed (downloads through the engine)')
     .addOption(new Option('--repo-type <type>', 'type of the named repos').choices(['model', 'dataset', 'space']).default('model'))
     .addOption(new Option('--jobs <n>', 'files hashed at once').argParser(parsePositiveInt('--jobs')).default(2))
-    .option('--torch-home <dir>', 'TORCH_HOME for URL artifacts')
-    .option('--catalog <file>', 'a user catalog merged over the shipped one')
+    .addOption(torchHomeOption())
+    .addOption(catalogOption())
     .option('--frozen', 'also check every entry of mlcache.lock at its locked commit (files and URL artifacts)')
-    .option('--lockfile <path>', 'the lock file (default: mlcache.lock beside config/models.json)');
+    .addOption(lockfileOption());
   addOptions(command, [...networkOptions(), ...outputOptions()]);
   refuseEmptyValues(command);
   command.action(async (repos: string[], flags: VerifyFlags) => {
     const [{ verify }, { formatBytes }] = await Promise.all([import('../../commands/verify.js'), import('../../util/bytes.js')]);
-    const settings = await settingsFrom(flags, { announceCache: true });
-    const reporter = await createReporter(flags);
+    const settings = await settingsFrom(context.output, flags, { announceCache: true });
+    const reporter = await createReporter(context.output, flags);
     let result;
     try {
       result = await verify({
@@ -80,10 +81,10 @@ export function registerVerify(program: Command, context: CommandContext): void 
       );
       if (result.repair) lines.push(`repair: ${result.repair.fixed} fixed, ${result.repair.removed} removed, ${result.repair.failed} failed, ${formatBytes(result.repair.bytesFetched)} downloaded.`);
       lines.push(result.intact ? 'The cache is intact.' : 'The cache is DAMAGED.');
-      process.stdout.write(`${lines.join('\n')}\n`);
+      context.output.stdout.write(`${lines.join('\n')}\n`);
     }
     if (!result.intact) {
-      if (reporter.mode !== 'json') process.stderr.write(`hint: ${flags.repair ? 'fix what failed (see above), then run verify again.' : 'run `mlcache verify --repair` to fix it.'}\n`);
+      if (reporter.mode !== 'json') context.output.stderr.write(`hint: ${flags.repair ? 'fix what failed (see above), then run verify again.' : 'run `mlcache verify --repair` to fix it.'}\n`);
       context.setExitCode(EXIT.CACHE_DAMAGED);
     }
   });
