@@ -27,9 +27,7 @@ import {
   commitBlob,
   createRepoTemp,
   ensureCacheRoot,
-  fsError,
   isProcessAlive,
-  randomHex8,
 } from '../cache/index.js';
 import { DOWNLOAD_MARGIN, checkSpace } from '../cache/disk-space.js';
 import type { TransferItem } from '../download/types.js';
@@ -38,6 +36,8 @@ import type { RepoRef } from '../hub/types.js';
 import { readArtifactManifest, readModelConfig, type ArtifactContents } from '../modelpack/read-artifact.js';
 import { artifactIdentity, artifactTree, executeSnapshot, planTree, unpackArchive, type ArtifactIdentity, type SnapshotPlan } from '../snapshot/index.js';
 import { formatBytes } from '../util/bytes.js';
+import { fsError } from '../util/fs-error.js';
+import { randomHex8 } from '../util/random-suffix.js';
 import { cutValue } from '../util/cut-value.js';
 import { createHashWorkerPool, hashFile, type FileHashWorker, type HashWorkerPool } from '../util/hash.js';
 import { MAX_JSON_BYTES, bundleInvalid, classifyEntry, parseIndex, splitRefName, verifyOciLayout, type IndexManifest } from './layout.js';

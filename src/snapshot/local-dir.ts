@@ -23,7 +23,9 @@ import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'no
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { hashFile } from '../util/hash.js';
-import { randomHex8 } from '../cache/index.js';
+import { atomicReplaceFile } from '../util/atomic-write.js';
+import { fsError } from '../util/fs-error.js';
+import { randomHex8 } from '../util/random-suffix.js';
 
 export interface LocalDownloadPaths {
   file: string;
@@ -102,9 +104,7 @@ export async function writeDownloadMetadata(localDir: string, repoPath: string, 
   await ensureHuggingfaceDir(localDir);
   const { metadata } = localDownloadPaths(localDir, repoPath);
   await mkdir(path.dirname(metadata), { recursive: true });
-  const temp = `${metadata}.${randomHex8()}.tmp`;
-  await writeFile(temp, formatDownloadMetadata({ commit, etag, timestamp: Date.now() / 1000 }));
-  await rename(temp, metadata);
+  await atomicReplaceFile(metadata, formatDownloadMetadata({ commit, etag, timestamp: Date.now() / 1000 }));
 }
 
 export type PlacedBy = 'reflink' | 'hardlink' | 'copy';
@@ -143,10 +143,10 @@ export async function placeLocalFile(localDir: string, blob: string, commit: str
     await rename(temp, paths.file);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new MlcacheError(code === 'ENOSPC' || code === 'EDQUOT' ? 'DISK_FULL' : 'FILESYSTEM', `Cannot write ${paths.file} (${code ?? 'error'}).`, {
-      hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'Free disk space, then run the same command again.' : 'Check that the --local-dir folder is writable.',
-      cause: error,
+    throw fsError(error, `write ${paths.file}`, {
+      diskFull: 'Free disk space, then run the same command again.',
+      permission: 'Check that the --local-dir folder is writable.',
+      other: 'Check that the --local-dir folder is writable.',
     });
   }
   await writeDownloadMetadata(localDir, want.path, commit, want.etag);

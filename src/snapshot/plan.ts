@@ -331,7 +331,7 @@ async function markLinked(snapshotDir: string, files: readonly PlannedFile[], tr
   return strays;
 }
 
-/** Temp names mlcache ≤ 0.x wrote next to a pointer (atomic-write.ts tempSibling). */
+/** Temp names mlcache ≤ 0.x wrote next to a pointer (util/atomic-write.ts tempSibling). */
 const LEGACY_TEMP = /\.[0-9a-f]{8}\.tmp$/;
 
 function isUnknownType(entry: Dirent): boolean {
