@@ -8,6 +8,7 @@
 import type { ScannedRepo, TreeCacheFile } from '../cache/index.js';
 import type { TransferEvent } from '../download/types.js';
 import { hashFile, type HashAlgorithm } from '../util/hash.js';
+import { runPool } from '../util/run-pool.js';
 import { repoLabel } from './findings.js';
 
 export interface HashJob {
@@ -93,29 +94,24 @@ export async function runHashJobs(jobs: readonly HashJob[], options: RunHashJobs
   };
   for (const job of jobs) emit({ type: 'file-queued', id: job.id, label: labelOf(job), group: job.repo, size: job.size });
   const out = new Array<HashOutcome>(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
+  await runPool(jobs.length, concurrency, async (i) => {
+    options.signal?.throwIfAborted();
+    const job = jobs[i]!;
+    const started = Date.now();
+    emit({ type: 'file-started', id: job.id, label: labelOf(job), size: job.size, resumedBytes: 0, chunks: 1 });
+    try {
+      const actual = await hashFile(job.path, job.algorithm, { worker: job.size >= threshold, signal: options.signal });
+      out[i] = { job, actual };
+      emit({ type: 'file-progress', id: job.id, bytesDone: job.size, size: job.size });
+      emit({ type: 'file-done', id: job.id, label: labelOf(job), size: job.size, bytesTransferred: 0, durationMs: Date.now() - started });
+    } catch (error) {
       options.signal?.throwIfAborted();
-      const i = next++;
-      const job = jobs[i]!;
-      const started = Date.now();
-      emit({ type: 'file-started', id: job.id, label: labelOf(job), size: job.size, resumedBytes: 0, chunks: 1 });
-      try {
-        const actual = await hashFile(job.path, job.algorithm, { worker: job.size >= threshold, signal: options.signal });
-        out[i] = { job, actual };
-        emit({ type: 'file-progress', id: job.id, bytesDone: job.size, size: job.size });
-        emit({ type: 'file-done', id: job.id, label: labelOf(job), size: job.size, bytesTransferred: 0, durationMs: Date.now() - started });
-      } catch (error) {
-        options.signal?.throwIfAborted();
-        const e = error as NodeJS.ErrnoException;
-        const message = `${e.code ?? 'error'}: ${e.message}`;
-        out[i] = { job, actual: undefined, error: message };
-        emit({ type: 'file-failed', id: job.id, label: labelOf(job), code: 'FILESYSTEM', message });
-      }
+      const e = error as NodeJS.ErrnoException;
+      const message = `${e.code ?? 'error'}: ${e.message}`;
+      out[i] = { job, actual: undefined, error: message };
+      emit({ type: 'file-failed', id: job.id, label: labelOf(job), code: 'FILESYSTEM', message });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+  });
   return out;
 }
 
