@@ -7,7 +7,8 @@
  */
 import type { ScannedRepo, TreeCacheFile } from '../cache/index.js';
 import type { TransferEvent } from '../download/types.js';
-import { hashFile, type HashAlgorithm } from '../util/hash.js';
+import type { DigestAlgorithm } from '../util/digest-algorithm.js';
+import { hashFile } from '../util/hash.js';
 import { runPool } from '../util/run-pool.js';
 import { repoLabel } from './findings.js';
 
@@ -17,7 +18,7 @@ export interface HashJob {
   kind: 'blob' | 'copy' | 'artifact';
   path: string;
   size: number;
-  algorithm: HashAlgorithm;
+  algorithm: DigestAlgorithm;
   expected: string;
   /** Repo label or artifact entry name. */
   repo: string;
@@ -33,7 +34,7 @@ export interface HashOutcome {
   error?: string | undefined;
 }
 
-export function algorithmForBlobName(name: string): HashAlgorithm {
+export function algorithmForBlobName(name: string): DigestAlgorithm {
   return name.length === 64 ? 'sha256' : 'git-sha1';
 }
 
