@@ -3,6 +3,7 @@
  * message, and a `hint` that says what to do next. `src/cli/main.ts` maps codes to exit codes
  * through `EXIT_CODES`; docs/errors.md documents the same table (a test keeps them in sync).
  */
+import type { DigestAlgorithm } from './util/digest-algorithm.js';
 
 /** Exit codes, documented in docs/errors.md. */
 export const EXIT = {
@@ -166,11 +167,11 @@ export class IntegrityError extends MlcacheError {
   override readonly name = 'IntegrityError';
   readonly expected: string;
   readonly actual: string;
-  readonly algorithm: 'sha256' | 'git-sha1';
+  readonly algorithm: DigestAlgorithm;
 
   constructor(
     message: string,
-    fields: { expected: string; actual: string; algorithm: 'sha256' | 'git-sha1' },
+    fields: { expected: string; actual: string; algorithm: DigestAlgorithm },
     options: MlcacheErrorOptions = {},
   ) {
     super('INTEGRITY', message, options);

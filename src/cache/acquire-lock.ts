@@ -3,7 +3,7 @@
  * WeakFileLock uses), so two mlcache processes do not download the same blob twice.
  *
  * The cache's correctness NEVER depends on this lock: every writer uses a unique temp file and an
- * atomic rename (see atomic-write.ts, commit-blob.ts), exactly as huggingface_hub ≥ 1.18 does
+ * atomic rename (see util/atomic-write.ts, commit-blob.ts), exactly as huggingface_hub ≥ 1.18 does
  * since flock silently no-ops on Lustre/GPFS/some NFS (PR #4306). The lock only avoids wasted
  * bandwidth. In particular it does not exclude Python processes: they hold an flock (which Node
  * cannot take) on a file that filelock truncates and never deletes. Such an empty or
@@ -23,7 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { sleep } from '../util/net.js';
-import { fsError, tempSibling } from './atomic-write.js';
+import { tempSibling } from '../util/atomic-write.js';
+import { fsError } from '../util/fs-error.js';
 import { makeDirectory } from './make-directory.js';
 
 export interface LockHolder {

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathExists } from '../util/path-exists.js';
-import { fsError } from './atomic-write.js';
+import { fsError } from '../util/fs-error.js';
 import { repoTempName } from './repo-temp.js';
 
 export interface CommitBlobResult {

@@ -20,7 +20,7 @@
  */
 import { link, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomHex8 } from './atomic-write.js';
+import { randomHex8 } from '../util/random-suffix.js';
 
 /** Safety margin over the bytes needed: a share of them plus a fixed amount (metadata, journals, other writers). */
 export interface SpaceMargin {

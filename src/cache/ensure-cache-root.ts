@@ -1,5 +1,6 @@
 /** Cache root and repo folder creation. */
 import fs from 'node:fs/promises';
+import { pathExists } from '../util/path-exists.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { repoPaths } from './repo-paths.js';
@@ -25,7 +26,7 @@ export async function ensureCacheRoot(cacheDir: string): Promise<void> {
  */
 export async function ensureRepoDirs(cacheDir: string, repo: CacheRepo): Promise<void> {
   const p = repoPaths(cacheDir, repo);
-  const repoDirExisted = await fs.lstat(p.repoDir).then(() => true, () => false);
+  const repoDirExisted = await pathExists(p.repoDir);
   const made: string[] = [];
   try {
     for (const dir of [p.snapshotsDir, p.refsDir, p.blobsDir]) {

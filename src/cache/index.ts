@@ -12,7 +12,10 @@ export {
 } from './safe-path.js';
 export { REPO_TEMP_FOLDER, blobPath, lockPath, refPath, relativeBlobTarget, repoPaths, snapshotDir, snapshotFilePath, treeCachePath } from './repo-paths.js';
 export type { RepoPaths } from './repo-paths.js';
-export { atomicWriteFile, fsError, randomHex8, tempSibling } from './atomic-write.js';
+// Kept for importers of the barrel; the one copy lives in src/util (atomic-write, fs-error, random-suffix).
+export { atomicWriteFile, tempSibling } from '../util/atomic-write.js';
+export { fsError } from '../util/fs-error.js';
+export { randomHex8 } from '../util/random-suffix.js';
 export { makeDirectory } from './make-directory.js';
 export { HOST_TAG, STALE_TEMP_MS, createRepoTemp, isStaleRepoTemp, removeRepoTempDirIfEmpty, repoTempName, sweepRepoTemps } from './repo-temp.js';
 export type { RepoTempKind, StaleTempContext } from './repo-temp.js';

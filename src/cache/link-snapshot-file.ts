@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
-import { fsError } from './atomic-write.js';
+import { fsError } from '../util/fs-error.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { blobPath, relativeBlobTarget, snapshotFilePath } from './repo-paths.js';

@@ -1,7 +1,8 @@
 /** `mkdir -p` whose failure says what really went wrong (a full disk is not "no such file"). */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fsError } from './atomic-write.js';
+import { fsError } from '../util/fs-error.js';
+import { pathExists } from '../util/path-exists.js';
 
 /**
  * Create `dir` and its missing parents. Returns the first folder created (undefined if `dir`
@@ -25,7 +26,7 @@ export async function makeDirectory(dir: string, action = `create ${dir}`): Prom
 async function mkdirOneByOne(dir: string, action: string): Promise<string | undefined> {
   const missing: string[] = [];
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    if (await fs.lstat(current).then(() => true, () => false)) break;
+    if (await pathExists(current)) break;
     missing.unshift(current);
     if (path.dirname(current) === current) break;
   }

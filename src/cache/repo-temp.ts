@@ -19,7 +19,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isProcessAlive } from './acquire-lock.js';
-import { randomHex8 } from './atomic-write.js';
+import { randomHex8 } from '../util/random-suffix.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { repoPaths } from './repo-paths.js';

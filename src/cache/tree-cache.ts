@@ -6,7 +6,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fsError } from './atomic-write.js';
+import { fsError } from '../util/fs-error.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { treeCachePath } from './repo-paths.js';

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { atomicWriteFile, fsError } from './atomic-write.js';
+import { atomicWriteFile } from '../util/atomic-write.js';
+import { fsError } from '../util/fs-error.js';
 import { makeDirectory } from './make-directory.js';
 import type { CacheRepo } from './repo-folder-name.js';
 import { refPath } from './repo-paths.js';
@@ -26,7 +27,7 @@ export async function writeRef(cacheDir: string, repo: CacheRepo, revision: stri
   if ((await readRef(cacheDir, repo, revision)) === commit) return false;
   await makeDirectory(path.dirname(file));
   // The temp goes to .mlcache-tmp/, not refs/: readers take every file under refs/ for a ref.
-  await atomicWriteFile(file, commit, undefined, (write) => createRepoTemp(cacheDir, repo, 'ref', write));
+  await atomicWriteFile(file, commit, { createTemp: (write) => createRepoTemp(cacheDir, repo, 'ref', write) });
   return true;
 }
 

@@ -22,6 +22,7 @@ import { probeHardware, type ProbeHardwareOptions } from '../hardware/probe-hard
 import { recommendSettings, type Recommendations } from '../hardware/recommend-settings.js';
 import { toHardwareRecord, toRecommendationsRecord } from '../hardware/hardware-record.js';
 import type { HardwareInfo } from '../hardware/types.js';
+import { errorInfo, type ErrorInfo } from '../util/error-info.js';
 
 /** The cache-models library; injected so tests can pass a stub and the CLI can import it lazily. */
 export interface CacheModelsApi {
@@ -66,7 +67,7 @@ export interface BootstrapOptions {
 
 export type CachingOutcome =
   | { status: 'done'; result: CacheModelsResult }
-  | { status: 'failed'; result?: CacheModelsResult; error?: { code: string; message: string; hint?: string }; retry: string }
+  | { status: 'failed'; result?: CacheModelsResult; error?: ErrorInfo; retry: string }
   | { status: 'skipped' | 'declined' | 'unavailable'; reason: string; later: string; plan?: CacheModelsPlan };
 
 export interface BootstrapResult {
@@ -112,11 +113,6 @@ async function ensureDir(dir: string, created: string[]): Promise<void> {
 async function loadApi(source: BootstrapOptions['cacheModelsApi']): Promise<CacheModelsApi | undefined> {
   if (source === undefined) return undefined;
   return typeof source === 'function' ? source() : source;
-}
-
-function errorSummary(error: unknown): { code: string; message: string; hint?: string } {
-  if (isMlcacheError(error)) return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
 export async function bootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
@@ -220,7 +216,7 @@ async function cachingPhase(
       plan = await api.planCacheModels({ ...base, interactive: false });
       emit({ type: 'plan', plan });
     } catch (error) {
-      const e = errorSummary(error);
+      const e = errorInfo(error);
       emit({ type: 'step', step: 'plan', message: `Could not work out the download size: ${e.message}` });
     }
     const yes = options.confirm ? await options.confirm(CACHE_QUESTION) : false;
@@ -238,6 +234,6 @@ async function cachingPhase(
     });
     return result.ok ? { status: 'done', result } : { status: 'failed', result, retry };
   } catch (error) {
-    return { status: 'failed', error: errorSummary(error), retry };
+    return { status: 'failed', error: errorInfo(error), retry };
   }
 }

@@ -3,21 +3,12 @@
  * content, the selection and the platform (`mlcache-<os>-<arch>-<hash>`), and with `--paths` the
  * folders to cache. Reads mlcache.lock only: no catalog, no network.
  */
-import type { MachinePlatform } from '../catalog/index.js';
-import type { Settings } from '../config/settings.js';
 import { cacheKey, lockfilePath, normalizeSelection, readLockfile, selectsAnything } from '../lock/index.js';
+import type { CatalogSelectionOptions, LockfileOptions } from './run-options.js';
 
-export interface CacheKeyOptions {
-  settings: Settings;
-  /** The run's selection (as cache-models --frozen gets it); none: the lock's own. */
-  all?: boolean | undefined;
-  groups?: string[] | undefined;
-  models?: string[] | undefined;
+/** The selection is the run's (as cache-models --frozen gets it); none: the lock's own. */
+export interface CacheKeyOptions extends CatalogSelectionOptions, LockfileOptions {
   force?: boolean | undefined;
-  /** @default this machine */
-  platform?: MachinePlatform | undefined;
-  lockfile?: string | undefined;
-  catalogPath?: string | undefined;
 }
 
 export interface CacheKeyResult {

@@ -4,18 +4,15 @@
  * works. Blobs already in the cache are never fetched again.
  */
 import path from 'node:path';
-import type { Dispatcher } from 'undici';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
-import type { Settings } from '../config/settings.js';
-import type { TransferEvent } from '../download/types.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoType } from '../hub/types.js';
 import { executeSnapshot, placeFromCache, planSnapshot, splitByLocalDir, type PlacedBy, type SnapshotPlan } from '../snapshot/index.js';
 import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from '../runtime/snapshot-checks.js';
-import { createRuntime, verifyOnline, type RuntimeTuning } from '../runtime/hub-runtime.js';
+import { createRuntime, verifyOnline } from '../runtime/hub-runtime.js';
+import type { TransferRunOptions } from './run-options.js';
 
-export interface DownloadOptions {
-  settings: Settings;
+export interface DownloadOptions extends TransferRunOptions {
   repoId: string;
   /** Exact files (or `dir/` prefixes); include/exclude are ignored when given. */
   files?: string[] | undefined;
@@ -26,21 +23,6 @@ export interface DownloadOptions {
   include?: string[] | undefined;
   exclude?: string[] | undefined;
   token?: string | undefined;
-  /** Plan only: what would be fetched and its size; nothing is written. */
-  dryRun?: boolean | undefined;
-  connections?: number | undefined;
-  maxRate?: number | undefined;
-  dispatcher?: Dispatcher | undefined;
-  signal?: AbortSignal | undefined;
-  onEvent?: ((event: TransferEvent) => void) | undefined;
-  /** Warnings for the user (e.g. patterns ignored because files were named). */
-  onWarning?: ((message: string) => void) | undefined;
-  /** Stall timeout, retries and request timeouts (runtime.ts); defaults otherwise. */
-  tuning?: RuntimeTuning | undefined;
-  /** --skip-space-check: download even when the disk preflight finds too little free space. @default false */
-  skipSpaceCheck?: boolean | undefined;
-  /** Free bytes on the filesystem holding a folder (tests). @default statfs: bavail × bsize */
-  freeSpace?: ((dir: string) => Promise<number>) | undefined;
   /**
    * --local-dir DIR: also put real files at DIR/<path> with huggingface_hub's metadata
    * (snapshot/local-dir.ts). Files DIR already holds at this commit are neither fetched nor

@@ -4,27 +4,20 @@
  * are in place. No Hub client or dispatcher is created, so no request can leave.
  */
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
-import type { Catalog, MachinePlatform } from '../catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import { nothingSelected } from '../catalog/index.js';
-import type { Settings } from '../config/settings.js';
 // The modules one by one, not the barrel: offline-check must not load the Hub client or undici.
 import { checkHubEntryOffline, checkUrlEntryOffline, type OfflineEntryResult } from '../maintenance/offline-resolve.js';
 import { catalogSelection, selectForMaintenance } from '../maintenance/select-from-catalog.js';
 import { checkLockedHubEntryOffline, checkLockedUrlEntryOffline } from '../maintenance/offline-locked.js';
 import { entryKey, lockfilePath, readLockfile, selectsAnything } from '../lock/index.js';
+import type { CatalogSelectionOptions, LockfileOptions } from './run-options.js';
 
-export interface OfflineCheckOptions {
-  settings: Settings;
-  all?: boolean | undefined;
-  groups?: string[] | undefined;
-  models?: string[] | undefined;
-  catalogPath?: string | undefined;
+export interface OfflineCheckOptions extends CatalogSelectionOptions, LockfileOptions {
+  /** Injected catalog (tests). */
   catalog?: Catalog | undefined;
-  platform?: MachinePlatform | undefined;
   /** --frozen: check what mlcache.lock says (its commits and files) instead of the catalog's revisions. */
   frozen?: boolean | undefined;
-  /** --lockfile PATH */
-  lockfile?: string | undefined;
 }
 
 export interface OfflineCheckEntry extends OfflineEntryResult {

@@ -8,38 +8,25 @@
 import { rm } from 'node:fs/promises';
 import { isMlcacheError } from '../errors.js';
 import { pathExists } from '../util/path-exists.js';
-import type { Dispatcher } from 'undici';
 import { blobPath, lockPath, readRef, removeRepoTempDirIfEmpty, writeRef } from '../cache/index.js';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
-import type { Settings } from '../config/settings.js';
-import type { TransferEvent } from '../download/types.js';
 import type { RepoType } from '../hub/types.js';
 import { readArtifactManifest, readModelConfig, type ArtifactContents } from '../modelpack/read-artifact.js';
 import type { RegistryClient } from '../registry/types.js';
 import { artifactIdentity, artifactTree, executeSnapshot, planTree, unpackArchive, type ArtifactIdentity, type SnapshotPlan } from '../snapshot/index.js';
 import { symlinksSupported } from '../cache/index.js';
-import { createRuntime, type RuntimeTuning } from '../runtime/hub-runtime.js';
+import { createRuntime } from '../runtime/hub-runtime.js';
 import { formatReference, needsTagOrDigest, openRegistry, parseReference, type RegistryAccess } from '../runtime/registry-session.js';
 import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from '../runtime/snapshot-checks.js';
+import type { TransferRunOptions } from './run-options.js';
 
-export interface PullOptions extends RegistryAccess {
-  settings: Settings;
+export interface PullOptions extends RegistryAccess, TransferRunOptions {
   /** `oci://host[:port]/name:tag` or `…@sha256:…`. */
   reference: string;
   /** Cache the artifact under this repo id / type / ref instead of what it says (or, for other tools' artifacts, its name). */
   repoId?: string | undefined;
   repoType?: RepoType | undefined;
   revision?: string | undefined;
-  dryRun?: boolean | undefined;
-  connections?: number | undefined;
-  maxRate?: number | undefined;
-  skipSpaceCheck?: boolean | undefined;
-  freeSpace?: ((dir: string) => Promise<number>) | undefined;
-  dispatcher?: Dispatcher | undefined;
-  signal?: AbortSignal | undefined;
-  onEvent?: ((event: TransferEvent) => void) | undefined;
-  onWarning?: ((message: string) => void) | undefined;
-  tuning?: RuntimeTuning | undefined;
 }
 
 export interface PullResult {

@@ -8,9 +8,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MlcacheError } from '../errors.js';
+import { atomicReplaceFile } from '../util/atomic-write.js';
+import { errnoCode, fsError } from '../util/fs-error.js';
 import { findProjectRoot } from '../util/project-root.js';
 import { formatIssuePath } from '../util/format-issue-path.js';
 import { findJsonErrorPosition, lineColumn } from '../util/json-error-position.js';
@@ -195,30 +196,24 @@ export function mergeHardwareCache(input: MergeHardwareCacheInput): HardwareCach
  * file stays as it was (the temp file is removed) and the error is DISK_FULL.
  */
 export async function writeHardwareCache(file: string, data: HardwareCache): Promise<void> {
-  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(temp, `${JSON.stringify(data, null, 2)}\n`, { flag: 'wx' });
-    await fs.rename(temp, file);
+    await atomicReplaceFile(file, `${JSON.stringify(data, null, 2)}\n`);
   } catch (error) {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw writeError(error, `write ${file}`, `Cannot write ${file}.`);
+    throw writeError(error, `write ${file}`);
   }
 }
 
 /**
- * ENOSPC/EDQUOT → DISK_FULL; anything else stays a FILESYSTEM error. Node's recursive mkdir
- * reports a full disk as ENOENT (nodejs/node#42808): ENOENT here, under a root bootstrap has just
- * created, is most likely that, so it is named as a possible cause.
+ * util/fs-error.ts's mapping (DISK_FULL, PERMISSION, FILESYSTEM) with this file's hints. Node's
+ * recursive mkdir reports a full disk as ENOENT (nodejs/node#42808): ENOENT here, under a root
+ * bootstrap has just created, is most likely that, so it is named as a possible cause.
  */
-function writeError(error: unknown, action: string, message: string): MlcacheError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new MlcacheError('DISK_FULL', `No space left to ${action}.`, { cause: error, hint: 'Free disk space, then run the same command again.' });
-  }
-  return new MlcacheError('FILESYSTEM', message, {
-    cause: error,
-    hint: code === 'ENOENT' ? 'Check that the directory exists, is writable and its disk is not full.' : 'Check that the directory is writable.',
+function writeError(error: unknown, action: string): MlcacheError {
+  return fsError(error, action, {
+    diskFull: 'Free disk space, then run the same command again.',
+    permission: 'Check that the directory is writable.',
+    other: errnoCode(error) === 'ENOENT' ? 'Check that the directory exists, is writable and its disk is not full.' : 'Check that the directory is writable.',
   });
 }
 
@@ -231,7 +226,7 @@ export async function backupHardwareCache(file: string, now: Date): Promise<stri
       await fs.copyFile(file, target, fs.constants.COPYFILE_EXCL);
       return target;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(error, `back up ${file}`, `Cannot back up ${file}.`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(error, `back up ${file}`);
       target = `${file}.bak-${stamp}-${n}`;
     }
   }

@@ -15,7 +15,7 @@ import { checkRangeResponse } from './content-range.js';
 import { rangeHeader, type PlannedRange } from './chunk-plan.js';
 import { classifyStatus, statusError, type FailureClass } from './retry-decision.js';
 import { createStallTimer } from './stall-timer.js';
-import type { TokenBucket } from './token-bucket.js';
+import type { TokenBucket } from '../util/token-bucket.js';
 import type { TransferSource } from './types.js';
 
 export class AttemptError extends Error {

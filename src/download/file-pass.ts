@@ -19,8 +19,8 @@ import { journalPath, KEPT_NONCE, newNonce, partialPath, removePartial } from '.
 import { createPrefixHasher, type PrefixHasher } from './prefix-hasher.js';
 import { runRange, type RangeState } from './range-runner.js';
 import type { ResumeClaimer } from './resume-claimer.js';
-import type { Semaphore } from './semaphore.js';
-import type { TokenBucket } from './token-bucket.js';
+import type { Semaphore } from '../util/semaphore.js';
+import type { TokenBucket } from '../util/token-bucket.js';
 import type { RetryPolicy, TransferEvent, TransferItem } from './types.js';
 
 export interface PassSettings {

@@ -8,7 +8,7 @@
  * engine's resolve slots: the round trip (a HEAD on the Hub for LFS files) then overlaps other
  * items' transfers instead of occupying a connection.
  */
-import type { Semaphore } from './semaphore.js';
+import type { Semaphore } from '../util/semaphore.js';
 import type { TransferItem, TransferSource } from './types.js';
 
 /** Refresh a signed URL this long before its announced expiry. */

@@ -20,8 +20,9 @@
  * journals (one JSON object with `completed`) from earlier releases are still read. Parsing is
  * pure and strict: anything else unexpected means "discard and start over".
  */
-import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { atomicReplaceFile } from '../util/atomic-write.js';
+import { randomHex8 } from '../util/random-suffix.js';
 import type { Digest } from './types.js';
 import { mergeIntervals, type Interval } from './intervals.js';
 
@@ -125,7 +126,7 @@ export function journalMatches(journal: Journal, expected: { size: number; diges
 export const KEPT_NONCE = '00000000';
 
 export function newNonce(): string {
-  return randomBytes(4).toString('hex');
+  return randomHex8();
 }
 
 export function journalPath(destination: string, nonce: string): string {
@@ -201,14 +202,7 @@ function journalTempPath(file: string): string {
 
 /** Write the journal atomically in its compact form: a unique temp file, then rename over the old. */
 export async function writeJournalFile(file: string, journal: Journal): Promise<void> {
-  const temp = journalTempPath(file);
-  try {
-    await writeFile(temp, serializeJournal(journal));
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw error;
-  }
+  await atomicReplaceFile(file, serializeJournal(journal), { tempPath: journalTempPath(file) });
 }
 
 /**

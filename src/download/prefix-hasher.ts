@@ -4,6 +4,7 @@
  * contiguous prefix back from the page cache as it grows, off the event loop).
  */
 import type { FileHandle } from 'node:fs/promises';
+import type { DigestAlgorithm } from '../util/digest-algorithm.js';
 import { createHasher, type HashWorkerPool, type FileHashWorker, type Hasher } from '../util/hash.js';
 
 const MiB = 1024 * 1024;
@@ -24,11 +25,11 @@ export interface PrefixHasher {
   close(): void;
 }
 
-export function createPrefixHasher(pool: HashWorkerPool, file: string, algorithm: 'sha256' | 'git-sha1', size: number): PrefixHasher {
+export function createPrefixHasher(pool: HashWorkerPool, file: string, algorithm: DigestAlgorithm, size: number): PrefixHasher {
   return size >= WORKER_HASH_MIN ? workerPrefixHasher(pool, file, algorithm, size) : inlinePrefixHasher(algorithm, size);
 }
 
-function inlinePrefixHasher(algorithm: 'sha256' | 'git-sha1', size: number): PrefixHasher {
+function inlinePrefixHasher(algorithm: DigestAlgorithm, size: number): PrefixHasher {
   let hasher: Hasher = createHasher(algorithm, size);
   let hashed = 0;
   return {
@@ -57,7 +58,7 @@ function inlinePrefixHasher(algorithm: 'sha256' | 'git-sha1', size: number): Pre
   };
 }
 
-function workerPrefixHasher(pool: HashWorkerPool, file: string, algorithm: 'sha256' | 'git-sha1', size: number): PrefixHasher {
+function workerPrefixHasher(pool: HashWorkerPool, file: string, algorithm: DigestAlgorithm, size: number): PrefixHasher {
   // The job starts with the first bytes to hash, not with the file: a download's first
   // connections do not wait behind a worker's start-up.
   let worker: FileHashWorker | undefined;

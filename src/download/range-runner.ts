@@ -11,7 +11,7 @@ import { AttemptError } from './fetch-range.js';
 import type { PlannedRange } from './chunk-plan.js';
 import type { ItemSource } from './item-source.js';
 import { decideRetry, type RetryBudgetState } from './retry-decision.js';
-import type { Semaphore } from './semaphore.js';
+import type { Semaphore } from '../util/semaphore.js';
 import type { RetryPolicy, TransferSource } from './types.js';
 
 const MiB = 1024 * 1024;

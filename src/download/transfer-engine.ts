@@ -29,8 +29,8 @@ import { runFilePass, type PassSettings } from './file-pass.js';
 import { createItemSource, type ItemSource } from './item-source.js';
 import { journalPath, partialPath, removePartial } from './journal.js';
 import { createResumeClaimer } from './resume-claimer.js';
-import { createSemaphore } from './semaphore.js';
-import { createTokenBucket } from './token-bucket.js';
+import { createSemaphore } from '../util/semaphore.js';
+import { createTokenBucket } from '../util/token-bucket.js';
 import type { RetryPolicy, TransferEngine, TransferEngineOptions, TransferEvent, TransferItem, TransferResult } from './types.js';
 
 const MiB = 1024 * 1024;

@@ -4,8 +4,9 @@
  * delivers verified files at their destinations by atomic rename, emitting events as it goes.
  */
 import type { Dispatcher } from 'undici';
+import type { DigestAlgorithm } from '../util/digest-algorithm.js';
 
-export type DigestAlgorithm = 'sha256' | 'git-sha1';
+export type { DigestAlgorithm } from '../util/digest-algorithm.js';
 
 export interface Digest {
   algorithm: DigestAlgorithm;

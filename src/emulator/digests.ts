@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { atomicReplaceFile } from '../util/atomic-write.js';
 import { GENERATOR_VERSION, readAll, readRange, type ContentSource } from './content.js';
 
 export interface ContentDigest {
@@ -55,10 +55,8 @@ async function saveMemo(key: string, digest: ContentDigest): Promise<void> {
   persisted = undefined;
   const memo = { ...loadMemo(), [key]: digest };
   persisted = memo;
-  const temp = `${MEMO_FILE}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
   try {
-    await writeFile(temp, JSON.stringify(memo));
-    await rename(temp, MEMO_FILE);
+    await atomicReplaceFile(MEMO_FILE, JSON.stringify(memo));
   } catch {
     // Advisory cache only.
   }

@@ -6,6 +6,7 @@
  * path is not used up by the hub's 302 for that file.
  */
 import type { FaultAction, FaultRule, Faults } from './types.js';
+import { createTokenBucket, type TokenBucket as RateBucket } from '../util/token-bucket.js';
 
 export type Origin = 'hub' | 'cdn';
 export type BodyFaultKind = 'drop' | 'corrupt' | 'ignore-range' | 'wrong-content-range' | 'wrong-length' | 'wrong-total' | 'short-body' | 'stall';
@@ -88,20 +89,24 @@ export class FaultEngine {
 }
 
 /**
- * A token bucket expressed as "virtual finish time" (GCRA): `reserve(n)` books n bytes and returns
- * how long to wait before sending them. A small burst allowance keeps timers coarse.
+ * A throttle for the emulator's writes, on util/token-bucket.ts with the caller's clock:
+ * `reserve(n, nowMs)` books n bytes and returns how long to wait before sending them. It holds
+ * `burstMs` worth of bytes and lets the same amount of debt through before anyone waits, so
+ * timers stay coarse (the same as a GCRA "virtual finish time" with a `burstMs` tolerance).
  */
 export class TokenBucket {
-  private next = 0;
+  private clock = 0;
+  private readonly bucket: RateBucket;
   constructor(
     readonly bytesPerSec: number,
     private readonly burstMs = 20,
-  ) {}
+  ) {
+    this.bucket = createTokenBucket(bytesPerSec, { burstBytes: (bytesPerSec * burstMs) / 1000, now: () => this.clock });
+  }
 
   reserve(bytes: number, nowMs: number): number {
-    const start = Math.max(nowMs - this.burstMs, this.next);
-    this.next = start + (bytes * 1000) / this.bytesPerSec;
-    return Math.max(0, this.next - nowMs - this.burstMs);
+    this.clock = nowMs;
+    return Math.max(0, this.bucket.reserve(bytes) - this.burstMs);
   }
 }
 

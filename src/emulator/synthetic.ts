@@ -7,6 +7,7 @@
  */
 import type { ContentSource } from './content.js';
 import type { SyntheticFiles } from './types.js';
+import { escapeRegExp } from '../util/escape-reg-exp.js';
 
 /** Files per synthetic directory. */
 export const FILES_PER_DIR = 1000;
@@ -50,7 +51,7 @@ export class SyntheticSet {
       throw new Error(`synthetic.size must be an integer ≥ ${natural} (path + newline) so every file stays unique, got ${spec.size}`);
     }
     this.fileSize = spec.size ?? natural;
-    const escaped = this.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const escaped = escapeRegExp(this.prefix);
     this.filePattern = new RegExp(`^${escaped}/(\\d{${this.dirWidth}})/(\\d{${this.fileWidth}})\\.txt$`);
     this.dirPattern = new RegExp(`^${escaped}/(\\d{${this.dirWidth}})$`);
   }

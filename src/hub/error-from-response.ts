@@ -9,7 +9,7 @@
 import { HubHttpError, type ErrorCode } from '../errors.js';
 import { retryAfterSeconds } from '../util/net.js';
 import { redact, redactUrl } from '../util/redact.js';
-import { headerGetter, headerValue, type HeaderSource } from './header-value.js';
+import { headerGetter, joinedHeaderValue, type HeaderSource } from '../util/http-headers.js';
 import { describeRepo, isRepoType, repoWebUrl } from './repo-id.js';
 import type { RepoRef } from './types.js';
 
@@ -39,13 +39,13 @@ const MAX_SERVER_TEXT = 300;
 
 /** The request id to quote to Hub support (hf_raise_for_status::_format). */
 export function requestIdOf(headers: HeaderSource): string | undefined {
-  return headerValue(headers, 'x-request-id') ?? headerValue(headers, 'x-amzn-trace-id') ?? headerValue(headers, 'x-amz-cf-id');
+  return joinedHeaderValue(headers, 'x-request-id') ?? joinedHeaderValue(headers, 'x-amzn-trace-id') ?? joinedHeaderValue(headers, 'x-amz-cf-id');
 }
 
 /** Server-provided explanation: X-Error-Message, then JSON `error`, `error_description`, `errors[].message`. */
 export function serverMessageOf(headers: HeaderSource, body: string | undefined): string | undefined {
   const parts: string[] = [];
-  const header = headerValue(headers, 'x-error-message')?.trim();
+  const header = joinedHeaderValue(headers, 'x-error-message')?.trim();
   if (header) parts.push(header);
   if (body) {
     try {
@@ -117,8 +117,8 @@ function subject(input: ErrorResponseInput, repo: RepoRef | undefined): string {
 export function errorFromResponse(input: ErrorResponseInput): HubHttpError {
   const { status, headers, endpoint } = input;
   const repo = input.repo ?? repoFromUrl(input.url);
-  const errorCode = headerValue(headers, 'x-error-code');
-  const errorMessage = headerValue(headers, 'x-error-message');
+  const errorCode = joinedHeaderValue(headers, 'x-error-code');
+  const errorMessage = joinedHeaderValue(headers, 'x-error-message');
   const server = serverMessageOf(headers, input.body);
   const what = subject(input, repo);
   const repoPage = repo ? repoWebUrl(endpoint, repo) : endpoint;
@@ -189,7 +189,7 @@ export function errorFromResponse(input: ErrorResponseInput): HubHttpError {
         : `Run the command again in ${formatSeconds(retryAfter)}${input.hasToken ? '' : '; authenticated requests get a higher quota (--token or HF_TOKEN)'}.`;
   } else if (status === 416) {
     code = 'PROTOCOL';
-    const contentRange = headerValue(headers, 'content-range');
+    const contentRange = joinedHeaderValue(headers, 'content-range');
     message = `${endpoint} refused the byte range${input.range ? ` ${input.range}` : ''} for ${what} (416${contentRange ? `, Content-Range ${contentRange}` : ''}).`;
     hint = 'The file changed or the partial download is stale: run the command again to restart it.';
   } else if (status >= 500) {

@@ -8,5 +8,5 @@ export { createHubClient, defaultUserAgent } from './create-hub-client.js';
 export { normalizeEtag } from './normalize-etag.js';
 export { parseLinkHeader, nextPageUrl } from './parse-link-header.js';
 export { signedUrlExpiry, parseAmzDate } from './signed-url-expiry.js';
-export { headerValue, type HeaderSource } from './header-value.js';
+export { joinedHeaderValue as headerValue, type HeaderSource } from '../util/http-headers.js';
 export { MAX_URL_REDIRECTS, resolveUrlArtifact, splitUrlCredentials, type UrlArtifactSource, type UrlArtifactSourceOptions } from './url-artifact-source.js';

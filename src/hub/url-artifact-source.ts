@@ -15,7 +15,7 @@ import { request, type Dispatcher } from 'undici';
 import { MlcacheError } from '../errors.js';
 import { classifyNetworkError } from '../util/net.js';
 import { redactUrl, registerSecret } from '../util/redact.js';
-import { headerValue } from './header-value.js';
+import { joinedHeaderValue } from '../util/http-headers.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 export const MAX_URL_REDIRECTS = 10;
@@ -66,7 +66,7 @@ export async function resolveUrlArtifact(url: string, options: UrlArtifactSource
     try {
       const response = await request(current, { method: 'GET', headers: { ...headersFor(current), range: 'bytes=0-0' }, dispatcher: options.dispatcher, signal: options.signal });
       status = response.statusCode;
-      location = headerValue(response.headers, 'location');
+      location = joinedHeaderValue(response.headers, 'location');
       await response.body.dump();
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : error;

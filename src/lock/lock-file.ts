@@ -2,11 +2,11 @@
  * Where mlcache.lock lives, reading it (validated, typed errors) and writing it (atomically, only
  * when its bytes change). The thin I/O edge around lock-core.ts.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { shippedCatalogPath } from '../catalog/index.js';
 import { MlcacheError } from '../errors.js';
+import { atomicWriteFile } from '../util/atomic-write.js';
 import { findProjectRoot } from '../util/project-root.js';
 import { formatIssuePath } from '../util/format-issue-path.js';
 import { findJsonErrorPosition, lineColumn } from '../util/json-error-position.js';
@@ -97,18 +97,7 @@ export async function readLockfile(file: string): Promise<Lockfile> {
 export async function writeLockfile(file: string, lock: Lockfile): Promise<boolean> {
   const text = serializeLock(lock);
   if ((await readLockText(file)) === text) return false;
-  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, text, { flag: 'wx' });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new MlcacheError(code === 'ENOSPC' ? 'DISK_FULL' : code === 'EACCES' || code === 'EPERM' ? 'PERMISSION' : 'FILESYSTEM', `Cannot write ${file} (${code ?? 'error'}).`, {
-      hint: code === 'ENOSPC' ? 'Free some space and run `mlcache lock` again.' : 'Check that the folder exists and is writable, or pass --lockfile PATH.',
-      cause: error,
-      details: { file },
-    });
-  }
+  const writable = 'Check that the folder exists and is writable, or pass --lockfile PATH.';
+  await atomicWriteFile(file, text, { hints: { diskFull: 'Free some space and run `mlcache lock` again.', permission: writable, other: writable, details: { file } } });
   return true;
 }

@@ -1,5 +1,6 @@
 /** Deleting what a prune or rm plan chose: the thin I/O edge. One failure never stops the rest. */
 import fs from 'node:fs/promises';
+import { pathExists } from '../util/path-exists.js';
 
 export interface RemovalTarget {
   path: string;
@@ -19,11 +20,7 @@ export async function removeTargets(targets: readonly RemovalTarget[]): Promise<
   const failed: RemovalOutcome['failed'] = [];
   let bytesFreed = 0;
   for (const t of targets) {
-    const exists = await fs.lstat(t.path).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) continue;
+    if (!(await pathExists(t.path))) continue;
     try {
       await fs.rm(t.path, { recursive: true, force: true });
       removed.push(t.path);

@@ -2,7 +2,6 @@
  * The I/O half of `mlcache doctor`: probe directories, symlinks, free space, the endpoint and the
  * token, each with a short timeout, and hand the facts to evaluateDoctor (doctor-checks.ts).
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { request, type Dispatcher } from 'undici';
@@ -12,6 +11,7 @@ import { inspectCacheDir } from '../cache/verify-cache-dir.js';
 import type { Settings } from '../config/settings.js';
 import { resolveToken } from '../config/token.js';
 import { isMlcacheError } from '../errors.js';
+import { randomHex8 } from '../util/random-suffix.js';
 import { createDispatcher, createHubClient } from '../hub/index.js';
 import { classifyNetworkError } from '../util/net.js';
 import { findProjectRoot } from '../util/project-root.js';
@@ -39,7 +39,7 @@ async function probeDir(label: string, dir: string): Promise<DirFact> {
   let writable = false;
   let error: string | undefined;
   if (exists) {
-    const probe = path.join(dir, `.mlcache-doctor-${randomBytes(4).toString('hex')}`);
+    const probe = path.join(dir, `.mlcache-doctor-${randomHex8()}`);
     try {
       await fs.writeFile(probe, '');
       writable = true;

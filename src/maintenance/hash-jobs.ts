@@ -7,7 +7,9 @@
  */
 import type { ScannedRepo, TreeCacheFile } from '../cache/index.js';
 import type { TransferEvent } from '../download/types.js';
-import { hashFile, type HashAlgorithm } from '../util/hash.js';
+import type { DigestAlgorithm } from '../util/digest-algorithm.js';
+import { hashFile } from '../util/hash.js';
+import { runPool } from '../util/run-pool.js';
 import { repoLabel } from './findings.js';
 
 export interface HashJob {
@@ -16,7 +18,7 @@ export interface HashJob {
   kind: 'blob' | 'copy' | 'artifact';
   path: string;
   size: number;
-  algorithm: HashAlgorithm;
+  algorithm: DigestAlgorithm;
   expected: string;
   /** Repo label or artifact entry name. */
   repo: string;
@@ -32,7 +34,7 @@ export interface HashOutcome {
   error?: string | undefined;
 }
 
-export function algorithmForBlobName(name: string): HashAlgorithm {
+export function algorithmForBlobName(name: string): DigestAlgorithm {
   return name.length === 64 ? 'sha256' : 'git-sha1';
 }
 
@@ -93,29 +95,24 @@ export async function runHashJobs(jobs: readonly HashJob[], options: RunHashJobs
   };
   for (const job of jobs) emit({ type: 'file-queued', id: job.id, label: labelOf(job), group: job.repo, size: job.size });
   const out = new Array<HashOutcome>(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
+  await runPool(jobs.length, concurrency, async (i) => {
+    options.signal?.throwIfAborted();
+    const job = jobs[i]!;
+    const started = Date.now();
+    emit({ type: 'file-started', id: job.id, label: labelOf(job), size: job.size, resumedBytes: 0, chunks: 1 });
+    try {
+      const actual = await hashFile(job.path, job.algorithm, { worker: job.size >= threshold, signal: options.signal });
+      out[i] = { job, actual };
+      emit({ type: 'file-progress', id: job.id, bytesDone: job.size, size: job.size });
+      emit({ type: 'file-done', id: job.id, label: labelOf(job), size: job.size, bytesTransferred: 0, durationMs: Date.now() - started });
+    } catch (error) {
       options.signal?.throwIfAborted();
-      const i = next++;
-      const job = jobs[i]!;
-      const started = Date.now();
-      emit({ type: 'file-started', id: job.id, label: labelOf(job), size: job.size, resumedBytes: 0, chunks: 1 });
-      try {
-        const actual = await hashFile(job.path, job.algorithm, { worker: job.size >= threshold, signal: options.signal });
-        out[i] = { job, actual };
-        emit({ type: 'file-progress', id: job.id, bytesDone: job.size, size: job.size });
-        emit({ type: 'file-done', id: job.id, label: labelOf(job), size: job.size, bytesTransferred: 0, durationMs: Date.now() - started });
-      } catch (error) {
-        options.signal?.throwIfAborted();
-        const e = error as NodeJS.ErrnoException;
-        const message = `${e.code ?? 'error'}: ${e.message}`;
-        out[i] = { job, actual: undefined, error: message };
-        emit({ type: 'file-failed', id: job.id, label: labelOf(job), code: 'FILESYSTEM', message });
-      }
+      const e = error as NodeJS.ErrnoException;
+      const message = `${e.code ?? 'error'}: ${e.message}`;
+      out[i] = { job, actual: undefined, error: message };
+      emit({ type: 'file-failed', id: job.id, label: labelOf(job), code: 'FILESYSTEM', message });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+  });
   return out;
 }
 

@@ -94,7 +94,7 @@ export async function repairFindings(
         try {
           // Staged in the repo's private temp folder, never beside the ref (a reader lists refs/).
           const refRepo = repoOf(f.repo);
-          await atomicWriteFile(f.path, f.commit ?? '', undefined, refRepo ? (write) => createRepoTemp(ctx.cacheDir, refRepo, 'ref', write) : undefined);
+          await atomicWriteFile(f.path, f.commit ?? '', { createTemp: refRepo ? (write) => createRepoTemp(ctx.cacheDir, refRepo, 'ref', write) : undefined });
           mark(f, 'fixed', 'rewritten without the newline');
         } catch (error) {
           mark(f, 'failed', describe(error));

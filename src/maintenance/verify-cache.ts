@@ -12,6 +12,7 @@ import { finding, repoLabel, type Finding } from './findings.js';
 import { hashJobsForRepo, runHashJobs, type HashJob } from './hash-jobs.js';
 import { checkHubEntryOffline } from './offline-resolve.js';
 import { findingsFromScan } from './scan-findings.js';
+import { targetExists } from '../util/path-exists.js';
 
 export interface VerifyCacheOptions {
   cacheDir: string;
@@ -159,8 +160,7 @@ export async function verifyCache(options: VerifyCacheOptions): Promise<VerifyRe
     let result = await checkHubEntryOffline(options.cacheDir, e);
     // A ref with a trailing newline is its own finding; still check the snapshot it means.
     if (result.commit !== undefined && result.files.length === 0 && result.missingFiles.length === 0 && result.commit !== e.revision) {
-      const exists = await fs.stat(path.join(options.cacheDir, repoFolderName(e.repo), 'snapshots', result.commit)).then(() => true, () => false);
-      if (exists) result = await checkHubEntryOffline(options.cacheDir, { ...e, revision: result.commit });
+      if (await targetExists(path.join(options.cacheDir, repoFolderName(e.repo), 'snapshots', result.commit))) result = await checkHubEntryOffline(options.cacheDir, { ...e, revision: result.commit });
     }
     const label = result.target;
     if (result.commit === undefined || (!result.ok && result.missingFiles.length === 0 && result.files.length === 0)) {

@@ -19,7 +19,8 @@ import { MlcacheError } from '../errors.js';
 import { redact, registerSecret } from '../util/redact.js';
 import { pickChallenge, parseChallenges, type AuthChallenge } from './challenge.js';
 import { registerCredentials } from './credentials.js';
-import { header, registryNetworkError, send } from './http.js';
+import { firstHeaderValue } from '../util/http-headers.js';
+import { registryNetworkError, send } from './http.js';
 import { describeRegistryError, parseRegistryErrorBody } from './registry-error.js';
 import { normalizeScopes, scopeKey } from './scope.js';
 import type { RegistryCredentials } from './types.js';
@@ -273,5 +274,5 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
 /** The challenge's header value, for callers that hold a reply. */
 export function wwwAuthenticateOf(headers: Record<string, string | string[] | undefined>): string | string[] | undefined {
-  return headers['www-authenticate'] ?? header(headers, 'www-authenticate');
+  return headers['www-authenticate'] ?? firstHeaderValue(headers, 'www-authenticate');
 }

@@ -32,17 +32,8 @@ export interface SendOptions {
 
 export const DEFAULT_MAX_BODY = 64 * 1024;
 
-export function header(headers: HeaderMap, name: string): string | undefined {
-  const value = headers[name.toLowerCase()];
-  if (Array.isArray(value)) return value[0];
-  return value;
-}
-
-export function headerList(headers: HeaderMap, name: string): string[] {
-  const value = headers[name.toLowerCase()];
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
+// `header` (first value of a repeated header) for client.ts and upload.ts; the one copy is util/http-headers.ts.
+export { firstHeaderValue as header } from '../util/http-headers.js';
 
 export async function send(dispatcher: Dispatcher, options: SendOptions): Promise<Reply> {
   const maxBody = options.maxBody ?? DEFAULT_MAX_BODY;

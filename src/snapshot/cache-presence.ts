@@ -96,7 +96,7 @@ export async function markLinked(snapshotDir: string, files: readonly PlannedFil
   return strays;
 }
 
-/** Temp names mlcache ≤ 0.x wrote next to a pointer (atomic-write.ts tempSibling). */
+/** Temp names mlcache ≤ 0.x wrote next to a pointer (util/atomic-write.ts tempSibling). */
 const LEGACY_TEMP = /\.[0-9a-f]{8}\.tmp$/;
 
 function isUnknownType(entry: Dirent): boolean {

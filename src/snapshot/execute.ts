@@ -24,6 +24,7 @@ import { HubHttpError, isMlcacheError, REPO_WIDE_CODES, type MlcacheError } from
 import { fileSource } from './file-source.js';
 import type { PlannedFile, SnapshotPlan } from './plan.js';
 import { createFailureLog, type FileFailure } from './failure-log.js';
+import { errorInfo } from '../util/error-info.js';
 import { runPool } from '../util/run-pool.js';
 
 export interface ExecuteContext {
@@ -79,11 +80,6 @@ async function explainRefusal(hub: HubClient, repo: RepoRef, commit: string, fil
     }
   }
   throw error;
-}
-
-function describe(error: unknown): { code: string; message: string; hint?: string | undefined } {
-  if (isMlcacheError(error)) return { code: error.code, message: error.message, hint: error.hint };
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
 /**
@@ -187,7 +183,7 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
       if (!file.linked || copy) await linkSnapshotFile(ctx.cacheDir, repo, commit, file.path, file.etag, { copy });
     } catch (error) {
       noteRefusal(error);
-      failures.add({ path: file.path, ...describe(error) });
+      failures.add({ path: file.path, ...errorInfo(error) });
     }
   };
   const aborted = () => ctx.signal?.aborted === true;

@@ -23,8 +23,11 @@ import { copyFile, link, mkdir, readFile, realpath, rename, rm, stat, writeFile 
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { hashFile } from '../util/hash.js';
-import { randomHex8, snapshotFilePath } from '../cache/index.js';
+import { snapshotFilePath } from '../cache/index.js';
 import type { RepoRef } from '../hub/types.js';
+import { atomicReplaceFile } from '../util/atomic-write.js';
+import { fsError } from '../util/fs-error.js';
+import { randomHex8 } from '../util/random-suffix.js';
 
 export interface LocalDownloadPaths {
   file: string;
@@ -103,9 +106,7 @@ export async function writeDownloadMetadata(localDir: string, repoPath: string, 
   await ensureHuggingfaceDir(localDir);
   const { metadata } = localDownloadPaths(localDir, repoPath);
   await mkdir(path.dirname(metadata), { recursive: true });
-  const temp = `${metadata}.${randomHex8()}.tmp`;
-  await writeFile(temp, formatDownloadMetadata({ commit, etag, timestamp: Date.now() / 1000 }));
-  await rename(temp, metadata);
+  await atomicReplaceFile(metadata, formatDownloadMetadata({ commit, etag, timestamp: Date.now() / 1000 }));
 }
 
 export type PlacedBy = 'reflink' | 'hardlink' | 'copy';
@@ -149,10 +150,10 @@ export async function placeLocalFile(localDir: string, blob: string, commit: str
     await rename(temp, paths.file);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new MlcacheError(code === 'ENOSPC' || code === 'EDQUOT' ? 'DISK_FULL' : 'FILESYSTEM', `Cannot write ${paths.file} (${code ?? 'error'}).`, {
-      hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'Free disk space, then run the same command again.' : 'Check that the --local-dir folder is writable.',
-      cause: error,
+    throw fsError(error, `write ${paths.file}`, {
+      diskFull: 'Free disk space, then run the same command again.',
+      permission: 'Check that the --local-dir folder is writable.',
+      other: 'Check that the --local-dir folder is writable.',
     });
   }
   await writeDownloadMetadata(localDir, want.path, commit, want.etag);

@@ -11,12 +11,8 @@
  */
 import { MlcacheError } from '../errors.js';
 import { cutValue } from './cut-value.js';
+import { escapeRegExp } from './escape-reg-exp.js';
 
-const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
-
-function escapeRegex(text: string): string {
-  return text.replace(REGEX_SPECIAL, '\\$&');
-}
 
 /** Python's `fnmatch.translate`, as a JavaScript RegExp anchored at both ends. */
 export function fnmatchToRegExp(pattern: string): RegExp {
@@ -55,7 +51,7 @@ export function fnmatchToRegExp(pattern: string): RegExp {
         }
       }
     } else {
-      out += escapeRegex(c);
+      out += escapeRegExp(c);
     }
   }
   return new RegExp(`^(?:${out})$`, 'u');

@@ -8,7 +8,6 @@
  */
 import type { Dispatcher } from 'undici';
 import { loadCatalog, selectEntries, type MachinePlatform, type SelectedEntry, type SelectedHubEntry } from '../../catalog/index.js';
-import type { Settings } from '../../config/settings.js';
 import { MlcacheError, isMlcacheError } from '../../errors.js';
 import { cutValue } from '../../util/cut-value.js';
 import type { HubClient, RepoFile } from '../../hub/types.js';
@@ -34,6 +33,7 @@ import {
 } from '../../lock/index.js';
 import { planSnapshot } from '../../snapshot/index.js';
 import { createRuntime, verifyOnline, type Runtime, type RuntimeTuning } from '../../runtime/hub-runtime.js';
+import type { CatalogSelectionOptions, LockfileOptions } from '../run-options.js';
 
 export {
   describeSelection,
@@ -45,20 +45,10 @@ export {
   type LockedRunOptions,
 } from './locked-run.js';
 
-export interface LockOptions {
-  settings: Settings;
-  /** Selection flags as cache-models takes them. None: the existing lock's selection, else --all. */
-  all?: boolean | undefined;
-  groups?: string[] | undefined;
-  models?: string[] | undefined;
+/** No selection flags: the existing lock's selection, else --all. The platform: the existing lock's, else this machine's. */
+export interface LockOptions extends CatalogSelectionOptions, LockfileOptions {
   /** Lock entries whose platform excludes the locked platform too. */
   force?: boolean | undefined;
-  /** Lock for this platform. @default the existing lock's, else this machine's */
-  platform?: MachinePlatform | undefined;
-  /** --catalog FILE */
-  catalogPath?: string | undefined;
-  /** --lockfile PATH. @default lockfilePath() */
-  lockfile?: string | undefined;
   /** --upgrade: move entries to their revision's current commit. */
   upgrade?: boolean | undefined;
   /** --upgrade ENTRY…: only these (group/name, name or repo id). @default every entry */

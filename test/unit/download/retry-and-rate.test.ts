@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { classifyStatus, retryDelayMs, statusError } from '../../../src/download/retry-decision.js';
-import { createTokenBucket } from '../../../src/download/token-bucket.js';
-import { createSemaphore } from '../../../src/download/semaphore.js';
 
 describe('retry decisions', () => {
   it.each([
@@ -37,50 +35,5 @@ describe('retry decisions', () => {
     expect(retryDelayMs(3, policy, undefined, () => 1)).toBe(400);
     expect(retryDelayMs(3, policy, undefined, () => 0)).toBe(200);
     expect(retryDelayMs(10, policy, undefined, () => 1)).toBe(1000);
-  });
-});
-
-describe('token bucket', () => {
-  it('lets a burst through, then makes callers wait in proportion to the rate', () => {
-    let now = 0;
-    const bucket = createTokenBucket(1000, { burstBytes: 500, now: () => now });
-    expect(bucket.reserve(500)).toBe(0);
-    expect(bucket.reserve(250)).toBe(250);
-    now += 250;
-    expect(bucket.reserve(0)).toBe(0);
-    expect(bucket.reserve(1000)).toBe(1000);
-    now += 10_000; // idle time refills only up to the burst
-    expect(bucket.reserve(500)).toBe(0);
-    expect(bucket.reserve(100)).toBe(100);
-  });
-});
-
-describe('semaphore', () => {
-  it('limits concurrency, serves FIFO, and lets urgent waiters jump the queue', async () => {
-    const sem = createSemaphore(1);
-    const order: string[] = [];
-    const first = await sem.acquire();
-    const a = sem.acquire().then((r) => (order.push('a'), r));
-    const b = sem.acquire().then((r) => (order.push('b'), r));
-    const u = sem.acquire({ urgent: true }).then((r) => (order.push('urgent'), r));
-    expect(sem.waiting).toBe(3);
-    first();
-    (await u)();
-    (await a)();
-    (await b)();
-    expect(order).toEqual(['urgent', 'a', 'b']);
-    expect(sem.inUse).toBe(0);
-  });
-
-  it('an aborted waiter leaves the queue', async () => {
-    const sem = createSemaphore(1);
-    const held = await sem.acquire();
-    const controller = new AbortController();
-    const waiting = sem.acquire({ signal: controller.signal });
-    controller.abort(new Error('stop'));
-    await expect(waiting).rejects.toThrow('stop');
-    expect(sem.waiting).toBe(0);
-    held();
-    expect(sem.inUse).toBe(0);
   });
 });

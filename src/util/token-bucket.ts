@@ -1,11 +1,19 @@
 /**
- * A global token bucket in bytes/s shared by every connection (`--max-rate`). Consumers take the
- * bytes they just received; when the bucket runs into debt they wait, which stops reading from
- * the socket and lets TCP flow control slow the sender. Time is injectable for tests.
+ * The one token bucket, in bytes/s. It holds at most `burstBytes` tokens and refills at
+ * `bytesPerSecond`; `reserve(n)` takes n tokens at once — the balance may go negative (debt) — and
+ * returns how long the caller must wait until the debt is paid (0 while tokens remain). `take`
+ * is reserve + that wait.
+ *
+ * Users: the transfer engine's `--max-rate`, one bucket shared by every connection (consumers take
+ * the bytes they just received; waiting stops reading from the socket, so TCP flow control slows
+ * the sender), and the Hub emulator's throttles (emulator/faults.ts, which lets one burst of debt
+ * through before waiting). Time is injectable for tests.
  */
-import { sleep } from '../util/net.js';
+import { sleep } from './net.js';
 
 export interface TokenBucket {
+  /** The refill rate it was made with. */
+  readonly bytesPerSecond: number;
   /** Account for `bytes`; resolves when the caller may continue. */
   take(bytes: number, signal?: AbortSignal): Promise<void>;
   /** Milliseconds the caller would have to wait after taking `bytes` now (pure accounting). */
@@ -30,6 +38,7 @@ export function createTokenBucket(
     return tokens >= 0 ? 0 : (-tokens / bytesPerSecond) * 1000;
   };
   return {
+    bytesPerSecond,
     reserve,
     async take(bytes, signal) {
       const wait = reserve(bytes);

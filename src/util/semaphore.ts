@@ -1,5 +1,7 @@
 /**
- * A counting semaphore with a FIFO queue; `urgent` waiters (ranges coming back from a retry, so a
+ * Concurrency limiter for work that arrives over time (util/run-pool.ts is the other one, for a
+ * list known up front): at most `limit` holders at once, each `acquire()` resolves to a release
+ * function (calling it twice is harmless). A counting semaphore with a FIFO queue; `urgent` waiters (ranges coming back from a retry, so a
  * file does not stall at 99 %) go to the front.
  *
  * Every operation is O(1): waiters sit in two insertion-ordered Sets (urgent, normal), so a
