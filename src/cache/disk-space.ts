@@ -18,9 +18,8 @@
  * `import`) keeps 1% + 4 MiB; a catalog run (`cache-models`, many repos, often tens of GB, while
  * other programs keep writing) keeps 5% + 1 GiB. Nothing needed needs no margin.
  */
-import { link, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { randomHex8 } from '../util/random-suffix.js';
 
 /** Safety margin over the bytes needed: a share of them plus a fixed amount (metadata, journals, other writers). */
 export interface SpaceMargin {
@@ -149,50 +148,10 @@ export async function sameVolume(a: string, b: string): Promise<boolean> {
 }
 
 /**
- * Whether the filesystem holding `dir` makes hardlinks: a probe file in its nearest existing
- * ancestor, linked and both names removed at once. Some filesystems refuse (FAT, exFAT, many
- * SMB and FUSE mounts); a folder this process cannot write answers true (placing files there
- * fails on its own, with its own error).
+ * The bytes placing files into a local folder adds to its filesystem, beside the blobs the hub
+ * cache receives: every file, since each is a copy (snapshot/local-dir.ts never hardlinks). A
+ * reflink shares blocks and costs less than counted: the count errs on the safe side.
  */
-export async function hardlinksWork(dir: string): Promise<boolean> {
-  const base = path.join(await existingAncestor(dir), `.mlcache-link-probe.${process.pid}.${randomHex8()}`);
-  try {
-    await writeFile(base, '', { flag: 'wx' });
-  } catch {
-    return true;
-  }
-  try {
-    await link(base, `${base}.link`);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await rm(`${base}.link`, { force: true }).catch(() => undefined);
-    await rm(base, { force: true }).catch(() => undefined);
-  }
-}
-
-/** A file to be placed into a local folder, and whether the placement may hardlink it to its blob. */
-export interface LocalCopy {
-  size: number;
-  hardlinkable: boolean;
-}
-
-/**
- * The bytes placing `files` into `localDir` adds to its filesystem, beside the blobs the hub
- * cache receives: every file when the folder is on another filesystem than `cacheDir` or that
- * filesystem refuses hardlinks, else only the files that are never hardlinked (regular files,
- * snapshot/local-dir.ts). `probe: false` (a dry run, which writes nothing) assumes hardlinks work
- * on one filesystem. A reflink shares blocks and costs less than counted: the count errs on the
- * safe side.
- */
-export async function localCopyDemand(
-  cacheDir: string,
-  localDir: string,
-  files: readonly LocalCopy[],
-  options: { probe: boolean },
-): Promise<SpaceDemand> {
-  const copyAll = !(await sameVolume(cacheDir, localDir)) || (options.probe && files.some((f) => f.hardlinkable) && !(await hardlinksWork(localDir)));
-  const bytes = files.reduce((n, f) => n + (copyAll || !f.hardlinkable ? f.size : 0), 0);
-  return { dir: localDir, bytes };
+export function localCopyDemand(localDir: string, files: readonly { size: number }[]): SpaceDemand {
+  return { dir: localDir, bytes: files.reduce((n, f) => n + f.size, 0) };
 }

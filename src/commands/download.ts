@@ -3,7 +3,9 @@
  * Prints (through the CLI) the snapshot path alone on stdout, so `$(mlcache download org/name)`
  * works. Blobs already in the cache are never fetched again.
  */
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { MlcacheError } from '../errors.js';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import { parseRepoId } from '../hub/index.js';
 import type { RepoType } from '../hub/types.js';
@@ -26,7 +28,7 @@ export interface DownloadOptions extends TransferRunOptions {
   /**
    * --local-dir DIR: also put real files at DIR/<path> with huggingface_hub's metadata
    * (snapshot/local-dir.ts). Files DIR already holds at this commit are neither fetched nor
-   * rewritten; the others come through the hub cache and are reflinked, hardlinked or copied.
+   * rewritten; the others come through the hub cache and are reflinked or copied.
    */
   localDir?: string | undefined;
 }
@@ -62,6 +64,26 @@ export interface DownloadResult {
   localDir?: LocalDirResult | undefined;
 }
 
+/**
+ * `--local-dir DIR` before any request: a file where the folder should be, or a folder inside the
+ * hub cache (plain files among the cache's repo folders), is a wrong flag, not something to find
+ * out after the download.
+ */
+async function checkLocalDir(dir: string, hubCache: string): Promise<string> {
+  const found = await stat(dir).catch(() => undefined);
+  if (found !== undefined && !found.isDirectory()) {
+    throw new MlcacheError('USAGE', `--local-dir ${dir} is a file, not a folder.`, { hint: 'Point --local-dir at a folder; it is created when missing.' });
+  }
+  const real = async (p: string) => realpath(p).catch(() => path.resolve(p));
+  const inside = path.relative(await real(hubCache), await real(dir));
+  if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) {
+    throw new MlcacheError('USAGE', `--local-dir ${dir} is inside the hub cache (${hubCache}).`, {
+      hint: 'Choose a folder outside the hub cache: the cache keeps its own layout, and the files are placed from it.',
+    });
+  }
+  return dir;
+}
+
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
   const { settings } = options;
   const repo = parseRepoId(options.repoId, options.repoType ?? 'model');
@@ -71,13 +93,13 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   }
   // A cache path that is a file is a wrong setting: refuse before any request.
   await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
+  const localDir = options.localDir === undefined ? undefined : await checkLocalDir(path.resolve(settings.cwd, options.localDir), settings.hubCache);
   const runtime = await createRuntime(options);
   try {
     const fullPlan = await planSnapshot(
       { hub: runtime.hub, cacheDir: settings.hubCache, signal: options.signal },
       { repo, revision: options.revision, include: options.include, exclude: options.exclude, files: options.files },
     );
-    const localDir = options.localDir === undefined ? undefined : path.resolve(settings.cwd, options.localDir);
     let plan = fullPlan;
     let upToDate = 0;
     if (localDir !== undefined) {
@@ -98,10 +120,10 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       plan,
     };
     // The copies into DIR count too, on DIR's filesystem (the cache's when they share one).
-    const placement = localDir === undefined ? undefined : { path: localDir, files: plan.files, probe: options.dryRun !== true };
+    const placement = localDir === undefined ? undefined : { path: localDir, files: plan.files };
     const space = await preflight(settings.hubCache, plan, options.freeSpace, placement);
     if (options.dryRun) {
-      const local = localDir === undefined ? undefined : { path: localDir, upToDate, placed: { reflink: 0, hardlink: 0, copy: 0 } };
+      const local = localDir === undefined ? undefined : { path: localDir, upToDate, placed: { reflink: 0, copy: 0 } };
       return { ...base, localDir: local, space, dryRun: true, bytesFetched: 0, bytesCached: plan.bytesTotal - plan.bytesNeeded, filesFetched: 0, durationMs: 0 };
     }
     if (!space.fits && options.skipSpaceCheck !== true) throw insufficientSpace(repo.id, space);

@@ -9,7 +9,6 @@ import { indexLeftovers, journalPath, listFolder, readJournalFile } from '../dow
 import { totalLength } from '../download/intervals.js';
 import { MlcacheError, REPO_WIDE_CODES, type ErrorCode } from '../errors.js';
 import type { FileFailure, PlannedFile, SnapshotPlan } from '../snapshot/index.js';
-import { mayHardlink } from '../snapshot/local-dir.js';
 import { formatBytes } from '../util/bytes.js';
 
 /** The disk preflight: what the plan still needs on the cache's filesystem against what is free there. */
@@ -27,8 +26,6 @@ export interface DownloadSpace extends SpaceCheck {
 export interface LocalDirPlacement {
   path: string;
   files: readonly PlannedFile[];
-  /** Probe whether the filesystem makes hardlinks (false for a dry run, which writes nothing). */
-  probe: boolean;
 }
 
 /**
@@ -45,15 +42,10 @@ export async function preflight(
 ): Promise<DownloadSpace> {
   const bytesResumable = plan.bytesNeeded > 0 ? await journaledBytes(cacheDir, plan) : 0;
   const demands: SpaceDemand[] = [{ dir: cacheDir, bytes: Math.max(0, plan.bytesNeeded - bytesResumable) }];
-  if (localDir !== undefined) demands.push(await localCopyDemand(cacheDir, localDir.path, localCopies(localDir.files), { probe: localDir.probe }));
+  if (localDir !== undefined) demands.push(localCopyDemand(localDir.path, localDir.files));
   const volumes = await checkVolumes(demands, { scope: 'repo', freeSpace });
   const { roots: _roots, ...cacheVolume } = volumes[0]!;
   return { ...cacheVolume, fits: volumes.every((v) => v.fits), bytesResumable, volumes };
-}
-
-/** What placing these files into a local folder copies (snapshot/local-dir.ts decides what may be hardlinked). */
-export function localCopies(files: readonly PlannedFile[]): Array<{ size: number; hardlinkable: boolean }> {
-  return files.map((f) => ({ size: f.size, hardlinkable: mayHardlink(f) }));
 }
 
 /** Per needed blob, the most bytes any of its journals (`<etag>.<8hex>.mlcache-journal`) records as done. */

@@ -12,7 +12,6 @@ export {
   localDownloadPaths,
   localFileIsCurrent,
   localHuggingfaceDir,
-  mayHardlink,
   parseDownloadMetadata,
   placeFromCache,
   placeLocalFile,

@@ -13,13 +13,15 @@
  *
  * The bytes come from the hub cache (downloaded there first, ranged, resumable and verified by
  * the transfer engine), placed with a reflink when the filesystem can (an independent copy that
- * shares blocks), else — for LFS files only — a hardlink (same filesystem), else a copy, through a
- * temp file beside the metadata and a rename, so a reader never sees half a file. Regular files
- * (configs, tokenizers) are never hardlinked: people edit them in place, and an edit through a
- * hardlink would change the cache's blob too. A blob whose size is not the Hub's is refused.
+ * shares blocks until one side changes), else a copy, through a temp file beside the metadata and
+ * a rename, so a reader never sees half a file. Never a hardlink: a tool that patches a file of DIR
+ * in place (a fine-tune writing weights back, `dd conv=notrunc`) would patch the cache's blob with
+ * it, and every later snapshot and local folder would get the patched bytes under the Hub's hash.
+ * huggingface_hub's local_dir never links to the cache either. A blob whose size is not the Hub's
+ * is refused.
  */
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { hashFile } from '../util/hash.js';
@@ -109,14 +111,9 @@ export async function writeDownloadMetadata(localDir: string, repoPath: string, 
   await atomicReplaceFile(metadata, formatDownloadMetadata({ commit, etag, timestamp: Date.now() / 1000 }));
 }
 
-export type PlacedBy = 'reflink' | 'hardlink' | 'copy';
+export type PlacedBy = 'reflink' | 'copy';
 
-/** Whether placing this file may hardlink it to its blob: LFS files only (see the file comment). Pure. */
-export function mayHardlink(want: Pick<LocalFileWant, 'lfs'>): boolean {
-  return want.lfs;
-}
-
-/** Put the blob's bytes at DIR/<path> (reflink, else hardlink, else copy), then its metadata. */
+/** Put the blob's bytes at DIR/<path> (reflink, else copy; never a hardlink: see the file comment), then its metadata. */
 export async function placeLocalFile(localDir: string, blob: string, commit: string, want: LocalFileWant): Promise<PlacedBy> {
   const size = (await stat(blob)).size;
   if (size !== want.size) {
@@ -138,14 +135,8 @@ export async function placeLocalFile(localDir: string, blob: string, commit: str
       by = 'reflink';
     } catch {
       await rm(temp, { force: true });
-      try {
-        if (!mayHardlink(want)) throw new Error('regular files are copied');
-        await link(blob, temp);
-        by = 'hardlink';
-      } catch {
-        await copyFile(blob, temp);
-        by = 'copy';
-      }
+      await copyFile(blob, temp);
+      by = 'copy';
     }
     await rename(temp, paths.file);
   } catch (error) {
@@ -186,7 +177,7 @@ export async function placeFromCache(
   args: { cacheDir: string; repo: RepoRef; commit: string; localDir: string; signal?: AbortSignal | undefined },
   files: readonly LocalFileWant[],
 ): Promise<Record<PlacedBy, number>> {
-  const placed: Record<PlacedBy, number> = { reflink: 0, hardlink: 0, copy: 0 };
+  const placed: Record<PlacedBy, number> = { reflink: 0, copy: 0 };
   for (const f of files) {
     if (args.signal?.aborted) break;
     const source = await realpath(snapshotFilePath(args.cacheDir, args.repo, args.commit, f.path));

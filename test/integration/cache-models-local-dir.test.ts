@@ -106,7 +106,7 @@ describe('cache-models with a catalog local_dir', () => {
     expect(entry.localDir?.path).toBe(localDir);
     expect(entry.localDir?.upToDate).toBe(0);
     const placed = entry.localDir!.placed;
-    expect(placed.reflink + placed.hardlink + placed.copy).toBe(3);
+    expect(placed.reflink + placed.copy).toBe(3);
     expect(formatSummary(first)).toMatch(new RegExp(`\\n {10}local_dir ${localDir}: 3 written \\(.*\\), 0 up to date\\n`));
     // Not resolved against the working folder.
     expect(existsSync(path.join(sub, 'models'))).toBe(false);
@@ -127,7 +127,7 @@ describe('cache-models with a catalog local_dir', () => {
     const before = await snapshotOf(localDir);
     const gets = fileGets();
     const second = await cacheModels(options(sub));
-    expect(second.entries[0]).toMatchObject({ status: 'cached', localDir: { path: localDir, upToDate: 3, placed: { reflink: 0, hardlink: 0, copy: 0 } } });
+    expect(second.entries[0]).toMatchObject({ status: 'cached', localDir: { path: localDir, upToDate: 3, placed: { reflink: 0, copy: 0 } } });
     expect(second.allCached).toBe(true);
     expect(formatSummary(second)).toContain(`local_dir ${localDir}: 0 written, 3 up to date`);
     expect(fileGets()).toBe(gets);
@@ -142,12 +142,12 @@ describe('cache-models with a catalog local_dir', () => {
     expect(formatPlanTable(plan)).toContain(`\n  local_dir ${localDir}: 3 of 3 files to write\n`);
     expect(existsSync(localDir)).toBe(false);
     expect(existsSync(hubCache)).toBe(false);
-    // One filesystem: the LFS weights are hardlinked (no new blocks); the two regular files are always copied.
+    // One filesystem: every file of the folder is a copy (never a hardlink to a blob), beside the blobs.
     const regular = Buffer.byteLength(CONFIG) + Buffer.byteLength(TOKENIZER);
     expect(plan.bytesNeeded).toBe(WEIGHTS + regular);
     expect(plan.volumes).toHaveLength(1);
     expect(plan.volumes[0]!.roots).toEqual([hubCache, localDir]);
-    expect(plan.volumes[0]!.bytesNeeded).toBe(plan.bytesNeeded + regular);
+    expect(plan.volumes[0]!.bytesNeeded).toBe(2 * plan.bytesNeeded);
 
     // Once the cache holds the files, the folder alone still needs its copies.
     await cacheModels(options(project));
@@ -155,7 +155,7 @@ describe('cache-models with a catalog local_dir', () => {
     const again = await planCacheModels(options(project));
     expect(again.bytesNeeded).toBe(0);
     expect(again.entries[0]).toMatchObject({ localDir, localFilesNeeded: 3 });
-    expect(again.volumes[0]!.bytesNeeded).toBe(regular);
+    expect(again.volumes[0]!.bytesNeeded).toBe(WEIGHTS + regular);
   });
 
   it('refuses a bad local_dir with CATALOG_INVALID before any request', async () => {

@@ -5,7 +5,7 @@
  * without touching the cache, and a run stopped mid-transfer that the next one finishes.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,45 @@ const metadataOf = (p: string) => path.join(localDir, '.cache', 'huggingface', '
 const fileGets = () => hub().stats.requests.filter((r) => r.method === 'GET' && (r.origin === 'cdn' || r.url.includes('/resolve/'))).length;
 
 describe('download --local-dir', () => {
+  it('a DIR that is a file, or inside the hub cache, is a usage error before any request', async () => {
+    await mkdir(root, { recursive: true });
+    const file = path.join(root, 'a-file');
+    await writeFile(file, 'x');
+    for (const [dir, message] of [
+      [file, /is a file, not a folder/],
+      [cacheDir, /is inside the hub cache/],
+      [path.join(cacheDir, 'models'), /is inside the hub cache/],
+    ] as const) {
+      hub().resetStats();
+      const error = await download({ settings: settings(), repoId: REPO, localDir: dir }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MlcacheError);
+      expect((error as MlcacheError).code).toBe('USAGE');
+      expect((error as MlcacheError).message).toMatch(message);
+      expect(hub().stats.requests).toHaveLength(0);
+    }
+    expect(await readFile(file, 'utf8')).toBe('x');
+  });
+
+  it('a file patched in place in DIR never changes the cache: no file of DIR is a hardlink to a blob', async () => {
+    const first = await run();
+    const weights = path.join(localDir, 'model.safetensors');
+    const want = parseDownloadMetadata(await readFile(metadataOf('model.safetensors'), 'utf8'))!.etag;
+    expect((await stat(weights)).nlink).toBe(1);
+    // A tool that writes weights back in place (dd conv=notrunc, a fine-tune saving over them).
+    const handle = await open(weights, 'r+');
+    await handle.write(Buffer.from('PATCHED'), 0, 7, 1000);
+    await handle.close();
+    // The cache's blob still holds the Hub's bytes…
+    const blob = path.join(first.snapshotPath, 'model.safetensors');
+    expect(createHash('sha256').update(await readFile(blob)).digest('hex')).toBe(want);
+    // …so a fresh folder gets them, and the patched file is put back on the next run.
+    const again = await download({ settings: settings(), repoId: REPO, localDir: path.join(root, 'fresh') });
+    expect(createHash('sha256').update(await readFile(path.join(again.localDir!.path, 'model.safetensors'))).digest('hex')).toBe(want);
+    await utimes(weights, new Date(), new Date(Date.now() + 10_000));
+    await run();
+    expect(createHash('sha256').update(await readFile(weights)).digest('hex')).toBe(want);
+  });
+
   it('writes real files and huggingface_hub’s metadata; a second run fetches and writes nothing', async () => {
     const first = await run();
     const commit = hub().commitOf(REPO, 'main');
@@ -73,12 +112,12 @@ describe('download --local-dir', () => {
     // Regular files are copies, never hardlinks to the cache's blob.
     expect((await stat(path.join(localDir, 'config.json'))).nlink).toBe(1);
     const placed = first.localDir!.placed;
-    expect(placed.reflink + placed.hardlink + placed.copy).toBe(3);
+    expect(placed.reflink + placed.copy).toBe(3);
 
     hub().resetStats();
     const mtimeBefore = (await stat(path.join(localDir, 'model.safetensors'))).mtimeMs;
     const second = await run();
-    expect(second.localDir).toMatchObject({ upToDate: 3, placed: { reflink: 0, hardlink: 0, copy: 0 } });
+    expect(second.localDir).toMatchObject({ upToDate: 3, placed: { reflink: 0, copy: 0 } });
     expect(second.bytesFetched).toBe(0);
     expect(fileGets()).toBe(0);
     expect((await stat(path.join(localDir, 'model.safetensors'))).mtimeMs).toBe(mtimeBefore);

@@ -171,8 +171,8 @@ export function formatSummary(result: CacheModelsResult): string {
     lines.push(`  ${statusWord(e.status)} ${e.name}${commit}: ${detail}`);
     if (e.localDir) {
       const { placed } = e.localDir;
-      const written = placed.reflink + placed.hardlink + placed.copy;
-      const how = written === 0 ? '' : ` (${[['reflinked', placed.reflink], ['hardlinked', placed.hardlink], ['copied', placed.copy]].filter(([, n]) => n !== 0).map(([w, n]) => `${n} ${w}`).join(', ')})`;
+      const written = placed.reflink + placed.copy;
+      const how = written === 0 ? '' : ` (${[['reflinked', placed.reflink], ['copied', placed.copy]].filter(([, n]) => n !== 0).map(([w, n]) => `${n} ${w}`).join(', ')})`;
       lines.push(`          local_dir ${e.localDir.path}: ${written} written${how}, ${e.localDir.upToDate} up to date`);
     }
     if (e.pushed) lines.push(`          pushed to ${e.pushed}`);

@@ -96,8 +96,8 @@ Examples:
       );
       if (result.localDir) {
         const { placed, upToDate } = result.localDir;
-        const how = (['reflink', 'hardlink', 'copy'] as const).filter((k) => placed[k] > 0).map((k) => `${placed[k]} by ${k}`);
-        reporter.info(`${result.localDir.path}: ${placed.reflink + placed.hardlink + placed.copy} files written${how.length > 0 ? ` (${how.join(', ')})` : ''}, ${upToDate} already up to date.`);
+        const how = (['reflink', 'copy'] as const).filter((k) => placed[k] > 0).map((k) => `${placed[k]} by ${k}`);
+        reporter.info(`${result.localDir.path}: ${placed.reflink + placed.copy} files written${how.length > 0 ? ` (${how.join(', ')})` : ''}, ${upToDate} already up to date.`);
       }
       context.output.stdout.write(`${result.localDir?.path ?? result.snapshotPath}\n`);
     } finally {

@@ -30,7 +30,6 @@ async function loadAndPlan(
   options: CacheModelsOptions,
   runtime: Runtime,
   opened: { registry?: EntryRegistry | undefined },
-  dryRun: boolean,
 ): Promise<PlannedWork> {
   const run = await loadCatalogRun(options);
   const { catalog, sources, lockedRun } = run;
@@ -51,7 +50,6 @@ async function loadAndPlan(
     frozen: options.frozen === true,
     signal: options.signal,
     freeSpace: options.freeSpace,
-    dryRun,
   });
   options.onEvent?.({ type: 'plan', plan: work.plan });
   return work;
@@ -85,14 +83,14 @@ async function withRun<T>(options: CacheModelsOptions, body: (runtime: Runtime, 
 
 /** The plan alone (what --dry-run prints). Writes nothing. */
 export function planCacheModels(options: CacheModelsOptions): Promise<CacheModelsPlan> {
-  return withRun(options, async (runtime, opened) => (await loadAndPlan(options, runtime, opened, true)).plan);
+  return withRun(options, async (runtime, opened) => (await loadAndPlan(options, runtime, opened)).plan);
 }
 
 /** Plan, check space, then fetch everything selected through one engine. */
 export function cacheModels(options: CacheModelsOptions): Promise<CacheModelsResult> {
   const started = Date.now();
   return withRun(options, async (runtime, opened) => {
-    const work = await loadAndPlan(options, runtime, opened, options.dryRun === true);
+    const work = await loadAndPlan(options, runtime, opened);
     const { plan } = work;
     if (options.dryRun) return dryRunResult(plan, started);
     await confirmGated(plan, options);

@@ -8,7 +8,6 @@
  * `download --local-dir --dry-run`).
  */
 import { localCopyDemand, type SpaceDemand } from '../../cache/disk-space.js';
-import { localCopies } from '../../runtime/snapshot-checks.js';
 import { repoFolderName } from '../../cache/index.js';
 import type { Selection } from '../../catalog/index.js';
 import type { HubClient } from '../../hub/types.js';
@@ -31,8 +30,6 @@ export interface AssemblePlanInput {
   frozen: boolean;
   signal: AbortSignal | undefined;
   freeSpace: ((dir: string) => Promise<number>) | undefined;
-  /** A dry run writes nothing: no hardlink probe in a `local_dir` (hardlinks are assumed to work there). */
-  dryRun: boolean;
 }
 
 /**
@@ -69,7 +66,7 @@ export async function assemblePlan(input: AssemblePlanInput): Promise<PlannedWor
   const localDemands: SpaceDemand[] = [];
   for (const p of planned) {
     if (p.localFiles === undefined || p.planEntry.localDir === undefined) continue;
-    localDemands.push(await localCopyDemand(hubCache, p.planEntry.localDir, localCopies(p.localFiles), { probe: !input.dryRun }));
+    localDemands.push(localCopyDemand(p.planEntry.localDir, p.localFiles));
   }
   const volumes = await planVolumes([...demands, ...localDemands], input.freeSpace);
   const plan: CacheModelsPlan = {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,6 @@ import {
   checkVolumes,
   DOWNLOAD_MARGIN,
   existingAncestor,
-  hardlinksWork,
   localCopyDemand,
   marginFor,
   requiredWithMargin,
@@ -63,12 +62,10 @@ describe('the one preflight: demands per filesystem', () => {
     expect(checks[0]).toMatchObject({ path: dir, roots: [hub, local], bytesNeeded: 13_000_000, bytesRequired: 13_130_000 + 4 * 1024 ** 2, fits: false });
   });
 
-  it('counts copies into a local folder: regular files always, LFS files only when they cannot be hardlinked', async () => {
-    const files = [{ size: 100, hardlinkable: false }, { size: 5_000, hardlinkable: true }];
-    expect(await hardlinksWork(path.join(dir, 'not', 'yet'))).toBe(true);
-    expect(await readdir(dir)).toEqual([]); // the probe leaves nothing
-    expect(await localCopyDemand(path.join(dir, 'hub'), path.join(dir, 'local'), files, { probe: true })).toEqual({ dir: path.join(dir, 'local'), bytes: 100 });
-    expect(await localCopyDemand(path.join(dir, 'hub'), path.join(dir, 'local'), files, { probe: false })).toEqual({ dir: path.join(dir, 'local'), bytes: 100 });
+  it('counts every file copied into a local folder (never a hardlink to a blob)', () => {
+    const files = [{ size: 100 }, { size: 5_000 }];
+    expect(localCopyDemand(path.join(dir, 'local'), files)).toEqual({ dir: path.join(dir, 'local'), bytes: 5_100 });
+    expect(localCopyDemand(path.join(dir, 'local'), [])).toEqual({ dir: path.join(dir, 'local'), bytes: 0 });
   });
 });
 
