@@ -17,7 +17,11 @@ const AUTHORIZATION_PATTERN = /(\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?
  * our own hints (`user:password@`, `user:pass@`) are left as they are.
  */
 const URL_CREDENTIALS_PATTERN = /(\b[a-z][a-z0-9+.-]*:\/\/[^/?#\s:@"']*:)(?!(?:password|pass|\*\*\*)@)[^/?#\s@"']+@/gi;
-const SIGNED_QUERY_KEYS = /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|Policy|Key-Pair-Id|token|access_token)=)[^&#\s"']+/gi;
+// Signatures and credentials of signed URLs: AWS S3 / CloudFront, Google Cloud Storage
+// (X-Goog-*), Azure SAS (`sig`, the signature GitHub release-asset redirects carry), and tokens in
+// a query (`token`, `access_token`, `jwt`).
+const SIGNED_QUERY_KEYS =
+  /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential|Signature|Policy|Key-Pair-Id|sig|token|access_token|jwt)=)[^&#\s"']+/gi;
 
 /**
  * Secrets learned while a command runs that no setting names: a registry token service's bearer

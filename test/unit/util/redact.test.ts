@@ -19,4 +19,13 @@ describe('redact', () => {
     const line = redact(JSON.stringify({ message: 'sekret-value-123 hf_abcdefghijkl Bearer xyz \u009b' }));
     expect(JSON.parse(line)).toEqual({ message: '*** hf_*** Bearer *** \uFFFD' });
   });
+
+  it.each([
+    ['AWS', 'https://s3.example/b?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc123&X-Amz-Date=1', 'https://s3.example/b?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Date=1'],
+    ['Azure SAS (GitHub release assets)', 'https://objects.example/x.bin?sp=r&sv=2020&sig=AZURESIG%2B1&se=2026', 'https://objects.example/x.bin?sp=r&sv=2020&sig=***&se=2026'],
+    ['Google Cloud Storage', 'https://storage.example/o?X-Goog-Credential=svc%40p&X-Goog-Signature=deadbeef', 'https://storage.example/o?X-Goog-Credential=***&X-Goog-Signature=***'],
+    ['a token in the query', 'https://cdn.example/f?jwt=eyJhbGc.e30.sig&token=t0k', 'https://cdn.example/f?jwt=***&token=***'],
+  ])('masks the signature of a signed URL: %s', (_what, input, expected) => {
+    expect(redact(`failed: ${input} (403)`)).toBe(`failed: ${expected} (403)`);
+  });
 });
