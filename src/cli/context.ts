@@ -140,14 +140,15 @@ export interface SettingsFlags {
  * from the project's (settings.cacheNotes), one `note:` line on stderr says which won and why —
  * unless `cacheNote: false` (`env`, `run` and `bootstrap` set the project's folders themselves).
  * `announceCache`: a `Cache: <folder> (<source>)` line on stderr for a person (not with --json or
- * --quiet), so every cache command names the folder it used.
+ * --quiet), so every cache command names the folder it used — written with the command's first
+ * output, so an error before any (a usage or catalog error) stays the only line.
  */
 export async function settingsFrom(output: Output, flags: SettingsFlags, options: { cacheNote?: boolean; announceCache?: boolean } = {}): Promise<Settings> {
   const [{ loadSettings }, { knownSecrets }] = await Promise.all([import('../config/settings.js'), import('../config/known-secrets.js')]);
   const settings = loadSettings({ cacheDir: flags.cacheDir, endpoint: flags.endpoint, torchHome: flags.torchHome });
   output.addSecrets(knownSecrets(settings, { token: flags.token, registryToken: flags.registryToken }));
   if (options.cacheNote !== false) for (const note of settings.cacheNotes) output.stderr.write(`note: ${redact(note)}\n`);
-  if (options.announceCache === true && flags.json !== true && flags.quiet !== true) output.stderr.write(`Cache: ${redact(cacheFolderLabel(settings))}\n`);
+  if (options.announceCache === true && flags.json !== true && flags.quiet !== true) output.lead(`Cache: ${redact(cacheFolderLabel(settings))}`);
   return settings;
 }
 

@@ -102,6 +102,8 @@ async function startupSecrets(argv: string[]): Promise<string[]> {
 
 /** Print a failure the way its kind deserves (through the door) and return the exit code. */
 export function reportFailure(error: unknown, argv: string[], output: Output): number {
+  // A failure before the command wrote anything is the only line: no `Cache:` line above it.
+  output.dropLead();
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   if (error instanceof CommanderError) {

@@ -40,6 +40,13 @@ export interface Output {
   addSecrets(secrets: Iterable<string | undefined>): void;
   /** `text` as the door would write it. */
   redact(text: string): string;
+  /**
+   * A line that leads the command's output on stderr (the `Cache:` line): written just before the
+   * first other byte on stdout or stderr, and never when nothing else comes — `dropLead()` (a
+   * failure before any output) leaves a usage or catalog error as the only line.
+   */
+  lead(line: string): void;
+  dropLead(): void;
   /** Everything held back written, and handed to the OS. */
   drain(): Promise<void>;
 }
@@ -60,13 +67,26 @@ export function createOutput(options: CreateOutputOptions): Output {
   addSecrets(options.secrets ?? []);
   const allSecrets = () => [...secrets, ...learnedSecretList()];
   const redact = (text: string) => redactSecrets(text, secrets);
-  const stdout = createWriter(options.stdout, redact, allSecrets);
-  const stderr = createWriter(options.stderr, redact, allSecrets);
+  let lead: string | undefined;
+  const writeLead = () => {
+    if (lead === undefined) return;
+    const line = lead;
+    lead = undefined;
+    stderr.write(line);
+  };
+  const stdout = createWriter(options.stdout, redact, allSecrets, writeLead);
+  const stderr = createWriter(options.stderr, redact, allSecrets, writeLead);
   return {
     stdout,
     stderr,
     addSecrets,
     redact,
+    lead(line) {
+      lead = line.endsWith('\n') ? line : `${line}\n`;
+    },
+    dropLead() {
+      lead = undefined;
+    },
     async drain() {
       await Promise.all([stdout, stderr].map((w) => w.drain()));
     },
@@ -77,7 +97,7 @@ interface Writer extends OutputWriter {
   drain(): Promise<void>;
 }
 
-function createWriter(target: NodeJS.WriteStream, redact: (text: string) => string, secrets: () => string[]): Writer {
+function createWriter(target: NodeJS.WriteStream, redact: (text: string) => string, secrets: () => string[], before: () => void): Writer {
   let pending = '';
   let scheduled: NodeJS.Immediate | undefined;
   const emit = (text: string, callback?: WriteCallback) => {
@@ -109,6 +129,7 @@ function createWriter(target: NodeJS.WriteStream, redact: (text: string) => stri
   };
   const write = (chunk: string | Uint8Array, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean => {
     const done = typeof encoding === 'function' ? encoding : callback;
+    before();
     pending += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     const end = pending.lastIndexOf('\n') + 1;
     if (end > 0) {
@@ -127,6 +148,7 @@ function createWriter(target: NodeJS.WriteStream, redact: (text: string) => stri
    */
   const streamWrite = (chunk: string | Uint8Array, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean => {
     const done = typeof encoding === 'function' ? encoding : callback;
+    before();
     release(true);
     const text = redact(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return done ? target.write(text, done) : target.write(text);

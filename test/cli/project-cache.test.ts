@@ -206,3 +206,26 @@ describe('which cache each command uses, from a subfolder of a bootstrapped proj
     });
   }
 });
+
+describe('the Cache: line leads real output, never a usage or catalog error', () => {
+  for (const args of [
+    ['status', '--group', 'nosuch'],
+    ['verify', '--group', 'nosuch'],
+    ['offline-check', '--group', 'nosuch'],
+    ['cache-models', '--group', 'nosuch', '--dry-run'],
+    ['cache-models', '--model', 'x y', '--dry-run'],
+  ]) {
+    it(`${args.join(' ')}: the error is the only thing said`, async () => {
+      const result = await runCli(args, { env: baseEnv(), cwd: subfolder });
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).not.toContain('Cache:');
+      expect(result.stderr.split('\n').filter((l) => l !== '')[0]).toMatch(/^error: /);
+    });
+  }
+
+  it('a command that runs says Cache: first', async () => {
+    const result = await runCli(['status', '--group', 'tiny'], { env: baseEnv(), cwd: subfolder });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr.split('\n')[0]).toBe(`Cache: ${path.join(project, '.cache', 'huggingface', 'hub')} (project ${project})`);
+  });
+});
