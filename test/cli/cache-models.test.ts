@@ -73,7 +73,7 @@ describe('mlcache cache-models (CLI)', () => {
     expect(ok.exitCode).toBe(0);
     const missing = await run(['cache-models', '--group', 'tiny', '--group', 'broken', '--catalog', catalog, '--dry-run']);
     expect(missing.exitCode).toBe(1);
-    expect(missing.stderr).toMatch(/^error: 1 of 2 entries could not be planned: broken\/org\/does-not-exist/m);
+    expect(missing.stderr).toMatch(/^error: 1 required entry could not be planned: broken\/org\/does-not-exist/m);
     const gated = await run(['cache-models', '--group', 'locked', '--catalog', catalog, '--dry-run']);
     expect(gated.exitCode).toBe(4);
     expect(gated.stdout).toContain(`request access at ${hub().url}/org/locked`);

@@ -71,9 +71,30 @@ function sourceNote(e: CacheModelsPlan['entries'][number]): string {
 
 type PlanEntry = CacheModelsPlan['entries'][number];
 
-/** An entry whose plan failed on the network (DNS, refused, reset, timeout, TLS, proxy). */
-function unreachable(e: PlanEntry): boolean {
-  return e.error !== undefined && e.error.code.startsWith('NETWORK');
+interface FailedOnNetwork {
+  kind: 'hub' | 'url';
+  error?: { code: string; message: string; hint?: string | undefined } | undefined;
+}
+
+/** A Hub entry that failed on the network (DNS, refused, reset, timeout, TLS, proxy). */
+function unreachable(e: FailedOnNetwork): boolean {
+  return e.kind === 'hub' && e.error !== undefined && e.error.code.startsWith('NETWORK');
+}
+
+/** The Hub entries that failed on the network, when two or more failed the same way: the Hub (or the way to it) is down. */
+function hubDown<E extends FailedOnNetwork>(entries: readonly E[]): E[] {
+  const failed = entries.filter(unreachable);
+  return failed.length >= 2 && new Set(failed.map((e) => e.error?.code)).size === 1 ? failed : [];
+}
+
+/** The Hub being down, said once: the endpoint, the cause, the fix. */
+function hubDownLines(endpoint: string, failed: readonly FailedOnNetwork[]): string[] {
+  const first = failed[0]?.error;
+  if (first === undefined) return [];
+  return [
+    `The Hub at ${endpoint} could not be reached (${failed.length} entries): ${first.message}`,
+    `  ${first.hint ?? 'Check the network.'} Offline on purpose? Use \`mlcache offline-check\`. Behind a proxy? Set HTTPS_PROXY. A mirror? Set HF_ENDPOINT.`,
+  ];
 }
 
 /**
@@ -107,13 +128,7 @@ export function planEntryNote(e: PlanEntry, options: { sharedUnreachable: boolea
  * down: say it once, with the endpoint, the cause and the fix, instead of one line per entry.
  */
 export function unreachableLines(plan: CacheModelsPlan): string[] {
-  const failed = plan.entries.filter(unreachable);
-  const first = failed[0]?.error;
-  if (failed.length < 2 || first === undefined || new Set(failed.map((e) => e.error?.code)).size !== 1) return [];
-  return [
-    `The Hub at ${plan.endpoint} could not be reached (${failed.length} entries): ${first.message}`,
-    `  ${first.hint ?? 'Check the network.'} Offline on purpose? Use \`mlcache offline-check\`. Behind a proxy? Set HTTPS_PROXY. A mirror? Set HF_ENDPOINT.`,
-  ];
+  return hubDownLines(plan.endpoint, hubDown(plan.entries));
 }
 
 const sizeOrUnknown = (e: PlanEntry, bytes: number) => (e.error !== undefined ? '?' : formatBytes(bytes));
@@ -157,6 +172,7 @@ export function planLine(plan: CacheModelsPlan): string {
 /** The end-of-run summary per group and entry. */
 export function formatSummary(result: CacheModelsResult): string {
   const lines: string[] = [];
+  const down = new Set(hubDown(result.entries));
   let group = '';
   for (const e of result.entries) {
     if (e.group !== group) {
@@ -166,6 +182,7 @@ export function formatSummary(result: CacheModelsResult): string {
     const commit = `${e.commit ? ` @ ${e.commit.slice(0, 12)}` : ''}${e.source === 'registry' && e.status !== 'cached' ? ' (from the registry)' : ''}`;
     let detail: string;
     if (e.status === 'skipped') detail = e.reason ?? '';
+    else if (e.status === 'failed' && down.has(e)) detail = `not reached: the Hub is unreachable (below)${e.optional ? ' (optional)' : ''}`;
     else if (e.status === 'failed') detail = `${e.error?.message ?? 'failed'}${e.error?.hint ? `\n      ${e.error.hint}` : ''}${e.optional ? ' (optional)' : ''}`;
     else detail = `${e.files} files, ${formatBytes(e.bytesFetched)} fetched, ${formatBytes(e.bytesCached)} cached, ${formatDuration(e.durationMs)}`;
     lines.push(`  ${statusWord(e.status)} ${e.name}${commit}: ${detail}`);
@@ -178,6 +195,7 @@ export function formatSummary(result: CacheModelsResult): string {
     if (e.pushed) lines.push(`          pushed to ${e.pushed}`);
     if (e.pushError) lines.push(`          push failed: ${e.pushError.message}`);
   }
+  lines.push(...hubDownLines(result.plan.endpoint, [...down]));
   lines.push(
     result.allCached
       ? 'Everything selected was already cached; nothing was downloaded.'
@@ -222,6 +240,7 @@ Examples:
     const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const reporter = await createReporter(context.output, flags);
     const interactive = reporter.mode === 'tty' && flags.yes !== true && !settings.ci && process.stdin.isTTY === true;
+    let planned = false;
     const options = {
       settings,
       // The spinner starts once the catalog and the selection are known to be valid.
@@ -247,7 +266,11 @@ Examples:
       confirm: confirmOnTerminal(context.output),
       onEvent: (event: CacheModelsEvent) => {
         if (event.type === 'entry-done') return;
+        // Retries while planning (a Hub that refuses) are summed up by the plan, once, with the
+        // cause and the fix; --verbose shows each.
+        if (event.type === 'retry' && !planned && flags.verbose !== true) return;
         if (event.type === 'plan') {
+          planned = true;
           if (flags.dryRun) return; // printed in full below
           if (reporter.mode === 'json') reporter.json({ type: 'plan', ...event.plan });
           else reporter.info(planLine(event.plan));
@@ -270,7 +293,9 @@ Examples:
           const [only] = codes;
           const attempted = plan.entries.filter((e) => e.skipped === undefined);
           const code = blocked.length === attempted.length && codes.size === 1 && only !== undefined && only in EXIT_CODES ? (only as ErrorCode) : 'PARTIAL_FAILURE';
-          throw new MlcacheError(code, `${blocked.length} of ${plan.entries.length} entries could not be planned: ${blocked.map((e) => `${e.group}/${e.name}`).join(', ')}.`, {
+          const optionalToo = plan.entries.filter((e) => e.optional && e.skipped === undefined && (e.error !== undefined || e.gatedWithoutToken)).length;
+          const also = optionalToo === 0 ? '' : `; ${optionalToo} optional ${optionalToo === 1 ? 'entry' : 'entries'} could not be planned either, which does not fail the run`;
+          throw new MlcacheError(code, `${blocked.length} required ${blocked.length === 1 ? 'entry' : 'entries'} could not be planned: ${blocked.map((e) => `${e.group}/${e.name}`).join(', ')}${also}.`, {
             hint: blocked.some((e) => e.gatedWithoutToken)
               ? 'Request access to the gated repos (pages above) and set HF_TOKEN; fix the errors shown, then run again.'
               : 'Fix the errors shown in the table (endpoint, network, repo names), then run again.',
@@ -296,7 +321,9 @@ Examples:
         throw new MlcacheError(code, `${failed.length} of ${result.entries.length} entries failed: ${failed.map((e) => `${e.group}/${e.name}`).join(', ')}.`, {
           hint: failed.some((e) => e.error?.code === 'GATED_REPO')
             ? 'Request access to the gated repos (pages above), set HF_TOKEN, and run again; cached entries are kept.'
-            : 'Run the same command again; finished files are kept and only the rest is fetched.',
+            : hubDown(result.entries).length > 0
+              ? 'Reach the Hub first (network, HTTPS_PROXY, HF_ENDPOINT; above), then run the same command again; finished files are kept.'
+              : 'Run the same command again; finished files are kept and only the rest is fetched.',
           details: { failed: failed.map((e) => ({ group: e.group, name: e.name, error: e.error })) },
         });
       }

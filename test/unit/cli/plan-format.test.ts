@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CacheModelsPlan, CacheModelsPlanEntry } from '../../../src/commands/cache-models/plan-schema.js';
 import { formatBootstrapPlan } from '../../../src/cli/register/bootstrap.js';
-import { formatPlanTable, planLine } from '../../../src/cli/register/cache-models.js';
+import { formatPlanTable, formatSummary, planLine } from '../../../src/cli/register/cache-models.js';
+import type { CacheModelsEntryResult } from '../../../src/commands/cache-models/index.js';
 
 const refused = {
   code: 'NETWORK_DNS',
@@ -86,5 +87,30 @@ describe('plans that tell the truth', () => {
     expect(formatPlanTable(single)).not.toContain('could not be reached');
     const fine = plan([entry('ok', { files: 1, bytesTotal: 5, bytesNeeded: 5, commit: 'b'.repeat(40) })]);
     expect(planLine(fine)).toBe('Plan: 1 entry, 5 B in total, 5 B to download.');
+  });
+
+  it('a real run with the Hub down says so once, below the entries; a URL artifact keeps its own error', () => {
+    const result = (name: string, extra: Partial<CacheModelsEntryResult>): CacheModelsEntryResult => ({
+      group: 'g', name, kind: 'hub', status: 'failed', optional: false, destination: '/d', files: 0, bytesFetched: 0, bytesCached: 0, durationMs: 1, ...extra,
+    });
+    const summary = formatSummary({
+      ok: false,
+      plan: offline,
+      entries: [
+        result('facebook/nllb-200-3.3B', { error: refused }),
+        result('Systran/faster-whisper-large-v3', { error: refused, optional: true }),
+        result('htdemucs', { kind: 'url', error: { code: 'NETWORK_DNS', message: 'dl.example could not be resolved (ENOTFOUND).' } }),
+        result('already-here', { status: 'cached', files: 2, bytesCached: 1000 }),
+      ],
+      bytesFetched: 0,
+      bytesCached: 1000,
+      allCached: false,
+      durationMs: 5,
+    }).split('\n');
+    expect(summary.filter((l) => l.includes(refused.message))).toEqual([`The Hub at https://huggingface.co could not be reached (2 entries): ${refused.message}`]);
+    expect(summary).toContain('  failed  facebook/nllb-200-3.3B: not reached: the Hub is unreachable (below)');
+    expect(summary).toContain('  failed  Systran/faster-whisper-large-v3: not reached: the Hub is unreachable (below) (optional)');
+    expect(summary.find((l) => l.includes('htdemucs'))).toContain('dl.example could not be resolved');
+    expect(summary.some((l) => l.includes('HF_ENDPOINT'))).toBe(true);
   });
 });
