@@ -10,6 +10,8 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { MlcacheError } from '../errors.js';
 import { classifyNetworkError, isRetryableNetworkError, retryAfterSeconds } from '../util/net.js';
+import { firstHeaderValue } from '../util/http-headers.js';
+import { fsError } from '../util/fs-error.js';
 import { createBatchedWriter, type BatchedWriter } from './batched-writer.js';
 import { checkRangeResponse } from './content-range.js';
 import { rangeHeader, type PlannedRange } from './chunk-plan.js';
@@ -60,10 +62,6 @@ export interface FetchRangeOptions {
   onReceived: (bytes: number) => void;
 }
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error('aborted', { cause: reason });
@@ -81,22 +79,10 @@ function lie(reason: string, label: string): AttemptError {
 }
 
 function diskError(error: unknown, file: string): MlcacheError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new MlcacheError('DISK_FULL', `No space left on the device while writing ${file}.`, {
-      cause: error,
-      hint: 'Free some disk space, then run the same command again: finished ranges are kept and the download resumes.',
-    });
-  }
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new MlcacheError('PERMISSION', `Permission denied writing ${file} (${code}).`, {
-      cause: error,
-      hint: 'Check the ownership and permissions of the cache folder.',
-    });
-  }
-  return new MlcacheError('FILESYSTEM', `Could not write ${file}${code ? ` (${code})` : ''}.`, {
-    cause: error,
-    hint: 'Check that the cache folder is on a working filesystem, then run the command again.',
+  return fsError(error, `write ${file}`, {
+    diskFull: 'Free some disk space, then run the same command again: finished ranges are kept and the download resumes.',
+    permission: 'Check the ownership and permissions of the cache folder.',
+    other: 'Check that the cache folder is on a working filesystem, then run the command again.',
   });
 }
 
@@ -233,21 +219,21 @@ export function fetchRange(options: FetchRangeOptions): Promise<{ whole: boolean
         stall.activity();
         // A refusal that names its cause (the Hub's X-Error-Code: GatedRepo, RepoNotFound …) is a
         // refusal, not an expired signed URL: resolving again would only be refused again.
-        const named = header(headers, 'x-error-code') !== undefined;
+        const named = firstHeaderValue(headers, 'x-error-code') !== undefined;
         const classified = classifyStatus(status, { refreshOnUnauthorized: source.refreshOnUnauthorized });
         const verdict = named && classified === 'expired' ? 'fatal' : classified;
         if (verdict !== 'ok') {
-          const after = status === 429 || status === 503 ? retryAfterSeconds({ get: (n) => header(headers, n) }) : undefined;
-          const error = statusError(status, source.url, { requestId: header(headers, 'x-request-id'), retryAfter: after, label });
+          const after = status === 429 || status === 503 ? retryAfterSeconds({ get: (n) => firstHeaderValue(headers, n) }) : undefined;
+          const error = statusError(status, source.url, { requestId: firstHeaderValue(headers, 'x-request-id'), retryAfter: after, label });
           state.refused = new AttemptError(verdict, `HTTP ${status}`, error, after);
           return;
         }
         const check = checkRangeResponse({ start: range.start, end: range.end, size, acceptWhole: options.acceptWhole }, status, {
-          contentRange: header(headers, 'content-range'),
-          contentLength: header(headers, 'content-length'),
+          contentRange: firstHeaderValue(headers, 'content-range'),
+          contentLength: firstHeaderValue(headers, 'content-length'),
         });
         if (!check.ok) return stop(lie(check.reason, label));
-        const encoding = header(headers, 'content-encoding');
+        const encoding = firstHeaderValue(headers, 'content-encoding');
         if (encoding && encoding !== 'identity') return stop(lie(`Content-Encoding ${encoding} despite Accept-Encoding: identity`, label));
         state.accepted = { whole: check.whole, end: check.writeAt + check.length };
         writer = createBatchedWriter({

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogJsonSchema } from '../../src/catalog/index.js';
-import { formatPlanTable, formatSummary } from '../../src/cli/register/cache-models.js';
+import { formatPlanTable, formatSummary } from '../../src/cli/ui/cache-models-format.js';
 import { CacheModelsPlanSchema } from '../../src/commands/cache-models/plan-schema.js';
 import { cacheModels, planCacheModels, type CacheModelsOptions } from '../../src/commands/cache-models/index.js';
 import { loadSettings } from '../../src/config/settings.js';

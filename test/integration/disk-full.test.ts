@@ -154,7 +154,7 @@ describe('a download bigger than the disk', () => {
     );
 
     const first = await step(run, 'first');
-    expectCleanFailure(first, 9, /No space left on the device/, /Free some disk space, then run the same command again/);
+    expectCleanFailure(first, 9, /No space left to write /, /Free some disk space, then run the same command again/);
     expect(first.stdout).toBe('');
 
     const model = await digestOf('model.safetensors');
@@ -284,7 +284,7 @@ describe('several files failing on one full disk', () => {
     hub().setFaults({ perConnectionBytesPerSec: 8_000_000 });
     const run = await scenario('6m', `run full mlcache download --skip-space-check acme/shards --connections 4`);
     const result = await step(run, 'full');
-    expectCleanFailure(result, 9, /^error: \d files of acme\/shards failed: No space left on the device .*\(shard-\d\.safetensors(, shard-\d\.safetensors)+\)\.$/, /Free some disk space/);
+    expectCleanFailure(result, 9, /^error: \d files of acme\/shards failed: No space left to write .*\(shard-\d\.safetensors(, shard-\d\.safetensors)+\)\.$/, /Free some disk space/);
   });
 });
 

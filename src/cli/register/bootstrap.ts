@@ -4,7 +4,7 @@ import type { CacheModelsPlan } from '../../commands/cache-models/plan-schema.js
 import { formatBytes } from '../../util/bytes.js';
 import { redact } from '../../util/redact.js';
 import { addOptions, canAsk, groupSelection, groupSelectionOptions, refuseEmptyValues, settingsFrom, type GroupSelectionFlags } from '../context.js';
-import { planEntryNote, planTotals, unreachableLines } from './cache-models.js';
+import { planEntryNote, planTotals, unreachableLines } from '../ui/cache-models-format.js';
 import type { Output } from '../output.js';
 import type { CommandContext } from './index.js';
 import { catalogOption, jsonOption, printResult, tokenOption } from './options.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CacheModelsPlan, CacheModelsPlanEntry } from '../../../src/commands/cache-models/plan-schema.js';
 import { formatBootstrapPlan } from '../../../src/cli/register/bootstrap.js';
-import { formatPlanTable, formatSummary, planLine } from '../../../src/cli/register/cache-models.js';
+import { formatPlanTable, formatSummary, planLine } from '../../../src/cli/ui/cache-models-format.js';
 import type { CacheModelsEntryResult } from '../../../src/commands/cache-models/index.js';
 
 const refused = {
