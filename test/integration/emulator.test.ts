@@ -279,7 +279,9 @@ describe('resolve and CDN', () => {
 
   it('rejects expired and tampered CDN URLs with 403 and an S3-like XML body', async () => {
     const h = hub();
-    h.setFaults({ cdnUrlTtlSec: 1 });
+    // X-Amz-Date has whole seconds: a 1 s TTL can leave a URL valid for a moment only, so 2 s
+    // (at least 1 s of validity) and a wait past the second one.
+    h.setFaults({ cdnUrlTtlSec: 2 });
     const location = await cdnLocation('weights.bin');
     const tampered = new URL(location);
     tampered.searchParams.set('X-Amz-Expires', '999999');
@@ -287,7 +289,7 @@ describe('resolve and CDN', () => {
     expect(bad.status).toBe(403);
     expect(bad.body.toString()).toContain('<Code>SignatureDoesNotMatch</Code>');
     expect((await get(location, { range: 'bytes=0-0' })).status).toBe(206);
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2100));
     const expired = await get(location);
     expect(expired.status).toBe(403);
     expect(expired.body.toString()).toMatch(/<Error><Code>AccessDenied<\/Code><Message>Request has expired/);
