@@ -8,8 +8,9 @@ import path from 'node:path';
 import { MlcacheError } from '../errors.js';
 import { verifyCacheDir } from '../cache/verify-cache-dir.js';
 import { parseRepoId } from '../hub/index.js';
-import type { RepoType } from '../hub/types.js';
-import { executeSnapshot, placeFromCache, planSnapshot, splitByLocalDir, type PlacedBy, type SnapshotPlan } from '../snapshot/index.js';
+import type { RepoRef, RepoType } from '../hub/types.js';
+import { cachedCommit, executeSnapshot, placeFromCache, planSnapshot, planTree, splitByLocalDir, type PlacedBy, type SnapshotPlan } from '../snapshot/index.js';
+import { readTreeCache } from '../cache/index.js';
 import { failuresError, insufficientSpace, interrupted, preflight, type DownloadSpace } from '../runtime/snapshot-checks.js';
 import { createRuntime, verifyOnline } from '../runtime/hub-runtime.js';
 import type { TransferRunOptions } from './run-options.js';
@@ -84,10 +85,59 @@ async function checkLocalDir(dir: string, hubCache: string): Promise<string> {
   return dir;
 }
 
+/**
+ * HF_HUB_OFFLINE=1: the snapshot as the cache holds it, with no request — what `hf download` does
+ * offline (file_download.py `try_to_load_from_cache`, `_snapshot_download.py`
+ * `_raise_if_incomplete_snapshot`): refs/<revision> → the commit, trees/<commit>.json → the files
+ * the patterns select, every one of them in the cache. Missing links are made again (no network);
+ * anything missing is the OFFLINE error, naming what. `--local-dir` still needs the network.
+ */
+async function downloadOffline(options: DownloadOptions, repo: RepoRef): Promise<DownloadResult> {
+  const { settings } = options;
+  const revision = options.revision ?? 'main';
+  const miss = (why: string) =>
+    new MlcacheError('OFFLINE', `HF_HUB_OFFLINE is set and ${repo.id}@${revision} is not complete in the cache (${settings.hubCache}): ${why}.`, {
+      hint: 'Download it once with the network (unset HF_HUB_OFFLINE), or see what the cache holds with `mlcache offline-check`.',
+    });
+  if (options.localDir !== undefined) verifyOnline(settings);
+  await verifyCacheDir(settings.hubCache, settings.hubCacheSource);
+  const commit = await cachedCommit(settings.hubCache, repo, revision);
+  if (commit === undefined) throw miss(`no refs/${revision} to say which commit it is`);
+  const tree = await readTreeCache(settings.hubCache, repo, commit);
+  if (tree === undefined) throw miss(`no trees/${commit}.json to say which files the commit has`);
+  const plan = await planTree(
+    { cacheDir: settings.hubCache, signal: options.signal },
+    { repo, revision, include: options.include, exclude: options.exclude, files: options.files },
+    { commit, tree, treeSource: 'cache' },
+  );
+  const missing = plan.files.filter((f) => !f.cached);
+  if (missing.length > 0) throw miss(`${missing.length} of ${plan.files.length} selected files are missing (${missing.slice(0, 3).map((f) => f.path).join(', ')}${missing.length > 3 ? ', …' : ''})`);
+  const space = await preflight(settings.hubCache, plan, options.freeSpace);
+  const started = Date.now();
+  if (options.dryRun !== true) await executeSnapshot({ cacheDir: settings.hubCache, copy: settings.disableSymlinks, signal: options.signal }, plan);
+  return {
+    repoId: repo.id,
+    repoType: repo.type,
+    revision,
+    commit,
+    snapshotPath: plan.snapshotDir,
+    dryRun: options.dryRun === true,
+    files: plan.files.map((f) => ({ path: f.path, size: f.size, cached: true })),
+    bytesTotal: plan.bytesTotal,
+    bytesNeeded: 0,
+    bytesFetched: 0,
+    bytesCached: plan.bytesTotal,
+    filesFetched: 0,
+    durationMs: Date.now() - started,
+    plan,
+    space,
+  };
+}
+
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
   const { settings } = options;
   const repo = parseRepoId(options.repoId, options.repoType ?? 'model');
-  verifyOnline(settings);
+  if (settings.offline) return downloadOffline(options, repo);
   if (options.files && options.files.length > 0 && ((options.include?.length ?? 0) > 0 || (options.exclude?.length ?? 0) > 0)) {
     options.onWarning?.('Files were named, so --include/--exclude are ignored (as `hf download` does).');
   }

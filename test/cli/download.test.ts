@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -149,10 +149,31 @@ describe('failures: one sentence, a hint, the documented exit code', () => {
     expect(rate.stderr).toContain('--max-rate must be a size per second such as 50MB, not "fast"');
   });
 
-  it('HF_HUB_OFFLINE refuses to touch the network, with a way out', async () => {
-    const result = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir], { HF_HUB_OFFLINE: '1' });
-    expect(result.exitCode).toBe(6);
-    expect(result.stderr).toContain('HF_HUB_OFFLINE');
+  it('HF_HUB_OFFLINE: a repo not in the cache is exit 6 with a way out; a cached one prints its snapshot with no request, as hf download does', async () => {
+    const missing = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir], { HF_HUB_OFFLINE: '1' });
+    expect(missing.exitCode).toBe(6);
+    expect(missing.stderr).toMatch(/^error: HF_HUB_OFFLINE is set and acme\/tiny@main is not complete in the cache .*: no refs\/main/m);
+    expect(missing.stderr).toMatch(/^hint: .*offline-check/m);
+
+    const online = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir, '-q']);
+    expect(online.exitCode, online.stderr).toBe(0);
+    hub().resetStats();
+    const offline = await run(['download', 'acme/tiny', '--endpoint', hub().url, '--cache-dir', cacheDir, '-q'], { HF_HUB_OFFLINE: '1' });
+    expect(offline.exitCode, offline.stderr).toBe(0);
+    expect(offline.stdout).toBe(online.stdout);
+    expect(hub().stats.requests).toHaveLength(0);
+    // A file gone from the snapshot (its blob still cached) is linked again; a blob gone is named.
+    const snapshot = online.stdout.trim();
+    const [first] = await readdir(snapshot);
+    await rm(path.join(snapshot, first!));
+    expect((await run(['download', 'acme/tiny', '--cache-dir', cacheDir, '-q'], { HF_HUB_OFFLINE: '1' })).exitCode).toBe(0);
+    expect(await readdir(snapshot)).toContain(first);
+    const blobs = path.join(cacheDir, 'models--acme--tiny', 'blobs');
+    for (const b of await readdir(blobs)) await rm(path.join(blobs, b));
+    const gone = await run(['download', 'acme/tiny', '--cache-dir', cacheDir], { HF_HUB_OFFLINE: '1' });
+    expect(gone.exitCode).toBe(6);
+    expect(gone.stderr).toMatch(/selected files are missing/);
+    expect(hub().stats.requests).toHaveLength(0);
   });
 });
 

@@ -55,7 +55,8 @@ Examples:
     const settings = await settingsFrom(context.output, flags, { announceCache: true });
     const reporter = await createReporter(context.output, flags);
     try {
-      await reporter.phase(`Resolving ${cutValue(repoId)}@${cutValue(flags.revision ?? 'main')} on ${settings.endpoint}…`);
+      const where = settings.offline ? 'in the cache (HF_HUB_OFFLINE)' : `on ${settings.endpoint}`;
+      await reporter.phase(`Resolving ${cutValue(repoId)}@${cutValue(flags.revision ?? 'main')} ${where}…`);
       const result = await download({
         settings,
         repoId,
