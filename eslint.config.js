@@ -27,7 +27,7 @@ const allowed = {
   runtime: ['config', 'hub', 'download', 'cache', 'snapshot', 'registry'],
   commands: ['config', 'hub', 'download', 'cache', 'catalog', 'hardware', 'env', 'snapshot', 'maintenance', 'modelpack', 'registry', 'lock', 'bundle', 'runtime'],
 };
-const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli', 'bin'];
+const folders = [...Object.keys(allowed).filter((f) => f !== 'util'), 'cli'];
 
 const boundaryBlocks = Object.entries(allowed).map(([folder, ok]) => ({
   files: [`src/${folder}/**/*.ts`],
@@ -76,7 +76,7 @@ export default tseslint.config(
   },
   ...boundaryBlocks,
   {
-    files: ['src/cli/**/*.ts', 'src/bin/**/*.ts'],
+    files: ['src/cli/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {
@@ -93,8 +93,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/main.ts', 'src/config/settings.ts', 'src/bin/**/*.ts'],
+    files: ['src/cli/main.ts', 'src/config/settings.ts', 'src/cli/bin/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // The entry points beside `mlcache` (the emulator launcher, the demo) are their own programs:
+    // they print test fixtures — the emulator's own token among them, which the door would mask.
+    files: ['src/cli/bin/**/*.ts'],
+    rules: { 'no-console': 'off' },
   },
   {
     files: ['test/**/*.ts', 'scripts/**/*.{ts,mjs,js}', 'eslint.config.js', 'vitest.config.ts', 'bin/**/*.js'],

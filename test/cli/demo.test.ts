@@ -27,7 +27,7 @@ describe('npm run demo', () => {
     const home = path.join(tmp, 'home');
     // A user's own cache variables must not pull the demo elsewhere.
     const env = { PATH: process.env.PATH ?? '', HOME: home, HF_HUB_CACHE: path.join(tmp, 'elsewhere'), HF_HUB_OFFLINE: '1', NO_COLOR: '1' };
-    const result = await execa(process.execPath, [path.join(REPO_ROOT, 'dist', 'bin', 'demo.js'), '--dir', project], { env, extendEnv: false, reject: false, all: true, timeout: 80_000 });
+    const result = await execa(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli', 'bin', 'demo.js'), '--dir', project], { env, extendEnv: false, reject: false, all: true, timeout: 80_000 });
     expect(result.exitCode, result.all).toBe(0);
     const out = result.all ?? '';
     const order = ['1. mlcache bootstrap', '2. mlcache cache-models', '3. mlcache status', 'The Hub emulator is stopped', '4. HF_HUB_OFFLINE=1 mlcache offline-check', '5. mlcache run --offline'];

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { snapshotDownload } from '@huggingface/hub';
-import { describeEmulator, loadRepos, parseSyntheticFlag } from '../../src/bin/hub-emulator.js';
+import { describeEmulator, loadRepos, parseSyntheticFlag } from '../../src/cli/bin/hub-emulator.js';
 import { DEMO_REPO_ID, demoRepos } from '../../src/emulator/index.js';
 import { startEmulator } from '../helpers/emulator.js';
 

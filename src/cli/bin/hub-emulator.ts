@@ -1,7 +1,7 @@
 /**
  * `npm run hub`: run the Hub emulator in the foreground for manual testing and demos.
  *
- *   node dist/bin/hub-emulator.js --port 8080 --cdn-port 8081 [--repos FILE.json] [--page-size N]
+ *   node dist/cli/bin/hub-emulator.js --port 8080 --cdn-port 8081 [--repos FILE.json] [--page-size N]
  *     [--latency MS] [--per-connection-rate 40MB] [--aggregate-rate 100MB] [--cdn-ttl SEC]
  *     [--token T]... [--any-token] [--host H] [--log] [--synthetic [TYPE:]ORG/NAME:FILES]...
  *
@@ -11,10 +11,10 @@ import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { createHubEmulator, DEFAULT_TOKEN, demoRepos, type FixtureRepo, type HubEmulator, type HubEmulatorOptions } from '../emulator/index.js';
-import { formatBytes, parseSize } from '../util/bytes.js';
+import { createHubEmulator, DEFAULT_TOKEN, demoRepos, type FixtureRepo, type HubEmulator, type HubEmulatorOptions } from '../../emulator/index.js';
+import { formatBytes, parseSize } from '../../util/bytes.js';
 
-const USAGE = `Usage: node dist/bin/hub-emulator.js [options]
+const USAGE = `Usage: node dist/cli/bin/hub-emulator.js [options]
 
   --port N                 hub port (default 8080; 0 = any free port)
   --cdn-port N             CDN port (default 8081; 0 = any free port)

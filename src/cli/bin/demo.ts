@@ -17,11 +17,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadSettings, type Env } from '../config/settings.js';
-import { createHubEmulator, DEMO_REPO_ID, demoRepos } from '../emulator/index.js';
-import { formatBytes } from '../util/bytes.js';
-/** The package root, from dist/bin/demo.js (or src/bin/demo.ts). */
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { loadSettings, type Env } from '../../config/settings.js';
+import { createHubEmulator, DEMO_REPO_ID, demoRepos } from '../../emulator/index.js';
+import { formatBytes } from '../../util/bytes.js';
+/** The package root, from dist/cli/bin/demo.js (or src/cli/bin/demo.ts). */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** A `tree`-like rendering of a directory, with symlink targets and file sizes. */
 export async function renderTree(root: string, maxEntries = 200): Promise<string> {
