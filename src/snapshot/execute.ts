@@ -61,16 +61,17 @@ export interface SnapshotResult {
   durationMs: number;
 }
 
+/** A regular file's bare 401/403/404 from the engine: the Hub can say why (explainRefusal). */
+function isRefusal(error: unknown, file: PlannedFile): boolean {
+  return error instanceof HubHttpError && !file.lfs && [401, 403, 404].includes(error.status);
+}
+
 /**
  * A regular file's first GET goes straight to the resolve URL (file-source.ts), so a refusal there
  * (401/403/404) reaches us as a bare status from the engine. Ask the Hub once more with the
  * metadata HEAD, whose X-Error-Code maps to the typed error with its hint (gated repo: where to
  * accept the conditions; missing file; bad token). Only on failure, so it costs nothing otherwise.
  */
-function isRefusal(error: unknown, file: PlannedFile): boolean {
-  return error instanceof HubHttpError && !file.lfs && [401, 403, 404].includes(error.status);
-}
-
 async function explainRefusal(hub: HubClient, repo: RepoRef, commit: string, file: PlannedFile, error: unknown): Promise<never> {
   if (isRefusal(error, file)) {
     try {
@@ -108,8 +109,6 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
     return ctx.hub;
   };
 
-  // One download per blob, however many paths share it. Only blobs that several paths need are
-  // remembered (their promise is shared); the rest go straight to the engine.
   // A refusal that holds for the whole repo (gated, no token, …): the files not yet asked for fail
   // with it at once, without a request each, and the feeding stops.
   let refusal: MlcacheError | undefined;
@@ -119,6 +118,8 @@ export async function executeSnapshot(ctx: ExecuteContext, plan: SnapshotPlan): 
   // While a bare refusal (a regular file's 401/403/404) is being explained, the next files wait for
   // the answer instead of each asking the Hub and being refused in turn.
   let explaining: Promise<void> | undefined;
+  // One download per blob, however many paths share it. Only blobs that several paths need are
+  // remembered (their promise is shared); the rest go straight to the engine.
   const shared = sharedBlobs(plan.files);
   const sharedDownloads = new Map<string, Promise<number>>();
   const download = (file: PlannedFile): Promise<number> => {
